@@ -1,0 +1,202 @@
+"""The executor function: claim runs from PostgreSQL and run up to ``n_jobs`` at once.
+
+Wake-ups come by push (``run.requested`` on the bus, and a local wake when a slot frees or a
+delayed run comes due); a slow sweep reclaims expired leases of dead executors. Cancels come by
+the bus and, durably, through the heartbeat's view of the ``cancel_action`` column.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import time
+import uuid
+from datetime import UTC, datetime
+
+import asyncpg
+
+from functions.executor.heartbeat import Heartbeat
+from shared.bus.base import RUN_CANCEL, RUN_EVENTS, RUN_REQUESTED
+from shared.db import events as events_db
+from shared.db import runs as runs_db
+from shared.db import threads as threads_db
+from shared.runtime.checkpointer import plain_saver
+from shared.runtime.context import Runtime
+from shared.runtime.execution import RunAttempt
+
+log = logging.getLogger(__name__)
+
+
+class Executor:
+    """Claims and runs runs. ``start()`` then, on shutdown, ``stop()`` (hands runs back)."""
+
+    def __init__(self, rt: Runtime, *, n_jobs: int, executor_id: str | None = None) -> None:
+        self.rt = rt
+        self.n_jobs = n_jobs
+        self.executor_id = (
+            executor_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        )
+        self._running: dict[uuid.UUID, tuple[RunAttempt, asyncio.Task[None], float]] = {}
+        self._wake = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = False
+        self._timer: asyncio.TimerHandle | None = None
+        self._heartbeat: Heartbeat | None = None
+
+    async def start(self) -> None:
+        """Subscribe to the bus, start the heartbeat and the claim and sweep loops."""
+        req = self.rt.bus.subscribe(RUN_REQUESTED)
+        cancel = self.rt.bus.subscribe(RUN_CANCEL)
+        self._tasks = [
+            asyncio.create_task(self._wake_on(req)),
+            asyncio.create_task(self._cancel_on(cancel)),
+            asyncio.create_task(self._claim_loop()),
+            asyncio.create_task(self._sweep_loop()),
+        ]
+        self._heartbeat = Heartbeat(
+            self.rt.db.dsn,
+            self.executor_id,
+            self.rt.settings.lease_seconds,
+            asyncio.get_running_loop(),
+            self._on_heartbeat,
+        )
+        self._heartbeat.start()
+        self._wake.set()
+
+    async def stop(self) -> None:
+        """Stop claiming; hand every running run back to ``pending`` at its last checkpoint."""
+        self._stopping = True
+        for task in self._tasks:
+            task.cancel()
+        attempts = list(self._running.values())
+        for attempt, task, _ in attempts:
+            attempt.cancel_reason = "shutdown"
+            task.cancel()
+        await asyncio.gather(*(t for _, t, _ in attempts), return_exceptions=True)
+        if self._heartbeat:
+            self._heartbeat.stop()
+
+    @property
+    def running(self) -> int:
+        """Runs executing now."""
+        return len(self._running)
+
+    async def _wake_on(self, sub: object) -> None:
+        async for _ in sub:  # type: ignore[attr-defined]
+            self._wake.set()
+
+    async def _cancel_on(self, sub: object) -> None:
+        async for payload in sub:  # type: ignore[attr-defined]
+            ids = list(self._running) if payload is None else [uuid.UUID(payload["run_id"])]
+            held = [i for i in ids if i in self._running]
+            if not held:
+                continue
+            rows = await self.rt.db.pool.fetch(
+                "SELECT run_id, cancel_action FROM runs WHERE run_id = ANY($1)", held
+            )
+            for row in rows:
+                if row["cancel_action"]:
+                    self._cancel(row["run_id"], row["cancel_action"])
+
+    def _cancel(self, run_id: uuid.UUID, reason: str) -> None:
+        entry = self._running.get(run_id)
+        if entry is None or entry[0].cancel_reason is not None:
+            return
+        entry[0].cancel_reason = reason
+        entry[1].cancel()
+
+    def _on_heartbeat(self, started: float, rows: list[tuple[object, object, object]]) -> None:
+        held = {run_id: (token, action) for run_id, token, action in rows}
+        for run_id, (attempt, _, claimed_at) in list(self._running.items()):
+            if claimed_at > started:
+                continue  # claimed after this beat read the table
+            token_action = held.get(run_id)
+            if token_action is None or token_action[0] != attempt.token:
+                log.warning("run %s: lease lost, stopping this attempt", run_id)
+                self._cancel(run_id, "lost")
+            elif token_action[1]:
+                self._cancel(run_id, str(token_action[1]))
+
+    async def _claim_loop(self) -> None:
+        while not self._stopping:
+            await self._wake.wait()
+            self._wake.clear()
+            try:
+                await self._claim_available()
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                log.warning("claiming runs failed: %s", exc)
+                await asyncio.sleep(1.0)
+                self._wake.set()
+
+    async def _claim_available(self) -> None:
+        while not self._stopping:
+            free = self.n_jobs - len(self._running)
+            if free <= 0:
+                return
+            try:
+                rows = await runs_db.claim(
+                    self.rt.db.pool, self.executor_id, free, self.rt.settings.lease_seconds
+                )
+            except asyncpg.UniqueViolationError:
+                await asyncio.sleep(0.01)  # lost a per-thread race; claim again
+                continue
+            for row in rows:
+                self._launch(row)
+            if len(rows) < free:
+                await self._schedule_delayed()
+                return
+
+    def _launch(self, row: asyncpg.Record) -> None:
+        attempt = RunAttempt(self.rt, row)
+        task = asyncio.create_task(attempt.run(), name=f"run-{row['run_id']}")
+        self._running[row["run_id"]] = (attempt, task, time.monotonic())
+        run_id: uuid.UUID = row["run_id"]
+        task.add_done_callback(lambda _t: self._on_done(run_id))
+
+    def _on_done(self, run_id: uuid.UUID) -> None:
+        entry = self._running.pop(run_id, None)
+        if entry is not None and not entry[1].cancelled() and entry[1].exception():
+            log.error("run %s crashed in the executor", run_id, exc_info=entry[1].exception())
+        if not self._stopping:
+            self._wake.set()
+
+    async def _schedule_delayed(self) -> None:
+        due = await runs_db.next_available_at(self.rt.db.pool)
+        if self._timer:
+            self._timer.cancel()
+            self._timer = None
+        if due is not None:
+            delay = max(0.0, (due - datetime.now(UTC)).total_seconds())
+            self._timer = asyncio.get_running_loop().call_later(delay, self._wake.set)
+
+    async def _sweep_loop(self) -> None:
+        settings = self.rt.settings
+        while not self._stopping:
+            await asyncio.sleep(settings.sweep_seconds)
+            try:
+                await self.sweep()
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                log.warning("sweep failed: %s", exc)
+
+    async def sweep(self, *, every_running: bool = False) -> None:
+        """Reclaim expired leases, expire old events and delete ended stateless threads."""
+        rt = self.rt
+        touched = await runs_db.reclaim_expired(
+            rt.db.pool, rt.settings.max_attempts, every_running=every_running
+        )
+        for row in touched:
+            log.warning("run %s: lease expired, now %s", row["run_id"], row["status"])
+            if row["status"] != "pending":
+                await rt.bus.publish(RUN_EVENTS, {"run_id": str(row["run_id"]), "done": True})
+        if touched:
+            self._wake.set()
+            await rt.bus.publish(RUN_REQUESTED, {})
+        await events_db.delete_expired(rt.db.pool, rt.settings.event_retention_seconds)
+        saver = plain_saver(rt.db.checkpoint_pool)
+        for thread_id in await threads_db.delete_ended_temporary(rt.db.pool, 60.0):
+            with contextlib.suppress(Exception):
+                await saver.adelete_thread(str(thread_id))
+        self._wake.set()

@@ -1,0 +1,48 @@
+"""The intake function: the Agent Server HTTP API as a FastAPI app.
+
+Routes validate a pydantic model, call one function of ``shared/`` and return JSON or SSE.
+Domain errors map to 4xx in one place; bodies over ``max_body_bytes`` get 413.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from functions.intake.limits import BodyLimit
+from functions.intake.responses import (
+    domain_error_handler,
+    http_error_handler,
+    validation_error_handler,
+)
+from functions.intake.routes import runs, system, threads
+from shared.errors import DomainError
+from shared.runtime.context import Runtime
+from shared.runtime.streams import RunWatcher
+
+
+def create_app(rt: Runtime, watcher: RunWatcher) -> FastAPI:
+    """The intake app over ``rt``; ``watcher`` must be started in the serving loop."""
+    app = FastAPI(
+        title="lg-deploy Agent Server API",
+        version="0.1.0",
+        description="Open-source, durable runtime for LangGraph agents.",
+    )
+    app.state.runtime = rt
+    app.state.watcher = watcher
+    app.add_exception_handler(DomainError, domain_error_handler)
+    app.add_exception_handler(RequestValidationError, validation_error_handler)
+    app.add_exception_handler(StarletteHTTPException, http_error_handler)
+    app.add_middleware(BodyLimit, limit=rt.settings.max_body_bytes)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["*"],
+        allow_headers=["*"],
+        expose_headers=["X-Pagination-Total", "X-Pagination-Next", "Content-Location", "Location"],
+    )
+    for module in (system, threads, runs):
+        app.include_router(module.router)
+    return app

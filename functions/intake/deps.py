@@ -1,0 +1,24 @@
+"""FastAPI dependencies: the process's :class:`~shared.runtime.context.Runtime` and watcher."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from shared.runtime.context import Runtime
+from shared.runtime.streams import RunWatcher
+
+
+def get_runtime(request: Request) -> Runtime:
+    """The runtime the app was created with."""
+    return request.app.state.runtime
+
+
+def get_watcher(request: Request) -> RunWatcher:
+    """The process's run watcher."""
+    return request.app.state.watcher
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+WatcherDep = Annotated[RunWatcher, Depends(get_watcher)]

@@ -1,0 +1,77 @@
+"""HTTP plumbing of intake: the JSON response class, SSE framing and error mapping."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sse_starlette import EventSourceResponse, ServerSentEvent
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from shared.errors import DomainError
+from shared.runtime.streams import StoredEvent
+from shared.serde import dumps, to_jsonable
+
+
+class Json(JSONResponse):
+    """JSON response encoded with lg-deploy's serde (messages, UUIDs, datetimes)."""
+
+    def render(self, content: Any) -> bytes:
+        return dumps(content)
+
+
+def error_response(status: int, detail: Any) -> Json:
+    """``{"detail": …}`` with ``status``."""
+    return Json({"detail": detail}, status_code=status)
+
+
+async def domain_error_handler(_request: Request, exc: Exception) -> Json:
+    """Map a :class:`DomainError` to its status."""
+    assert isinstance(exc, DomainError)
+    return error_response(exc.status, exc.detail)
+
+
+async def validation_error_handler(_request: Request, exc: Exception) -> Json:
+    """422 with pydantic's error list."""
+    assert isinstance(exc, RequestValidationError)
+    return error_response(422, to_jsonable(exc.errors()))
+
+
+async def http_error_handler(_request: Request, exc: Exception) -> Json:
+    """Starlette's HTTP errors (404 route, 405 method) as JSON."""
+    assert isinstance(exc, StarletteHTTPException)
+    return Json({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+
+def sse_response(
+    events: AsyncIterator[StoredEvent | None],
+    *,
+    headers: dict[str, str] | None = None,
+    with_ids: bool = True,
+    on_close: Callable[[], Any] | None = None,
+) -> EventSourceResponse:
+    """Stream stored events as SSE (``event:``/``data:``/``id:`` with CRLF), ``None`` items as
+    ``: heartbeat`` comments. ``on_close`` runs when the stream ends for any reason."""
+
+    async def frames() -> AsyncIterator[ServerSentEvent]:
+        try:
+            async for item in events:
+                if item is None:
+                    yield ServerSentEvent(comment="heartbeat")
+                else:
+                    yield ServerSentEvent(
+                        data=item.data, event=item.event, id=str(item.seq) if with_ids else None
+                    )
+        finally:
+            if on_close is not None:
+                await on_close()
+
+    return EventSourceResponse(
+        frames(),
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no", **(headers or {})},
+        ping=0,
+        sep="\r\n",
+    )

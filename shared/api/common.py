@@ -1,0 +1,76 @@
+"""Types shared by the request and response models of the Agent Server API."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+StreamMode = Literal[
+    "values",
+    "messages",
+    "messages-tuple",
+    "updates",
+    "events",
+    "debug",
+    "custom",
+    "tasks",
+    "checkpoints",
+]
+MultitaskStrategy = Literal["reject", "rollback", "interrupt", "enqueue"]
+IfExists = Literal["raise", "do_nothing"]
+IfNotExists = Literal["create", "reject"]
+OnDisconnect = Literal["cancel", "continue"]
+OnCompletion = Literal["delete", "keep"]
+Durability = Literal["sync", "async", "exit"]
+CancelAction = Literal["interrupt", "rollback"]
+RunStatus = Literal["pending", "running", "success", "error", "timeout", "interrupted"]
+ThreadStatus = Literal["idle", "busy", "interrupted", "error"]
+SortOrder = Literal["asc", "desc"]
+Json = dict[str, Any]
+
+
+class Model(BaseModel):
+    """Base of request models: unknown fields are ignored, as newer SDKs may send more."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class CheckpointRef(Model):
+    """A checkpoint of a thread: ``checkpoint_id`` within namespace ``checkpoint_ns``."""
+
+    thread_id: str | None = None
+    checkpoint_ns: str = ""
+    checkpoint_id: str | None = None
+    checkpoint_map: dict[str, Any] | None = None
+
+
+class Command(Model):
+    """LangGraph ``Command``: ``resume`` an interrupt, ``update`` state, ``goto`` nodes."""
+
+    update: Any = None
+    resume: Any = None
+    goto: Any = None
+
+
+class Interrupt(BaseModel):
+    """A pause raised by ``interrupt()``: its ``value`` and the ``id`` to resume."""
+
+    value: Any
+    id: str
+
+
+class Config(Model):
+    """A run's ``config``: ``tags``, ``recursion_limit`` and ``configurable`` values."""
+
+    model_config = ConfigDict(extra="allow")
+    tags: list[str] | None = None
+    recursion_limit: int | None = Field(None, ge=1)
+    configurable: dict[str, Any] | None = None
+
+
+class Pagination(Model):
+    """``limit``/``offset`` of search endpoints."""
+
+    limit: int = Field(10, ge=1, le=1000)
+    offset: int = Field(0, ge=0)

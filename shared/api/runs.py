@@ -1,0 +1,116 @@
+"""Request and response models of the run endpoints (``/threads/{id}/runs*``, ``/runs*``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+from shared.api.common import (
+    CancelAction,
+    CheckpointRef,
+    Command,
+    Config,
+    Durability,
+    IfNotExists,
+    Json,
+    Model,
+    MultitaskStrategy,
+    OnCompletion,
+    OnDisconnect,
+    RunStatus,
+    StreamMode,
+)
+
+
+class RunCreateStateless(Model):
+    """Body of ``POST /runs``, ``/runs/stream``, ``/runs/wait`` and items of ``/runs/batch``."""
+
+    assistant_id: str = Field(..., min_length=1, description="assistant UUID or graph id")
+    input: Json | list[Any] | str | int | float | bool | None = None
+    command: Command | None = None
+    metadata: Json | None = None
+    config: Config | None = None
+    context: Json | None = None
+    webhook: str | None = None
+    stream_mode: StreamMode | list[StreamMode] = "values"
+    stream_subgraphs: bool = False
+    stream_resumable: bool = False
+    feedback_keys: list[str] | None = None
+    on_completion: OnCompletion = "delete"
+    on_disconnect: OnDisconnect = "continue"
+    after_seconds: float | None = Field(None, ge=0, le=86400 * 365)
+    interrupt_before: Literal["*"] | list[str] | None = None
+    interrupt_after: Literal["*"] | list[str] | None = None
+    durability: Durability | None = None
+    checkpoint_during: bool | None = None
+    if_not_exists: IfNotExists = "create"
+    multitask_strategy: MultitaskStrategy = "enqueue"
+
+    @field_validator("stream_mode")
+    @classmethod
+    def _as_list(cls, value: StreamMode | list[StreamMode]) -> list[StreamMode]:
+        return [value] if isinstance(value, str) else list(dict.fromkeys(value))
+
+    @model_validator(mode="after")
+    def _durability(self) -> RunCreateStateless:
+        if self.durability is None:
+            self.durability = "exit" if self.checkpoint_during is False else "async"
+        return self
+
+    def stream_modes(self) -> list[StreamMode]:
+        """``stream_mode`` as a de-duplicated list."""
+        modes = self.stream_mode
+        return [modes] if isinstance(modes, str) else modes
+
+
+class RunCreateStateful(RunCreateStateless):
+    """Body of ``POST /threads/{thread_id}/runs`` (and ``/stream``, ``/wait``)."""
+
+    checkpoint_id: str | None = None
+    checkpoint: CheckpointRef | None = None
+    if_not_exists: IfNotExists = "reject"
+
+
+class RunBatchItem(RunCreateStateless):
+    """One item of ``POST /runs/batch``."""
+
+
+class Run(BaseModel):
+    """A run as returned by every run endpoint."""
+
+    run_id: UUID
+    thread_id: UUID
+    assistant_id: UUID
+    created_at: datetime
+    updated_at: datetime
+    status: RunStatus
+    metadata: Json
+    kwargs: Json
+    multitask_strategy: MultitaskStrategy
+    attempt: int = Field(description="executor attempts so far (lg-deploy extension)")
+
+
+class BulkCancel(Model):
+    """Body of ``POST /runs/cancel``: a ``thread_id`` with ``run_ids``, or a ``status``."""
+
+    thread_id: UUID | None = None
+    run_ids: list[UUID] | None = None
+    status: Literal["pending", "running", "all"] | None = None
+
+    @model_validator(mode="after")
+    def _one_form(self) -> BulkCancel:
+        if self.status is not None and (self.thread_id or self.run_ids):
+            raise ValueError("give either status or thread_id/run_ids, not both")
+        if self.status is None and not self.run_ids:
+            raise ValueError("give run_ids (with thread_id) or a status")
+        return self
+
+
+class CancelQuery(BaseModel):
+    """Query of the cancel endpoints."""
+
+    action: CancelAction = "interrupt"
+    wait: bool = False

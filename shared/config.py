@@ -1,0 +1,45 @@
+"""Typed settings for every lg-deploy function, read once from the environment.
+
+Every variable carries the ``LG_DEPLOY_`` prefix (``LG_DEPLOY_DATABASE_URL`` …); the CLI
+flags of ``lg-deploy`` override them. The README's configuration table lists them all.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Runtime settings shared by intake, executor and the other functions.
+
+    Units: seconds for every ``*_seconds`` field, bytes for ``max_body_bytes``.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="LG_DEPLOY_", extra="ignore")
+
+    config: Path = Field(Path("langgraph.json"), description="path to langgraph.json")
+    database_url: str | None = Field(None, description="external PostgreSQL DSN; none = embedded")
+    data_dir: Path = Field(Path(".lg-deploy"), description="embedded PostgreSQL data folder")
+    host: str = "127.0.0.1"
+    port: int = 2024
+    n_jobs: int = Field(32, ge=1, description="concurrent runs per executor")
+    lease_seconds: float = Field(30.0, gt=0, description="run lease; renewed every third of it")
+    max_attempts: int = Field(3, ge=1, description="executor attempts before a run is failed")
+    sweep_seconds: float = Field(5.0, gt=0, description="period of the lease/retention sweep")
+    event_retention_seconds: float = Field(
+        3600.0, ge=0, description="how long stream events of an ended run are kept"
+    )
+    max_body_bytes: int = Field(10 * 1024 * 1024, ge=1024, description="largest request body")
+    db_pool_size: int = Field(20, ge=2, description="asyncpg pool size per process")
+    checkpointer_pool_size: int = Field(20, ge=2, description="psycopg pool size per process")
+    log_level: str = "INFO"
+    log_json: bool = False
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build :class:`Settings` from the environment, then apply non-``None`` overrides."""
+    clean = {k: v for k, v in overrides.items() if v is not None}
+    return Settings(**clean)  # type: ignore[arg-type]

@@ -1,0 +1,279 @@
+"""Queries on ``runs``: insert, claim with a lease, finish, reclaim, cancel, read.
+
+Every transition is one guarded statement (``WHERE status = … AND claim_token = …``), so a
+lost race changes nothing. Claims honour per-thread order: a pending run is claimable only when
+its thread has no running run and no older pending run.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import asyncpg
+
+from shared.serde import serialize_error
+
+RUN_COLUMNS = (
+    "run_id, thread_id, assistant_id, created_at, updated_at, status, metadata, kwargs,"
+    " multitask_strategy, attempt"
+)
+ACTIVE = ("pending", "running")
+
+
+def run_to_api(row: asyncpg.Record | dict[str, Any]) -> dict[str, Any]:
+    """A ``runs`` row as the API's Run object."""
+    return {
+        "run_id": row["run_id"],
+        "thread_id": row["thread_id"],
+        "assistant_id": row["assistant_id"],
+        "created_at": row["created_at"],
+        "updated_at": row["updated_at"],
+        "status": row["status"],
+        "metadata": row["metadata"],
+        "kwargs": row["kwargs"],
+        "multitask_strategy": row["multitask_strategy"],
+        "attempt": row["attempt"],
+    }
+
+
+async def insert_run(
+    conn: asyncpg.Connection,
+    *,
+    run_id: uuid.UUID,
+    thread_id: uuid.UUID,
+    assistant_id: uuid.UUID,
+    metadata: dict[str, Any],
+    kwargs: dict[str, Any],
+    multitask_strategy: str,
+    after_seconds: float | None,
+) -> asyncpg.Record:
+    """Insert a ``pending`` run; ``after_seconds`` delays when it may be claimed."""
+    return await conn.fetchrow(
+        f"""INSERT INTO runs (run_id, thread_id, assistant_id, status, metadata, kwargs,
+                multitask_strategy, created_at, available_at)
+            VALUES ($1, $2, $3, 'pending', $4, $5, $6,
+                now() + make_interval(secs => $7), now() + make_interval(secs => $7))
+            RETURNING {RUN_COLUMNS}""",
+        run_id,
+        thread_id,
+        assistant_id,
+        metadata,
+        kwargs,
+        multitask_strategy,
+        after_seconds or 0.0,
+    )
+
+
+async def active_runs(conn: asyncpg.Connection, thread_id: uuid.UUID) -> list[asyncpg.Record]:
+    """Pending and running runs of a thread, oldest first (call with the thread row locked)."""
+    return await conn.fetch(
+        "SELECT run_id, status FROM runs WHERE thread_id = $1"
+        " AND status IN ('pending', 'running') ORDER BY seq",
+        thread_id,
+    )
+
+
+async def claim(
+    pool: asyncpg.Pool, executor_id: str, limit: int, lease_seconds: float
+) -> list[asyncpg.Record]:
+    """Claim up to ``limit`` claimable runs for ``executor_id`` with a fresh claim token.
+
+    Returns the claimed rows (all columns). Raises ``asyncpg.UniqueViolationError`` on the rare
+    race two claimers lose on one thread; callers retry.
+    """
+    return await pool.fetch(
+        """WITH c AS (
+               SELECT r.run_id FROM runs r
+               WHERE r.status = 'pending' AND r.available_at <= now()
+                 AND NOT EXISTS (
+                     SELECT 1 FROM runs o WHERE o.thread_id = r.thread_id
+                       AND (o.status = 'running' OR (o.status = 'pending' AND o.seq < r.seq)))
+               ORDER BY r.available_at, r.seq
+               LIMIT $2
+               FOR UPDATE SKIP LOCKED)
+           UPDATE runs SET status = 'running', executor_id = $1,
+               claim_token = gen_random_uuid(),
+               lease_expires_at = now() + make_interval(secs => $3),
+               attempt = attempt + 1, started_at = coalesce(started_at, now()), updated_at = now()
+           FROM c WHERE runs.run_id = c.run_id
+           RETURNING runs.*""",
+        executor_id,
+        limit,
+        lease_seconds,
+    )
+
+
+async def next_available_at(pool: asyncpg.Pool) -> Any:
+    """When the earliest delayed pending run becomes claimable (``None`` if none waits)."""
+    return await pool.fetchval(
+        "SELECT min(available_at) FROM runs WHERE status = 'pending' AND available_at > now()"
+    )
+
+
+async def finish(
+    pool: asyncpg.Pool,
+    *,
+    run_id: uuid.UUID,
+    claim_token: uuid.UUID,
+    status: str,
+    result: Any,
+    error: Any,
+    thread_status: str,
+    thread_values: Any,
+    thread_interrupts: dict[str, Any],
+) -> asyncpg.Record | None:
+    """End a running run and set its thread's state in one statement.
+
+    Returns ``(thread_id, has_pending)``, or ``None`` when the claim was lost (nothing written).
+    The thread becomes ``busy`` instead of ``thread_status`` while other runs wait on it.
+    """
+    return await pool.fetchrow(
+        """WITH r AS (
+               UPDATE runs SET status = $3, result = $4, error = $5, ended_at = now(),
+                   updated_at = now(), lease_expires_at = NULL
+               WHERE run_id = $1 AND claim_token = $2 AND status = 'running'
+               RETURNING thread_id),
+           p AS (SELECT EXISTS (SELECT 1 FROM runs q, r WHERE q.thread_id = r.thread_id
+                                AND q.status = 'pending') AS has_pending)
+           UPDATE threads t SET
+               status = CASE WHEN p.has_pending THEN 'busy' ELSE $6 END,
+               "values" = $7, interrupts = $8,
+               error = CASE WHEN $6 = 'error' THEN $5 ELSE NULL END,
+               updated_at = now(), state_updated_at = now()
+           FROM r, p WHERE t.thread_id = r.thread_id
+           RETURNING t.thread_id, p.has_pending""",
+        run_id,
+        claim_token,
+        status,
+        result,
+        error,
+        thread_status,
+        thread_values,
+        thread_interrupts,
+    )
+
+
+async def delete_claimed(
+    pool: asyncpg.Pool,
+    run_id: uuid.UUID,
+    claim_token: uuid.UUID,
+    thread_status: str,
+    thread_values: Any,
+    thread_interrupts: dict[str, Any],
+) -> asyncpg.Record | None:
+    """Delete a running run rolled back by cancel, restoring its thread's state.
+
+    Returns ``(thread_id, has_pending)`` or ``None`` when the claim was lost.
+    """
+    return await pool.fetchrow(
+        """WITH r AS (DELETE FROM runs WHERE run_id = $1 AND claim_token = $2
+                      RETURNING thread_id),
+           p AS (SELECT EXISTS (SELECT 1 FROM runs q, r WHERE q.thread_id = r.thread_id
+                                AND q.status = 'pending') AS has_pending)
+           UPDATE threads t SET status = CASE WHEN p.has_pending THEN 'busy' ELSE $3 END,
+               "values" = $4, interrupts = $5, error = NULL,
+               updated_at = now(), state_updated_at = now()
+           FROM r, p WHERE t.thread_id = r.thread_id
+           RETURNING t.thread_id, p.has_pending""",
+        run_id,
+        claim_token,
+        thread_status,
+        thread_values,
+        thread_interrupts,
+    )
+
+
+async def release(pool: asyncpg.Pool, run_id: uuid.UUID, claim_token: uuid.UUID) -> bool:
+    """Hand a running run back to ``pending`` (executor shutdown); ``False`` if not ours."""
+    done = await pool.execute(
+        """UPDATE runs SET status = 'pending', executor_id = NULL, claim_token = NULL,
+               lease_expires_at = NULL, updated_at = now(), available_at = now()
+           WHERE run_id = $1 AND claim_token = $2 AND status = 'running'""",
+        run_id,
+        claim_token,
+    )
+    return done.endswith(" 1")
+
+
+_LOST = serialize_error(RuntimeError("the executor running this run stopped responding"))
+_LOST["error"] = "ExecutorLost"
+
+
+async def reclaim_expired(
+    pool: asyncpg.Pool, max_attempts: int, *, every_running: bool = False
+) -> list[asyncpg.Record]:
+    """Put runs whose lease expired (with ``every_running``: all running runs) back to pending.
+
+    ``every_running`` is for a server that owns its database alone (embedded mode) and starts
+    after a crash: no other executor can hold a lease.
+
+    A run that used ``max_attempts`` attempts ends ``error`` (ExecutorLost); a run with a
+    cancel request ends ``interrupted``. The thread follows in the same statement.
+    Returns ``(run_id, thread_id, status)`` of every run touched.
+    """
+    return await pool.fetch(
+        """WITH r AS (
+               UPDATE runs SET
+                   status = CASE WHEN cancel_action IS NOT NULL THEN 'interrupted'
+                                 WHEN attempt >= $1 THEN 'error' ELSE 'pending' END,
+                   error = CASE WHEN cancel_action IS NULL AND attempt >= $1 THEN $2::jsonb
+                                ELSE error END,
+                   ended_at = CASE WHEN cancel_action IS NOT NULL OR attempt >= $1
+                                   THEN now() END,
+                   executor_id = NULL, claim_token = NULL, lease_expires_at = NULL,
+                   available_at = now(), updated_at = now()
+               WHERE status = 'running'
+                 AND (lease_expires_at < now() OR $3)
+               RETURNING run_id, thread_id, status, error),
+           t AS (
+               UPDATE threads SET
+                   status = CASE WHEN EXISTS (SELECT 1 FROM r r2 WHERE r2.thread_id = threads.thread_id
+                                              AND r2.status = 'pending')
+                                   OR EXISTS (SELECT 1 FROM runs q WHERE q.thread_id = threads.thread_id
+                                              AND q.status = 'pending')
+                                 THEN 'busy'
+                                 WHEN EXISTS (SELECT 1 FROM r r3 WHERE r3.thread_id = threads.thread_id
+                                              AND r3.status = 'error') THEN 'error'
+                                 ELSE 'idle' END,
+                   updated_at = now()
+               WHERE thread_id IN (SELECT thread_id FROM r)
+               RETURNING thread_id)
+           SELECT r.run_id, r.thread_id, r.status FROM r""",
+        max_attempts,
+        _LOST,
+        every_running,
+    )
+
+
+async def get(
+    pool: asyncpg.Pool | asyncpg.Connection, run_id: uuid.UUID, thread_id: uuid.UUID | None = None
+) -> asyncpg.Record | None:
+    """One run (all columns), optionally required to belong to ``thread_id``."""
+    if thread_id is None:
+        return await pool.fetchrow("SELECT * FROM runs WHERE run_id = $1", run_id)
+    return await pool.fetchrow(
+        "SELECT * FROM runs WHERE run_id = $1 AND thread_id = $2", run_id, thread_id
+    )
+
+
+async def list_for_thread(
+    pool: asyncpg.Pool, thread_id: uuid.UUID, limit: int, offset: int, status: str | None
+) -> list[asyncpg.Record]:
+    """Runs of a thread, newest first."""
+    return await pool.fetch(
+        f"""SELECT {RUN_COLUMNS} FROM runs WHERE thread_id = $1
+            AND ($4::text IS NULL OR status = $4)
+            ORDER BY seq DESC LIMIT $2 OFFSET $3""",
+        thread_id,
+        limit,
+        offset,
+        status,
+    )
+
+
+# The heartbeat statement (psycopg placeholders ``(lease_seconds, executor_id)``): renews the
+# leases of one executor and reports claims and cancel requests.
+HEARTBEAT_SQL = """UPDATE runs SET lease_expires_at = now() + make_interval(secs => %s)
+                   WHERE executor_id = %s AND status = 'running'
+                   RETURNING run_id, claim_token, cancel_action"""

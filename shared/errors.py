@@ -1,0 +1,41 @@
+"""The one family of domain errors; intake maps each class to one HTTP status."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of every error a client can cause. ``status`` is the HTTP status it maps to."""
+
+    status = 400
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class BadRequest(DomainError):
+    """The request is well formed but not acceptable (HTTP 400)."""
+
+    status = 400
+
+
+class NotFound(DomainError):
+    """An id names no stored record (HTTP 404)."""
+
+    status = 404
+
+
+class Conflict(DomainError):
+    """The request clashes with stored state: existing id, busy thread (HTTP 409)."""
+
+    status = 409
+
+
+class Invalid(DomainError):
+    """A field's value is not valid (HTTP 422)."""
+
+    status = 422
+
+
+class LostClaim(Exception):
+    """An executor's claim on a run was taken over; its writes are refused (fencing)."""

@@ -1,0 +1,153 @@
+"""Read and validate ``langgraph.json`` like the official CLI.
+
+Used keys: ``graphs`` (``"./file.py:var"`` or ``"package.module:var"``, or ``{"path": …}``),
+``dependencies`` (local folders made importable) and ``env`` (a ``.env`` path or a map).
+Other known keys are accepted and ignored with a warning. Every problem raises
+:class:`ConfigError`, whose message names the file, the key and the problem.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dotenv import dotenv_values
+
+log = logging.getLogger(__name__)
+
+USED_KEYS = frozenset({"graphs", "dependencies", "env"})
+KNOWN_UNUSED_KEYS = frozenset(
+    {
+        "$schema",
+        "python_version",
+        "node_version",
+        "pip_config_file",
+        "pip_installer",
+        "dockerfile_lines",
+        "store",
+        "auth",
+        "http",
+        "checkpointer",
+        "ui",
+        "ui_config",
+        "webhooks",
+        "image_distro",
+        "base_image",
+        "keep_pkg_tools",
+        "api_version",
+        "encryption",
+        "middleware_order",
+    }
+)
+
+
+class ConfigError(Exception):
+    """``langgraph.json`` is unusable; ``str()`` is the one message shown to the user."""
+
+    def __init__(self, path: Path, key: str, problem: str) -> None:
+        super().__init__(f"{path}: {key}: {problem}")
+        self.path, self.key, self.problem = path, key, problem
+
+
+@dataclass(frozen=True)
+class GraphSpec:
+    """One entry of ``graphs``: ``graph_id`` → ``module_ref:variable``."""
+
+    graph_id: str
+    module_ref: str
+    variable: str
+    is_file: bool
+    description: str | None = None
+
+
+@dataclass
+class ProjectConfig:
+    """A validated ``langgraph.json``. ``base_dir`` is the folder that holds it."""
+
+    path: Path
+    base_dir: Path
+    graphs: dict[str, GraphSpec]
+    dependencies: list[Path]
+    env: dict[str, str]
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+def _parse_graph(path: Path, graph_id: str, value: Any) -> GraphSpec:
+    key = f"graphs.{graph_id}"
+    description = None
+    if isinstance(value, dict):
+        description = value.get("description")
+        value = value.get("path")
+    if not isinstance(value, str) or ":" not in value:
+        raise ConfigError(path, key, "must be 'path/to/file.py:variable' or 'module:variable'")
+    module_ref, _, variable = value.rpartition(":")
+    if not module_ref or not variable.isidentifier():
+        raise ConfigError(path, key, f"{value!r} is not 'file.py:variable' or 'module:variable'")
+    is_file = module_ref.endswith(".py") or "/" in module_ref or module_ref.startswith(".")
+    if is_file:
+        file = (path.parent / module_ref).resolve()
+        if not file.is_file():
+            raise ConfigError(path, key, f"file {module_ref!r} not found (looked at {file})")
+        module_ref = str(file)
+    return GraphSpec(graph_id, module_ref, variable, is_file, description)
+
+
+def _parse_env(path: Path, value: Any) -> dict[str, str]:
+    if value is None:
+        return {}
+    if isinstance(value, dict):
+        return {str(k): str(v) for k, v in value.items()}
+    if isinstance(value, str):
+        env_file = (path.parent / value).resolve()
+        if not env_file.is_file():
+            raise ConfigError(path, "env", f"env file {value!r} not found")
+        return {k: v for k, v in dotenv_values(env_file).items() if v is not None}
+    raise ConfigError(path, "env", "must be a path to a .env file or a map of variables")
+
+
+def load_project_config(path: Path) -> ProjectConfig:
+    """Read and validate ``path``. Raises :class:`ConfigError` on the first problem found."""
+    path = Path(path).resolve()
+    if not path.is_file():
+        raise ConfigError(path, "(file)", "not found")
+    try:
+        raw = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise ConfigError(path, "(file)", f"invalid JSON: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(path, "(file)", "must be a JSON object")
+    graphs_raw = raw.get("graphs")
+    if not isinstance(graphs_raw, dict) or not graphs_raw:
+        raise ConfigError(path, "graphs", "must be a non-empty map of graph id to graph path")
+    graphs = {gid: _parse_graph(path, gid, v) for gid, v in graphs_raw.items()}
+    deps_raw = raw.get("dependencies", [])
+    if not isinstance(deps_raw, list) or not all(isinstance(d, str) for d in deps_raw):
+        raise ConfigError(path, "dependencies", "must be a list of strings")
+    dependencies = []
+    for dep in deps_raw:
+        dep_path = (path.parent / dep).resolve()
+        if dep.startswith(".") or dep.startswith("/"):
+            if not dep_path.exists():
+                raise ConfigError(path, "dependencies", f"local path {dep!r} not found")
+            dependencies.append(dep_path)
+    for key in sorted(set(raw) - USED_KEYS):
+        kind = "accepted but not used by lg-deploy" if key in KNOWN_UNUSED_KEYS else "unknown"
+        log.warning("%s: key %r is %s; ignored", path, key, kind)
+    return ProjectConfig(
+        path=path,
+        base_dir=path.parent,
+        graphs=graphs,
+        dependencies=dependencies,
+        env=_parse_env(path, raw.get("env")),
+        raw=raw,
+    )
+
+
+def apply_environment(project: ProjectConfig) -> None:
+    """Put ``env`` into ``os.environ`` (existing variables win)."""
+    for key, value in project.env.items():
+        os.environ.setdefault(key, value)

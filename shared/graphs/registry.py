@@ -1,0 +1,150 @@
+"""Load the graphs named in ``langgraph.json`` and hand out copies bound to the checkpointer.
+
+A graph entry may be a compiled graph (``Pregel``), an uncompiled ``StateGraph`` (compiled
+here), or a factory: a function of zero arguments or of the run's ``config`` that returns either
+(sync or async). Factories are called for every run; compiled graphs are loaded once.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import inspect
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.graph import StateGraph
+from langgraph.pregel import Pregel
+from langgraph.store.base import BaseStore
+
+from shared.errors import NotFound
+from shared.graphs.config import ConfigError, GraphSpec, ProjectConfig
+
+
+@dataclass
+class LoadedGraph:
+    """One graph id's loaded object: ``graph`` for a compiled graph, or ``factory``."""
+
+    spec: GraphSpec
+    graph: Pregel | None
+    factory: Callable[..., Any] | None
+
+
+def _import_object(project: ProjectConfig, spec: GraphSpec) -> Any:
+    key = f"graphs.{spec.graph_id}"
+    try:
+        if spec.is_file:
+            file = Path(spec.module_ref)
+            folder = str(file.parent)
+            if folder not in sys.path:
+                sys.path.insert(0, folder)
+            module_name = f"_lgd_graph_{spec.graph_id}".replace("-", "_")
+            mod_spec = importlib.util.spec_from_file_location(module_name, file)
+            if mod_spec is None or mod_spec.loader is None:
+                raise ConfigError(project.path, key, f"cannot import {file}")
+            module = importlib.util.module_from_spec(mod_spec)
+            sys.modules[module_name] = module
+            mod_spec.loader.exec_module(module)
+        else:
+            module = importlib.import_module(spec.module_ref)
+    except ConfigError:
+        raise
+    except Exception as exc:  # user code: any import-time failure is a config problem
+        raise ConfigError(
+            project.path, key, f"importing {spec.module_ref!r} failed: {type(exc).__name__}: {exc}"
+        ) from exc
+    if not hasattr(module, spec.variable):
+        raise ConfigError(
+            project.path, key, f"variable {spec.variable!r} not found in {spec.module_ref!r}"
+        )
+    return getattr(module, spec.variable)
+
+
+def _as_pregel(obj: Any) -> Pregel | None:
+    if isinstance(obj, Pregel):
+        return obj
+    if isinstance(obj, StateGraph):
+        return obj.compile()
+    return None
+
+
+class GraphRegistry:
+    """Every graph of a project, by graph id. Build with :meth:`load` (raises ConfigError)."""
+
+    def __init__(self, graphs: dict[str, LoadedGraph]) -> None:
+        self._graphs = graphs
+
+    @classmethod
+    def load(cls, project: ProjectConfig) -> GraphRegistry:
+        """Import every graph of ``project``; dependencies are put on ``sys.path`` first."""
+        for dep in project.dependencies:
+            if str(dep) not in sys.path:
+                sys.path.insert(0, str(dep))
+        loaded: dict[str, LoadedGraph] = {}
+        for graph_id, spec in project.graphs.items():
+            obj = _import_object(project, spec)
+            graph = _as_pregel(obj)
+            if graph is not None:
+                loaded[graph_id] = LoadedGraph(spec, graph, None)
+            elif callable(obj):
+                loaded[graph_id] = LoadedGraph(spec, None, obj)
+            else:
+                raise ConfigError(
+                    project.path,
+                    f"graphs.{graph_id}",
+                    f"{spec.variable!r} is a {type(obj).__name__}, not a graph or a graph factory",
+                )
+        return cls(loaded)
+
+    @property
+    def graph_ids(self) -> list[str]:
+        """Graph ids in ``langgraph.json`` order."""
+        return list(self._graphs)
+
+    def __contains__(self, graph_id: object) -> bool:
+        return graph_id in self._graphs
+
+    def description(self, graph_id: str) -> str | None:
+        """The ``description`` given in ``langgraph.json``, if any."""
+        return self._graphs[graph_id].spec.description
+
+    async def get(
+        self,
+        graph_id: str,
+        config: RunnableConfig | None = None,
+        *,
+        checkpointer: BaseCheckpointSaver | None = None,
+        store: BaseStore | None = None,
+    ) -> Pregel:
+        """The graph ``graph_id`` bound to ``checkpointer``/``store``. Raises NotFound."""
+        entry = self._graphs.get(graph_id)
+        if entry is None:
+            raise NotFound(f"Graph '{graph_id}' not found")
+        graph = entry.graph
+        if graph is None:
+            assert entry.factory is not None
+            graph = await _call_factory(graph_id, entry.factory, config or {})
+        update: dict[str, Any] = {}
+        if checkpointer is not None:
+            update["checkpointer"] = checkpointer
+        if store is not None:
+            update["store"] = store
+        return graph.copy(update=update) if update else graph
+
+
+async def _call_factory(
+    graph_id: str, factory: Callable[..., Any], config: RunnableConfig
+) -> Pregel:
+    params = inspect.signature(factory).parameters
+    result = factory(config) if params else factory()
+    if inspect.isawaitable(result):
+        result = await result
+    graph = _as_pregel(result)
+    if graph is None:
+        raise TypeError(f"factory of graph {graph_id!r} returned {type(result).__name__}")
+    return graph

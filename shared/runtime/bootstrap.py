@@ -1,0 +1,64 @@
+"""Build a :class:`~shared.runtime.context.Runtime`: project, graphs, database, bus."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import asyncpg
+
+from shared.bus.base import Bus
+from shared.bus.inprocess import InProcessBus
+from shared.bus.pgnotify import PgNotifyBus
+from shared.config import Settings
+from shared.db import assistants as assistants_db
+from shared.db.migrate import apply_migrations, setup_checkpointer_tables
+from shared.db.pool import Database, open_database
+from shared.graphs.config import apply_environment, load_project_config
+from shared.graphs.registry import GraphRegistry
+from shared.ids import system_assistant_id
+from shared.runtime.context import Runtime
+
+log = logging.getLogger(__name__)
+
+
+async def connect_with_retry(settings: Settings, dsn: str, attempts: int = 30) -> Database:
+    """Open the pools, retrying while PostgreSQL is not up yet (1 s apart)."""
+    for attempt in range(attempts):
+        try:
+            return await open_database(
+                dsn,
+                pool_size=settings.db_pool_size,
+                checkpoint_pool_size=settings.checkpointer_pool_size,
+            )
+        except (OSError, asyncpg.PostgresError) as exc:
+            if attempt == attempts - 1:
+                raise
+            log.warning("database not reachable (%s); retrying", exc)
+            await asyncio.sleep(1.0)
+    raise AssertionError("unreachable")
+
+
+async def open_runtime(settings: Settings, dsn: str, *, in_process_bus: bool) -> Runtime:
+    """Load the project (raises ConfigError), migrate the database, create system assistants
+    and start the bus (in-process, or LISTEN/NOTIFY for separate processes)."""
+    project = load_project_config(settings.config)
+    apply_environment(project)
+    graphs = GraphRegistry.load(project)
+    db = await connect_with_retry(settings, dsn)
+    async with db.pool.acquire() as conn:
+        await apply_migrations(conn)
+    await setup_checkpointer_tables(db.checkpoint_pool)
+    await assistants_db.ensure_system_assistants(
+        db.pool,
+        {system_assistant_id(g): (g, graphs.description(g)) for g in graphs.graph_ids},
+    )
+    bus: Bus = InProcessBus() if in_process_bus else PgNotifyBus(dsn, db.pool)
+    await bus.start()
+    return Runtime(settings=settings, db=db, bus=bus, project=project, graphs=graphs)
+
+
+async def close_runtime(rt: Runtime) -> None:
+    """Stop the bus and close the pools."""
+    await rt.bus.close()
+    await rt.db.close()

@@ -1,0 +1,74 @@
+"""The PostgreSQL checkpointer of one run attempt, fenced by the attempt's claim token.
+
+langgraph-checkpoint-postgres's ``AsyncPostgresSaver`` with one addition: before a checkpoint
+is written, the run must still be ``running`` under this attempt's claim token; otherwise
+:class:`~shared.errors.LostClaim` is raised and nothing is written.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import asyncpg
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import ChannelVersions, Checkpoint, CheckpointMetadata
+from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+from psycopg_pool import AsyncConnectionPool
+
+from shared.errors import LostClaim
+
+
+class FencedSaver(AsyncPostgresSaver):
+    """``AsyncPostgresSaver`` whose ``aput`` is refused once ``claim_token`` is stale."""
+
+    def __init__(
+        self,
+        conn: AsyncConnectionPool,
+        *,
+        pool: asyncpg.Pool,
+        run_id: uuid.UUID,
+        claim_token: uuid.UUID,
+    ) -> None:
+        super().__init__(conn)  # type: ignore[arg-type]
+        self._pool, self._run_id, self._token = pool, run_id, claim_token
+
+    async def _fence(self) -> None:
+        held = await self._pool.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM runs WHERE run_id = $1 AND claim_token = $2"
+            " AND status = 'running')",
+            self._run_id,
+            self._token,
+        )
+        if not held:
+            raise LostClaim(f"run {self._run_id}: checkpoint refused, claim lost")
+
+    async def aput(
+        self,
+        config: RunnableConfig,
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+    ) -> RunnableConfig:
+        """Write a checkpoint if the claim still holds (raises LostClaim otherwise)."""
+        await self._fence()
+        return await super().aput(config, checkpoint, metadata, new_versions)
+
+
+def plain_saver(conn: AsyncConnectionPool) -> AsyncPostgresSaver:
+    """An unfenced saver for reads and state updates made through the API."""
+    return AsyncPostgresSaver(conn)  # type: ignore[arg-type]
+
+
+async def delete_run_checkpoints(conn: AsyncConnectionPool, thread_id: str, run_id: str) -> None:
+    """Delete the checkpoints (and their writes) a run wrote on a thread: rollback."""
+    async with conn.connection() as c:
+        await c.execute(
+            """DELETE FROM checkpoint_writes WHERE thread_id = %s AND checkpoint_id IN (
+                   SELECT checkpoint_id FROM checkpoints
+                   WHERE thread_id = %s AND metadata->>'run_id' = %s)""",
+            (thread_id, thread_id, run_id),
+        )
+        await c.execute(
+            "DELETE FROM checkpoints WHERE thread_id = %s AND metadata->>'run_id' = %s",
+            (thread_id, run_id),
+        )

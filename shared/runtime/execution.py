@@ -1,0 +1,293 @@
+"""Run one attempt of a claimed run: stream the graph, store its events, end the run.
+
+Source: Agent Server API run semantics — statuses, the wait/join result shape, thread status
+after a run, stream event names per ``stream_mode``, cancel with ``interrupt``/``rollback``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+from langchain_core.messages import BaseMessageChunk
+from langchain_core.runnables import RunnableConfig
+from langgraph.pregel import Pregel
+from langgraph.types import Command, StateSnapshot
+
+from shared.bus.base import RUN_EVENTS, RUN_REQUESTED
+from shared.db import events as events_db
+from shared.db import runs as runs_db
+from shared.errors import LostClaim
+from shared.runtime.checkpointer import FencedSaver, delete_run_checkpoints
+from shared.runtime.context import Runtime
+from shared.runtime.events import EventSink
+from shared.serde import serialize_error, to_jsonable
+
+log = logging.getLogger(__name__)
+
+NATIVE_MODES = {"values", "updates", "debug", "tasks", "checkpoints", "custom"}
+
+
+def build_config(row: asyncpg.Record | dict[str, Any], graph_id: str) -> RunnableConfig:
+    """The LangGraph ``config`` of a run: its stored config plus the ids checkpoints record."""
+    kwargs = row["kwargs"]
+    config = dict(kwargs.get("config") or {})
+    configurable = dict(config.get("configurable") or {})
+    configurable.update(
+        thread_id=str(row["thread_id"]),
+        run_id=str(row["run_id"]),
+        assistant_id=str(row["assistant_id"]),
+        graph_id=graph_id,
+    )
+    config["configurable"] = configurable
+    config["metadata"] = {**(row["metadata"] or {}), "run_id": str(row["run_id"])}
+    config["run_id"] = row["run_id"]
+    return RunnableConfig(**config)
+
+
+def state_result(state: StateSnapshot) -> tuple[Any, Any, dict[str, Any], str]:
+    """``(result, values, interrupts by task id, thread status)`` of a thread's latest state.
+
+    ``result`` is what wait/join answer: the values plus ``__interrupt__`` when paused.
+    """
+    values = to_jsonable(state.values) if state.values is not None else {}
+    interrupts: dict[str, Any] = {}
+    flat: list[Any] = []
+    for task in state.tasks:
+        if task.interrupts:
+            interrupts[task.id] = to_jsonable(list(task.interrupts))
+            flat.extend(interrupts[task.id])
+    result = values
+    if flat and isinstance(values, dict):
+        result = {**values, "__interrupt__": flat}
+    status = "interrupted" if (state.next or flat) else "idle"
+    return result, values, interrupts, status
+
+
+class StreamTranslator:
+    """Turns LangGraph ``astream`` chunks into Agent Server SSE events (name, data)."""
+
+    def __init__(self, modes: list[str], subgraphs: bool) -> None:
+        self.modes = set(modes)
+        self.subgraphs = subgraphs
+        self._seen_messages: dict[str, Any] = {}
+
+    def langgraph_modes(self) -> list[str]:
+        """Modes to request from LangGraph for the API modes asked."""
+        wanted = {m for m in self.modes if m in NATIVE_MODES}
+        if self.modes & {"messages", "messages-tuple"}:
+            wanted.add("messages")
+        wanted.add("values")  # drives the stream even when only other modes are asked
+        return sorted(wanted)
+
+    def translate(self, ns: tuple[str, ...], mode: str, chunk: Any) -> list[tuple[str, Any]]:
+        """SSE events for one chunk; empty when the chunk's mode was not asked."""
+        suffix = "|" + "|".join(ns) if ns else ""
+        out: list[tuple[str, Any]] = []
+        if mode == "messages":
+            message, meta = chunk
+            if "messages-tuple" in self.modes:
+                out.append(("messages" + suffix, (message, meta)))
+            if "messages" in self.modes:
+                out.extend((name + suffix, data) for name, data in self._legacy(message, meta))
+        elif mode in self.modes:
+            out.append((mode + suffix, chunk))
+        return out
+
+    def _legacy(self, message: Any, meta: Any) -> list[tuple[str, Any]]:
+        msg_id = getattr(message, "id", None) or ""
+        out: list[tuple[str, Any]] = []
+        if msg_id not in self._seen_messages:
+            out.append(("messages/metadata", {msg_id: {"metadata": meta}}))
+            self._seen_messages[msg_id] = None
+        if isinstance(message, BaseMessageChunk):
+            acc = self._seen_messages[msg_id]
+            acc = message if acc is None else acc + message
+            self._seen_messages[msg_id] = acc
+            out.append(("messages/partial", [acc]))
+        else:
+            out.append(("messages/complete", [message]))
+        return out
+
+
+class RunAttempt:
+    """One attempt at running a claimed ``runs`` row on this executor.
+
+    ``cancel_reason`` is set by the executor before it cancels the task: ``interrupt`` or
+    ``rollback`` (a user cancel), ``lost`` (claim taken over) or ``shutdown`` (hand back).
+    """
+
+    def __init__(self, rt: Runtime, row: asyncpg.Record) -> None:
+        self.rt = rt
+        self.row = row
+        self.run_id: uuid.UUID = row["run_id"]
+        self.thread_id: uuid.UUID = row["thread_id"]
+        self.token: uuid.UUID = row["claim_token"]
+        self.kwargs: dict[str, Any] = row["kwargs"]
+        self.cancel_reason: str | None = None
+
+    async def run(self) -> None:
+        """Execute to a terminal state (or hand back / give up on a lost claim)."""
+        rt = self.rt
+        start_seq = await events_db.last_seq(rt.db.pool, self.run_id)
+        sink = EventSink(rt.db.pool, rt.bus, self.run_id, self.token, start_seq)
+        graph: Pregel | None = None
+        config = RunnableConfig()
+        try:
+            sink.emit("metadata", {"run_id": str(self.run_id), "attempt": self.row["attempt"]})
+            graph_id = self.row["metadata"].get("graph_id")
+            config = build_config(self.row, graph_id)
+            saver = FencedSaver(
+                rt.db.checkpoint_pool, pool=rt.db.pool, run_id=self.run_id, claim_token=self.token
+            )
+            graph = await rt.graphs.get(graph_id, config, checkpointer=saver)
+            graph_input = await self._input(graph, config)
+            translator = StreamTranslator(self.kwargs["stream_mode"], self.kwargs["subgraphs"])
+            async for ns, mode, chunk in self._stream(graph, graph_input, config, translator):
+                for name, data in translator.translate(ns, mode, chunk):
+                    sink.emit(name, data)
+            state = await graph.aget_state(self._latest(config))
+            result, values, interrupts, thread_status = state_result(state)
+            await sink.close()
+            await self._finish("success", result, None, thread_status, values, interrupts)
+        except asyncio.CancelledError:
+            await self._on_cancel(sink, graph, config)
+        except LostClaim as exc:
+            log.warning("%s", exc)
+            sink.abort()
+        except Exception as exc:  # the graph's own failure ends the run as error
+            log.info("run %s failed: %s: %s", self.run_id, type(exc).__name__, exc)
+            error = serialize_error(exc)
+            sink.emit("error", error)
+            values, interrupts = await self._values_after_error(graph, config)
+            try:
+                await sink.close()
+            except LostClaim:
+                return
+            await self._finish("error", {"__error__": error}, error, "error", values, interrupts)
+
+    async def _input(self, graph: Pregel, config: RunnableConfig) -> Any:
+        if self.row["attempt"] > 1:
+            state = await graph.aget_state(self._latest(config))
+            if state.metadata and state.metadata.get("run_id") == str(self.run_id):
+                config["configurable"].pop("checkpoint_id", None)
+                return None  # resume from this run's last checkpoint
+        command = self.kwargs.get("command")
+        if command:
+            return Command(**command)
+        return self.kwargs.get("input")
+
+    @staticmethod
+    def _latest(config: RunnableConfig) -> RunnableConfig:
+        configurable = {
+            k: v for k, v in config["configurable"].items() if k not in ("checkpoint_id",)
+        }
+        return RunnableConfig(**{**config, "configurable": configurable})
+
+    async def _stream(
+        self,
+        graph: Pregel,
+        graph_input: Any,
+        config: RunnableConfig,
+        translator: StreamTranslator,
+    ) -> AsyncIterator[tuple[tuple[str, ...], str, Any]]:
+        kwargs = self.kwargs
+        stream = graph.astream(
+            graph_input,
+            config,
+            context=kwargs.get("context") or None,
+            stream_mode=translator.langgraph_modes(),  # type: ignore[arg-type]
+            subgraphs=True,
+            interrupt_before=kwargs.get("interrupt_before"),
+            interrupt_after=kwargs.get("interrupt_after"),
+            durability=kwargs.get("durability") or "async",
+        )
+        async for ns, mode, chunk in stream:
+            if ns and not translator.subgraphs:
+                continue
+            yield tuple(ns), str(mode), chunk
+
+    async def _values_after_error(
+        self, graph: Pregel | None, config: RunnableConfig
+    ) -> tuple[Any, dict[str, Any]]:
+        if graph is None:
+            return None, {}
+        try:
+            state = await graph.aget_state(self._latest(config))
+        except Exception:  # the state read is best effort after a failure
+            return None, {}
+        _, values, interrupts, _ = state_result(state)
+        return values, interrupts
+
+    async def _on_cancel(
+        self, sink: EventSink, graph: Pregel | None, config: RunnableConfig
+    ) -> None:
+        reason = self.cancel_reason
+        rt = self.rt
+        if reason in ("lost", None):
+            sink.abort()
+            return
+        if reason == "shutdown":
+            sink.abort()
+            await runs_db.release(rt.db.pool, self.run_id, self.token)
+            await rt.bus.publish(RUN_REQUESTED, {"run_id": str(self.run_id)})
+            return
+        try:
+            await sink.close()
+        except LostClaim:
+            return
+        if reason == "rollback":
+            await delete_run_checkpoints(
+                rt.db.checkpoint_pool, str(self.thread_id), str(self.run_id)
+            )
+            values, interrupts, status = await self._state_or_empty(graph, config)
+            done = await runs_db.delete_claimed(
+                rt.db.pool, self.run_id, self.token, status, values, interrupts
+            )
+            await self._announce_end(done)
+            return
+        values, interrupts, status = await self._state_or_empty(graph, config)
+        await self._finish("interrupted", values, None, status, values, interrupts)
+
+    async def _state_or_empty(
+        self, graph: Pregel | None, config: RunnableConfig
+    ) -> tuple[Any, dict[str, Any], str]:
+        if graph is None:
+            return {}, {}, "idle"
+        state = await graph.aget_state(self._latest(config))
+        _, values, interrupts, status = state_result(state)
+        return values, interrupts, status
+
+    async def _finish(
+        self,
+        status: str,
+        result: Any,
+        error: Any,
+        thread_status: str,
+        thread_values: Any,
+        interrupts: dict[str, Any],
+    ) -> None:
+        done = await runs_db.finish(
+            self.rt.db.pool,
+            run_id=self.run_id,
+            claim_token=self.token,
+            status=status,
+            result=result,
+            error=error,
+            thread_status=thread_status,
+            thread_values=thread_values,
+            thread_interrupts=interrupts,
+        )
+        await self._announce_end(done)
+
+    async def _announce_end(self, done: asyncpg.Record | None) -> None:
+        if done is None:
+            log.warning("run %s: claim lost before it ended; result discarded", self.run_id)
+            return
+        await self.rt.bus.publish(RUN_EVENTS, {"run_id": str(self.run_id), "done": True})
+        if done["has_pending"]:
+            await self.rt.bus.publish(RUN_REQUESTED, {"thread_id": str(done["thread_id"])})

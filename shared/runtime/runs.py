@@ -1,0 +1,225 @@
+"""Create and cancel runs: the durable half of ``POST …/runs*`` and ``…/cancel``.
+
+A run is created in one transaction that locks its thread, applies ``multitask_strategy``
+against the thread's active runs, inserts the run and marks the thread busy; executors are
+woken only after commit. Cancels are recorded in PostgreSQL first, then signalled.
+Source: Agent Server API, "Runs on a thread", "multitask_strategy", "Cancel".
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+from shared.api.runs import RunCreateStateless
+from shared.bus.base import RUN_CANCEL, RUN_EVENTS, RUN_REQUESTED
+from shared.db import assistants as assistants_db
+from shared.db import runs as runs_db
+from shared.db import threads as threads_db
+from shared.errors import BadRequest, Conflict, Invalid, NotFound
+from shared.ids import new_id, parse_uuid, system_assistant_id
+from shared.runtime.context import Runtime
+
+
+async def resolve_assistant(
+    rt: Runtime, conn: asyncpg.Connection | asyncpg.Pool, assistant_id: str
+) -> asyncpg.Record:
+    """The assistant named by a UUID or a graph id. Raises NotFound / Invalid."""
+    as_uuid = parse_uuid(assistant_id)
+    if as_uuid is None:
+        if assistant_id not in rt.graphs:
+            raise Invalid(f"Assistant or graph '{assistant_id}' not found")
+        as_uuid = system_assistant_id(assistant_id)
+    row = await assistants_db.get(conn, as_uuid)
+    if row is None:
+        raise NotFound(f"Assistant '{assistant_id}' not found")
+    return row
+
+
+def _merge_config(assistant: asyncpg.Record, body: RunCreateStateless) -> dict[str, Any]:
+    config: dict[str, Any] = dict(assistant["config"] or {})
+    run_config = body.config.model_dump(exclude_none=True) if body.config else {}
+    configurable = {**config.get("configurable", {}), **run_config.pop("configurable", {})}
+    tags = [*config.get("tags", []), *run_config.pop("tags", [])]
+    config.update(run_config)
+    config["configurable"] = configurable
+    if tags:
+        config["tags"] = tags
+    checkpoint_id = getattr(body, "checkpoint_id", None)
+    checkpoint = getattr(body, "checkpoint", None)
+    if checkpoint is not None:
+        checkpoint_id = checkpoint.checkpoint_id or checkpoint_id
+        if checkpoint.checkpoint_ns:
+            configurable["checkpoint_ns"] = checkpoint.checkpoint_ns
+    if checkpoint_id:
+        configurable["checkpoint_id"] = checkpoint_id
+    return config
+
+
+def _kwargs(assistant: asyncpg.Record, body: RunCreateStateless, temporary: bool) -> dict[str, Any]:
+    if body.config and body.config.configurable and body.context:
+        raise BadRequest("Cannot specify both configurable and context. Use context instead.")
+    if body.input is not None and body.command is not None:
+        raise BadRequest("Cannot specify both input and command")
+    context = {**(assistant["context"] or {}), **(body.context or {})}
+    return {
+        "input": body.input,
+        "command": body.command.model_dump(exclude_none=True) if body.command else None,
+        "config": _merge_config(assistant, body),
+        "context": context,
+        "stream_mode": body.stream_modes(),
+        "interrupt_before": body.interrupt_before,
+        "interrupt_after": body.interrupt_after,
+        "webhook": body.webhook,
+        "feedback_keys": body.feedback_keys,
+        "temporary": temporary,
+        "subgraphs": body.stream_subgraphs,
+        "resumable": body.stream_resumable,
+        "checkpoint_during": body.durability != "exit",
+        "durability": body.durability,
+        "on_completion": body.on_completion,
+    }
+
+
+@dataclass
+class CreatedRun:
+    """A committed run: its API object, and cancels it caused on older runs of its thread."""
+
+    run: dict[str, Any]
+    cancelled: list[uuid.UUID]
+
+
+async def create_run(
+    rt: Runtime, thread_id: uuid.UUID | None, body: RunCreateStateless
+) -> CreatedRun:
+    """Create a run on ``thread_id``, or on a new temporary thread when ``None`` (stateless).
+
+    Raises NotFound (thread or assistant), Invalid (unknown graph), BadRequest (conflicting
+    fields) and Conflict (``multitask_strategy=reject`` on a busy thread); nothing is written
+    when it raises.
+    """
+    stateless = thread_id is None
+    if stateless and body.command is not None and body.command.resume is not None:
+        raise BadRequest("You must provide a thread_id when resuming.")
+    run_id = new_id()
+    cancelled: list[uuid.UUID] = []
+    async with rt.db.pool.acquire() as conn, conn.transaction():
+        assistant = await resolve_assistant(rt, conn, body.assistant_id)
+        graph_id = assistant["graph_id"]
+        patch = {"graph_id": graph_id, "assistant_id": str(assistant["assistant_id"])}
+        temporary = stateless and body.on_completion == "delete"
+        kwargs = _kwargs(assistant, body, temporary)
+        if stateless:
+            thread_id = new_id()
+            thread = await threads_db.insert(
+                conn, thread_id, patch, status="busy", temporary=temporary
+            )
+        else:
+            assert thread_id is not None
+            thread = await threads_db.get(conn, thread_id, for_update=True)
+            if thread is None:
+                if body.if_not_exists != "create":
+                    raise NotFound(f"Thread '{thread_id}' not found.")
+                thread = await threads_db.insert(conn, thread_id, patch, status="busy")
+            else:
+                cancelled = await _apply_multitask(conn, thread_id, body)
+        assert thread is not None
+        metadata = {**(assistant["metadata"] or {}), **(thread["metadata"] or {})}
+        metadata.update(body.metadata or {})
+        metadata.update(patch)
+        row = await runs_db.insert_run(
+            conn,
+            run_id=run_id,
+            thread_id=thread_id,
+            assistant_id=assistant["assistant_id"],
+            metadata=metadata,
+            kwargs=kwargs,
+            multitask_strategy=body.multitask_strategy,
+            after_seconds=body.after_seconds,
+        )
+        await threads_db.mark_busy(conn, thread_id, patch)
+    for cancelled_id in cancelled:
+        await rt.bus.publish(RUN_CANCEL, {"run_id": str(cancelled_id)})
+    await rt.bus.publish(RUN_REQUESTED, {"run_id": str(run_id), "thread_id": str(thread_id)})
+    return CreatedRun(run=runs_db.run_to_api(row), cancelled=cancelled)
+
+
+async def _apply_multitask(
+    conn: asyncpg.Connection, thread_id: uuid.UUID, body: RunCreateStateless
+) -> list[uuid.UUID]:
+    active = await runs_db.active_runs(conn, thread_id)
+    if not active:
+        return []
+    strategy = body.multitask_strategy
+    if strategy == "reject":
+        raise Conflict(
+            "Thread is already running a task. Wait for it to finish or choose a different"
+            " multitask strategy."
+        )
+    if strategy == "enqueue":
+        return []
+    ids = [r["run_id"] for r in active]
+    await cancel_locked(conn, ids, strategy)
+    return [r["run_id"] for r in active if r["status"] == "running"]
+
+
+async def cancel_locked(conn: asyncpg.Connection, run_ids: list[uuid.UUID], action: str) -> int:
+    """Record a cancel of ``run_ids`` inside the caller's transaction; returns how many.
+
+    Pending runs end at once (``interrupted``, or deleted by ``rollback``); running ones get
+    ``cancel_action`` set for their executor to act on.
+    """
+    if action == "rollback":
+        deleted = await conn.execute(
+            "DELETE FROM runs WHERE run_id = ANY($1) AND status = 'pending'", run_ids
+        )
+    else:
+        deleted = await conn.execute(
+            """UPDATE runs SET status = 'interrupted', ended_at = now(), updated_at = now()
+               WHERE run_id = ANY($1) AND status = 'pending'""",
+            run_ids,
+        )
+    flagged = await conn.execute(
+        """UPDATE runs SET cancel_action = $2, updated_at = now()
+           WHERE run_id = ANY($1) AND status = 'running'""",
+        run_ids,
+        action,
+    )
+    return int(deleted.split()[-1]) + int(flagged.split()[-1])
+
+
+async def cancel_runs(rt: Runtime, run_ids: list[uuid.UUID], action: str) -> list[uuid.UUID]:
+    """Cancel ``run_ids`` (those still pending or running); returns the ids affected.
+
+    The cancel is committed before anyone is signalled; pending runs' threads are settled here,
+    running ones by their executor.
+    """
+    async with rt.db.pool.acquire() as conn, conn.transaction():
+        active = await conn.fetch(
+            "SELECT run_id, thread_id, status FROM runs WHERE run_id = ANY($1)"
+            " AND status IN ('pending', 'running') FOR UPDATE",
+            run_ids,
+        )
+        if not active:
+            return []
+        await cancel_locked(conn, [r["run_id"] for r in active], action)
+        threads = {r["thread_id"] for r in active if r["status"] == "pending"}
+        if threads:
+            await conn.execute(
+                """UPDATE threads t SET status = CASE WHEN EXISTS (
+                       SELECT 1 FROM runs r WHERE r.thread_id = t.thread_id
+                         AND r.status IN ('pending', 'running')) THEN 'busy'
+                       ELSE (CASE WHEN t.status = 'busy' THEN 'idle' ELSE t.status END) END,
+                       updated_at = now()
+                   WHERE thread_id = ANY($1)""",
+                list(threads),
+            )
+    for r in active:
+        if r["status"] == "running":
+            await rt.bus.publish(RUN_CANCEL, {"run_id": str(r["run_id"])})
+        else:
+            await rt.bus.publish(RUN_EVENTS, {"run_id": str(r["run_id"]), "done": True})
+    return [r["run_id"] for r in active]
