@@ -227,18 +227,20 @@ async def reclaim_expired(
                  AND (lease_expires_at < now() OR $3)
                RETURNING run_id, thread_id, status, error),
            t AS (
-               UPDATE threads SET
-                   status = CASE WHEN EXISTS (SELECT 1 FROM r r2 WHERE r2.thread_id = threads.thread_id
-                                              AND r2.status = 'pending')
-                                   OR EXISTS (SELECT 1 FROM runs q WHERE q.thread_id = threads.thread_id
-                                              AND q.status = 'pending')
-                                 THEN 'busy'
-                                 WHEN EXISTS (SELECT 1 FROM r r3 WHERE r3.thread_id = threads.thread_id
-                                              AND r3.status = 'error') THEN 'error'
-                                 ELSE 'idle' END,
+               UPDATE threads th SET
+                   status = CASE
+                       WHEN EXISTS (SELECT 1 FROM r r2
+                                    WHERE r2.thread_id = th.thread_id AND r2.status = 'pending')
+                         OR EXISTS (SELECT 1 FROM runs q
+                                    WHERE q.thread_id = th.thread_id AND q.status = 'pending')
+                       THEN 'busy'
+                       WHEN EXISTS (SELECT 1 FROM r r3
+                                    WHERE r3.thread_id = th.thread_id AND r3.status = 'error')
+                       THEN 'error'
+                       ELSE 'idle' END,
                    updated_at = now()
-               WHERE thread_id IN (SELECT thread_id FROM r)
-               RETURNING thread_id)
+               WHERE th.thread_id IN (SELECT thread_id FROM r)
+               RETURNING th.thread_id)
            SELECT r.run_id, r.thread_id, r.status FROM r""",
         max_attempts,
         _LOST,

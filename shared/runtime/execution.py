@@ -9,11 +9,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
-from langchain_core.messages import BaseMessageChunk
 from langchain_core.runnables import RunnableConfig
 from langgraph.pregel import Pregel
 from langgraph.types import Command, StateSnapshot
@@ -25,11 +23,10 @@ from shared.errors import LostClaim
 from shared.runtime.checkpointer import FencedSaver, delete_run_checkpoints
 from shared.runtime.context import Runtime
 from shared.runtime.events import EventSink
+from shared.runtime.translate import stream_events
 from shared.serde import serialize_error, to_jsonable
 
 log = logging.getLogger(__name__)
-
-NATIVE_MODES = {"values", "updates", "debug", "tasks", "checkpoints", "custom"}
 
 
 def build_config(row: asyncpg.Record | dict[str, Any], graph_id: str) -> RunnableConfig:
@@ -68,52 +65,6 @@ def state_result(state: StateSnapshot) -> tuple[Any, Any, dict[str, Any], str]:
     return result, values, interrupts, status
 
 
-class StreamTranslator:
-    """Turns LangGraph ``astream`` chunks into Agent Server SSE events (name, data)."""
-
-    def __init__(self, modes: list[str], subgraphs: bool) -> None:
-        self.modes = set(modes)
-        self.subgraphs = subgraphs
-        self._seen_messages: dict[str, Any] = {}
-
-    def langgraph_modes(self) -> list[str]:
-        """Modes to request from LangGraph for the API modes asked."""
-        wanted = {m for m in self.modes if m in NATIVE_MODES}
-        if self.modes & {"messages", "messages-tuple"}:
-            wanted.add("messages")
-        wanted.add("values")  # drives the stream even when only other modes are asked
-        return sorted(wanted)
-
-    def translate(self, ns: tuple[str, ...], mode: str, chunk: Any) -> list[tuple[str, Any]]:
-        """SSE events for one chunk; empty when the chunk's mode was not asked."""
-        suffix = "|" + "|".join(ns) if ns else ""
-        out: list[tuple[str, Any]] = []
-        if mode == "messages":
-            message, meta = chunk
-            if "messages-tuple" in self.modes:
-                out.append(("messages" + suffix, (message, meta)))
-            if "messages" in self.modes:
-                out.extend((name + suffix, data) for name, data in self._legacy(message, meta))
-        elif mode in self.modes:
-            out.append((mode + suffix, chunk))
-        return out
-
-    def _legacy(self, message: Any, meta: Any) -> list[tuple[str, Any]]:
-        msg_id = getattr(message, "id", None) or ""
-        out: list[tuple[str, Any]] = []
-        if msg_id not in self._seen_messages:
-            out.append(("messages/metadata", {msg_id: {"metadata": meta}}))
-            self._seen_messages[msg_id] = None
-        if isinstance(message, BaseMessageChunk):
-            acc = self._seen_messages[msg_id]
-            acc = message if acc is None else acc + message
-            self._seen_messages[msg_id] = acc
-            out.append(("messages/partial", [acc]))
-        else:
-            out.append(("messages/complete", [message]))
-        return out
-
-
 class RunAttempt:
     """One attempt at running a claimed ``runs`` row on this executor.
 
@@ -146,10 +97,8 @@ class RunAttempt:
             )
             graph = await rt.graphs.get(graph_id, config, checkpointer=saver)
             graph_input = await self._input(graph, config)
-            translator = StreamTranslator(self.kwargs["stream_mode"], self.kwargs["subgraphs"])
-            async for ns, mode, chunk in self._stream(graph, graph_input, config, translator):
-                for name, data in translator.translate(ns, mode, chunk):
-                    sink.emit(name, data)
+            async for name, data in stream_events(graph, graph_input, config, self.kwargs):
+                sink.emit(name, data)
             state = await graph.aget_state(self._latest(config))
             result, values, interrupts, thread_status = state_result(state)
             await sink.close()
@@ -187,29 +136,6 @@ class RunAttempt:
             k: v for k, v in config["configurable"].items() if k not in ("checkpoint_id",)
         }
         return RunnableConfig(**{**config, "configurable": configurable})
-
-    async def _stream(
-        self,
-        graph: Pregel,
-        graph_input: Any,
-        config: RunnableConfig,
-        translator: StreamTranslator,
-    ) -> AsyncIterator[tuple[tuple[str, ...], str, Any]]:
-        kwargs = self.kwargs
-        stream = graph.astream(
-            graph_input,
-            config,
-            context=kwargs.get("context") or None,
-            stream_mode=translator.langgraph_modes(),  # type: ignore[arg-type]
-            subgraphs=True,
-            interrupt_before=kwargs.get("interrupt_before"),
-            interrupt_after=kwargs.get("interrupt_after"),
-            durability=kwargs.get("durability") or "async",
-        )
-        async for ns, mode, chunk in stream:
-            if ns and not translator.subgraphs:
-                continue
-            yield tuple(ns), str(mode), chunk
 
     async def _values_after_error(
         self, graph: Pregel | None, config: RunnableConfig

@@ -1,0 +1,27 @@
+# Two entry points for a fresh clone: `make dev` (the server on the examples) and `make test`.
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[test]"
+	touch $@
+
+.PHONY: install dev test lint bench
+install: $(BIN)/.installed
+
+dev: install
+	$(BIN)/lg-deploy dev --config examples/langgraph.json
+
+lint: install
+	$(BIN)/ruff check shared functions tests examples
+	$(BIN)/ruff format --check shared functions tests examples
+	$(BIN)/mypy shared functions
+
+test: lint
+	$(BIN)/pytest
+
+bench: install
+	$(BIN)/python -m tests.bench.bench_core

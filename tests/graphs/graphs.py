@@ -1,0 +1,150 @@
+"""Graphs the test suite runs: each proves one behaviour of the runtime.
+
+Side effects that tests count (node executions) go to a ledger file named by
+``config["configurable"]["ledger"]``: one line per node execution.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import operator
+import time
+from pathlib import Path
+from typing import Annotated, Any, TypedDict
+
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage, AnyMessage
+from langchain_core.runnables import RunnableConfig
+from langgraph.config import get_stream_writer
+from langgraph.graph import END, START, MessagesState, StateGraph
+from langgraph.graph.message import add_messages
+from langgraph.types import interrupt
+
+
+class Items(TypedDict, total=False):
+    items: Annotated[list[Any], operator.add]
+
+
+def _ledger(config: RunnableConfig, line: str) -> None:
+    path = (config.get("configurable") or {}).get("ledger")
+    if path:
+        with Path(path).open("a") as f:
+            f.write(line + "\n")
+
+
+def _single(name: str, fn: Any, state: type = Items) -> Any:
+    g = StateGraph(state)
+    g.add_node(name, fn)
+    g.add_edge(START, name)
+    g.add_edge(name, END)
+    return g.compile()
+
+
+def _one(state: Items) -> Items:
+    get_stream_writer()({"hello": "world"})
+    return {"items": ["one"]}
+
+
+echo = _single("one", _one)
+
+
+def _ask(state: Items) -> Items:
+    answer = interrupt({"question": "approve?"})
+    return {"items": [answer]}
+
+
+human = _single("ask", _ask)
+
+
+async def _nap(state: Items, config: RunnableConfig) -> Items:
+    """Sleeps ``configurable.sleep`` seconds (default 0.5) per step."""
+    await asyncio.sleep(float((config.get("configurable") or {}).get("sleep", 0.5)))
+    return {"items": ["nap"]}
+
+
+def _chain(n: int, fn: Any) -> Any:
+    g = StateGraph(Items)
+    names = [f"step_{i}" for i in range(1, n + 1)]
+    for name in names:
+        g.add_node(name, fn(name))
+    g.add_edge(START, names[0])
+    for a, b in zip(names, names[1:], strict=False):
+        g.add_edge(a, b)
+    g.add_edge(names[-1], END)
+    return g.compile()
+
+
+slow = _chain(3, lambda _name: _nap)
+
+
+def _counted_step(name: str) -> Any:
+    async def step(state: Items, config: RunnableConfig) -> Items:
+        _ledger(config, name)
+        await asyncio.sleep(float((config.get("configurable") or {}).get("sleep", 0.0)))
+        return {"items": [name]}
+
+    return step
+
+
+steps = _chain(20, _counted_step)
+
+
+async def _block(state: Items, config: RunnableConfig) -> Items:
+    """Blocks the event loop (``time.sleep`` in an async node) for ``configurable.block``."""
+    _ledger(config, "block")
+    time.sleep(float((config.get("configurable") or {}).get("block", 1.0)))
+    return {"items": ["blocked"]}
+
+
+blocking = _single("block", _block)
+
+
+def _boom(state: Items) -> Items:
+    raise ValueError("boom")
+
+
+fail = _single("boom", _boom)
+
+
+def _child_node(state: Items) -> Items:
+    get_stream_writer()({"from": "child"})
+    return {"items": ["child"]}
+
+
+child = _single("child_node", _child_node)
+_parent = StateGraph(Items)
+_parent.add_node("child", child)
+_parent.add_node("after", lambda s: {"items": ["after"]})
+_parent.add_edge(START, "child")
+_parent.add_edge("child", "after")
+_parent.add_edge("after", END)
+parent = _parent.compile()
+
+
+class Chat(TypedDict):
+    messages: Annotated[list[AnyMessage], add_messages]
+
+
+def _reply(state: Chat) -> Chat:
+    model = GenericFakeChatModel(messages=iter([AIMessage(content="hello there friend")]))
+    return {"messages": [model.invoke(state["messages"])]}
+
+
+chat = _single("model", _reply, MessagesState)
+
+
+def _emit(state: Items, config: RunnableConfig) -> Items:
+    writer = get_stream_writer()
+    for i in range(int((config.get("configurable") or {}).get("count", 100))):
+        writer({"i": i})
+    return {"items": ["emitted"]}
+
+
+emitter = _single("emit", _emit)
+ten = _chain(10, lambda name: lambda state: {"items": [name]})
+
+
+def make_graph(config: RunnableConfig) -> Any:
+    """A factory: the graph's node writes the ``configurable.greeting`` it was built with."""
+    greeting = (config.get("configurable") or {}).get("greeting", "hi")
+    return _single("greet", lambda state: {"items": [greeting]})

@@ -1,0 +1,116 @@
+"""Start and stop real ``lg-deploy`` processes for tests (no mocks: HTTP over loopback)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+TEST_GRAPHS = ROOT / "tests" / "graphs" / "langgraph.json"
+EXAMPLES = ROOT / "examples" / "langgraph.json"
+LG_DEPLOY = [sys.executable, "-m", "functions.cli"]
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Server:
+    """A running ``lg-deploy`` process (own process group) and where to reach it."""
+
+    proc: subprocess.Popen[bytes]
+    port: int
+    data_dir: Path | None
+    log: Path
+    args: list[str] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self, sig: int = signal.SIGINT, timeout: float = 30.0) -> int:
+        """Send ``sig`` to the process group and wait; SIGKILL if it does not exit."""
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(10)
+        return int(self.proc.returncode)
+
+    def kill_group(self) -> None:
+        """SIGKILL the whole process group, as a crash would."""
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.proc.wait(10)
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+
+def start(
+    command: str = "dev",
+    *,
+    config: Path = TEST_GRAPHS,
+    data_dir: Path | None = None,
+    database_url: str | None = None,
+    port: int | None = None,
+    log: Path,
+    env: dict[str, str] | None = None,
+    wait: bool = True,
+    extra: list[str] | None = None,
+) -> Server:
+    """Start ``lg-deploy <command>`` and wait until ``/ok`` answers (intake/dev only)."""
+    port = port or free_port()
+    args = [*LG_DEPLOY, command, "--config", str(config)]
+    if command != "executor":
+        args += ["--port", str(port)]
+    if data_dir is not None:
+        args += ["--data-dir", str(data_dir)]
+    if database_url is not None:
+        args += ["--database-url", database_url]
+    args += extra or []
+    full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+    with log.open("ab") as out:
+        proc = subprocess.Popen(
+            args,
+            cwd=ROOT,
+            env=full_env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    server = Server(proc, port, data_dir, log, args)
+    if wait and command != "executor":
+        wait_ready(server)
+    return server
+
+
+def wait_ready(server: Server, timeout: float = 60.0) -> None:
+    """Poll ``/ok`` until it answers 200; raise with the server log if it dies or times out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.proc.poll() is not None:
+            raise RuntimeError(f"lg-deploy exited {server.proc.returncode}:\n{server.log_text()}")
+        try:
+            if httpx.get(server.url + "/ok", timeout=1.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"lg-deploy not ready in {timeout}s:\n{server.log_text()}")
