@@ -7,6 +7,7 @@ Side effects that tests count (node executions) go to a ledger file named by
 from __future__ import annotations
 
 import asyncio
+import itertools
 import operator
 import time
 from pathlib import Path
@@ -68,7 +69,7 @@ def _chain(n: int, fn: Any) -> Any:
     for name in names:
         g.add_node(name, fn(name))
     g.add_edge(START, names[0])
-    for a, b in zip(names, names[1:], strict=False):
+    for a, b in itertools.pairwise(names):
         g.add_edge(a, b)
     g.add_edge(names[-1], END)
     return g.compile()
@@ -92,7 +93,7 @@ steps = _chain(20, _counted_step)
 async def _block(state: Items, config: RunnableConfig) -> Items:
     """Blocks the event loop (``time.sleep`` in an async node) for ``configurable.block``."""
     _ledger(config, "block")
-    time.sleep(float((config.get("configurable") or {}).get("block", 1.0)))
+    time.sleep(float((config.get("configurable") or {}).get("block", 1.0)))  # noqa: ASYNC251
     return {"items": ["blocked"]}
 
 
