@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+import anyio
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -67,7 +68,8 @@ def sse_response(
                     )
         finally:
             if on_close is not None:
-                await on_close()
+                with anyio.CancelScope(shield=True):  # the client is gone; finish the cleanup
+                    await on_close()
 
     return EventSourceResponse(
         frames(),

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
+import anyio
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
@@ -84,7 +85,8 @@ def _wait_body(
             yield dumps(await _result(rt, run_id))
         finally:
             if not finished and cancel_on_disconnect:
-                await runs_service.cancel_runs(rt, [run_id], "interrupt")
+                with anyio.CancelScope(shield=True):  # the client is gone; finish the cancel
+                    await runs_service.cancel_runs(rt, [run_id], "interrupt")
 
     return body()
 
