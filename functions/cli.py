@@ -25,7 +25,7 @@ from shared.config import Settings, load_settings
 from shared.embedded import start_embedded_postgres
 from shared.graphs.config import ConfigError
 from shared.logs import configure_logging
-from shared.runtime.bootstrap import close_runtime, open_runtime
+from shared.runtime.bootstrap import close_runtime, load_project, open_runtime
 from shared.runtime.streams import RunWatcher
 
 log = logging.getLogger("lg-deploy")
@@ -71,13 +71,14 @@ def _settings(args: argparse.Namespace) -> Settings:
 async def _serve(
     settings: Settings, *, run_intake: bool, run_executor: bool, embedded: bool
 ) -> None:
+    project, graphs = load_project(settings)
     dsn = settings.database_url
     if dsn is None:
         if not embedded:
             raise SystemExit("lg-deploy: --database-url (or LG_DEPLOY_DATABASE_URL) is required")
         dsn = await asyncio.to_thread(start_embedded_postgres, settings.data_dir)
     rt = await open_runtime(
-        settings, dsn, in_process_bus=embedded and settings.database_url is None
+        settings, dsn, project, graphs, in_process_bus=embedded and settings.database_url is None
     )
     executor: Executor | None = None
     watcher = RunWatcher(rt.bus)

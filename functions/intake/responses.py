@@ -24,6 +24,15 @@ class Json(JSONResponse):
         return dumps(content)
 
 
+def paginated(items: list[Any], total: int, next_offset: int | None) -> Json:
+    """A page of a search with ``X-Pagination-Total`` (all matches) and, when more rows
+    follow, ``X-Pagination-Next`` (the next page's offset)."""
+    headers = {"X-Pagination-Total": str(total)}
+    if next_offset is not None:
+        headers["X-Pagination-Next"] = str(next_offset)
+    return Json(items, headers=headers)
+
+
 def error_response(status: int, detail: Any) -> Json:
     """``{"detail": …}`` with ``status``."""
     return Json({"detail": detail}, status_code=status)

@@ -81,6 +81,8 @@ def _parse_graph(path: Path, graph_id: str, value: Any) -> GraphSpec:
     description = None
     if isinstance(value, dict):
         description = value.get("description")
+        if description is not None and not isinstance(description, str):
+            raise ConfigError(path, f"{key}.description", "must be a string")
         value = value.get("path")
     if not isinstance(value, str) or ":" not in value:
         raise ConfigError(path, key, "must be 'path/to/file.py:variable' or 'module:variable'")
@@ -100,13 +102,33 @@ def _parse_env(path: Path, value: Any) -> dict[str, str]:
     if value is None:
         return {}
     if isinstance(value, dict):
+        for name, item in value.items():
+            if not isinstance(item, str | int | float | bool):
+                raise ConfigError(path, f"env.{name}", "must be a string")
         return {str(k): str(v) for k, v in value.items()}
     if isinstance(value, str):
         env_file = (path.parent / value).resolve()
         if not env_file.is_file():
-            raise ConfigError(path, "env", f"env file {value!r} not found")
+            raise ConfigError(path, "env", f"env file {value!r} not found (looked at {env_file})")
         return {k: v for k, v in dotenv_values(env_file).items() if v is not None}
     raise ConfigError(path, "env", "must be a path to a .env file or a map of variables")
+
+
+def _parse_dependencies(path: Path, value: Any) -> list[Path]:
+    """Local folders of ``dependencies`` (``"."``, ``"./src"``, absolute); package names
+    such as ``"langchain_openai"`` are left to the environment's installed packages."""
+    if not isinstance(value, list) or not all(isinstance(d, str) for d in value):
+        raise ConfigError(path, "dependencies", "must be a list of strings")
+    folders = []
+    for dep in value:
+        if dep.startswith((".", "/")):
+            folder = (path.parent / dep).resolve()
+            if not folder.is_dir():
+                raise ConfigError(
+                    path, "dependencies", f"local folder {dep!r} not found (looked at {folder})"
+                )
+            folders.append(folder)
+    return folders
 
 
 def load_project_config(path: Path) -> ProjectConfig:
@@ -115,25 +137,19 @@ def load_project_config(path: Path) -> ProjectConfig:
     if not path.is_file():
         raise ConfigError(path, "(file)", "not found")
     try:
-        raw = json.loads(path.read_text())
+        raw = json.loads(path.read_bytes())
     except json.JSONDecodeError as exc:
         raise ConfigError(path, "(file)", f"invalid JSON: {exc}") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(path, "(file)", f"cannot be read: {exc}") from exc
     if not isinstance(raw, dict):
         raise ConfigError(path, "(file)", "must be a JSON object")
     graphs_raw = raw.get("graphs")
     if not isinstance(graphs_raw, dict) or not graphs_raw:
         raise ConfigError(path, "graphs", "must be a non-empty map of graph id to graph path")
     graphs = {gid: _parse_graph(path, gid, v) for gid, v in graphs_raw.items()}
-    deps_raw = raw.get("dependencies", [])
-    if not isinstance(deps_raw, list) or not all(isinstance(d, str) for d in deps_raw):
-        raise ConfigError(path, "dependencies", "must be a list of strings")
-    dependencies = []
-    for dep in deps_raw:
-        dep_path = (path.parent / dep).resolve()
-        if dep.startswith(".") or dep.startswith("/"):
-            if not dep_path.exists():
-                raise ConfigError(path, "dependencies", f"local path {dep!r} not found")
-            dependencies.append(dep_path)
+    dependencies = _parse_dependencies(path, raw.get("dependencies", []))
+    env = _parse_env(path, raw.get("env"))
     for key in sorted(set(raw) - USED_KEYS):
         kind = "accepted but not used by lg-deploy" if key in KNOWN_UNUSED_KEYS else "unknown"
         log.warning("%s: key %r is %s; ignored", path, key, kind)
@@ -142,7 +158,7 @@ def load_project_config(path: Path) -> ProjectConfig:
         base_dir=path.parent,
         graphs=graphs,
         dependencies=dependencies,
-        env=_parse_env(path, raw.get("env")),
+        env=env,
         raw=raw,
     )
 

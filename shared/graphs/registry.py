@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import inspect
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,13 +44,17 @@ def _import_object(project: ProjectConfig, spec: GraphSpec) -> Any:
             folder = str(file.parent)
             if folder not in sys.path:
                 sys.path.insert(0, folder)
-            module_name = f"_lgd_graph_{spec.graph_id}".replace("-", "_")
+            module_name = "_lgd_graph_" + re.sub(r"\W", "_", spec.graph_id)
             mod_spec = importlib.util.spec_from_file_location(module_name, file)
             if mod_spec is None or mod_spec.loader is None:
                 raise ConfigError(project.path, key, f"cannot import {file}")
             module = importlib.util.module_from_spec(mod_spec)
-            sys.modules[module_name] = module
-            mod_spec.loader.exec_module(module)
+            sys.modules[module_name] = module  # before exec: annotations resolve through it
+            try:
+                mod_spec.loader.exec_module(module)
+            except BaseException:
+                del sys.modules[module_name]
+                raise
         else:
             module = importlib.import_module(spec.module_ref)
     except ConfigError:
@@ -82,7 +87,7 @@ class GraphRegistry:
     @classmethod
     def load(cls, project: ProjectConfig) -> GraphRegistry:
         """Import every graph of ``project``; dependencies are put on ``sys.path`` first."""
-        for dep in project.dependencies:
+        for dep in reversed(project.dependencies):  # the first listed comes first on sys.path
             if str(dep) not in sys.path:
                 sys.path.insert(0, str(dep))
         loaded: dict[str, LoadedGraph] = {}

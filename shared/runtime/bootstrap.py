@@ -14,7 +14,7 @@ from shared.config import Settings
 from shared.db import assistants as assistants_db
 from shared.db.migrate import apply_migrations, setup_checkpointer_tables
 from shared.db.pool import Database, open_database
-from shared.graphs.config import apply_environment, load_project_config
+from shared.graphs.config import ProjectConfig, apply_environment, load_project_config
 from shared.graphs.registry import GraphRegistry
 from shared.ids import system_assistant_id
 from shared.runtime.context import Runtime
@@ -39,12 +39,26 @@ async def connect_with_retry(settings: Settings, dsn: str, attempts: int = 30) -
     raise AssertionError("unreachable")
 
 
-async def open_runtime(settings: Settings, dsn: str, *, in_process_bus: bool) -> Runtime:
-    """Load the project (raises ConfigError), migrate the database, create system assistants
-    and start the bus (in-process, or LISTEN/NOTIFY for separate processes)."""
+def load_project(settings: Settings) -> tuple[ProjectConfig, GraphRegistry]:
+    """Read ``langgraph.json``, apply its ``env`` and import its graphs.
+
+    Raises :class:`~shared.graphs.config.ConfigError`; call it before starting anything else.
+    """
     project = load_project_config(settings.config)
     apply_environment(project)
-    graphs = GraphRegistry.load(project)
+    return project, GraphRegistry.load(project)
+
+
+async def open_runtime(
+    settings: Settings,
+    dsn: str,
+    project: ProjectConfig,
+    graphs: GraphRegistry,
+    *,
+    in_process_bus: bool,
+) -> Runtime:
+    """Migrate the database, create system assistants and start the bus (in-process, or
+    LISTEN/NOTIFY for separate processes)."""
     db = await connect_with_retry(settings, dsn)
     async with db.pool.acquire() as conn:
         await apply_migrations(conn)

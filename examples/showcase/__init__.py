@@ -1,0 +1,1 @@
+"""Example graphs served by ``lg-deploy dev --config examples/langgraph.json``."""

@@ -1,0 +1,284 @@
+"""Assistants: versioned settings (config, context, metadata, name) of one graph.
+
+Every change stores a new version and makes it current; any stored version can be made current
+again. ``config.configurable`` and ``context`` are kept mirrored. Drawings and JSON schemas of
+an assistant's graph come from LangGraph itself (a factory graph is built with the assistant's
+config). Source: Agent Server API, "Assistants" and "Assistant versioning notes".
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+from langgraph.channels.base import BaseChannel
+from langgraph.pregel import Pregel
+from pydantic import TypeAdapter, create_model
+
+from shared.api.assistants import (
+    AssistantCreate,
+    AssistantFilter,
+    AssistantPatch,
+    AssistantSearch,
+    AssistantVersionSearch,
+)
+from shared.api.common import Config, Json
+from shared.db import assistants as assistants_db
+from shared.errors import BadRequest, Conflict, NotFound
+from shared.runtime.checkpointer import plain_saver
+from shared.runtime.context import Runtime
+from shared.runtime.runs import resolve_assistant
+
+log = logging.getLogger(__name__)
+
+
+def settings(
+    config: Config | None, context: Json | None, current_config: Json, current_context: Json
+) -> tuple[Json, Json]:
+    """The ``(config, context)`` of a new version: given values replace the current ones, and
+    ``config.configurable`` mirrors ``context`` (whichever was given fills the other).
+
+    Raises BadRequest when both ``config.configurable`` and ``context`` are given.
+    """
+    if config is not None and config.configurable and context:
+        raise BadRequest("Cannot specify both configurable and context. Use context instead.")
+    new_config = config.model_dump(exclude_unset=True) if config is not None else current_config
+    if config is not None and config.configurable:
+        new_context = dict(config.configurable)
+    else:
+        new_context = context if context is not None else current_context
+    if new_context or "configurable" in new_config:
+        new_config = {**new_config, "configurable": new_context}
+    return new_config, new_context
+
+
+async def _row(
+    conn: asyncpg.Pool | asyncpg.Connection, assistant_id: uuid.UUID, *, for_update: bool = False
+) -> asyncpg.Record:
+    row = await assistants_db.get(conn, assistant_id, for_update=for_update)
+    if row is None:
+        raise NotFound(f"Assistant '{assistant_id}' not found")
+    return row
+
+
+def _check_graph(rt: Runtime, graph_id: str) -> None:
+    if graph_id not in rt.graphs:
+        raise NotFound(f"Graph '{graph_id}' not found")
+
+
+async def create_assistant(rt: Runtime, body: AssistantCreate) -> Json:
+    """``POST /assistants``: a new assistant at version 1 (name "Untitled" unless given).
+
+    Raises NotFound (graph not in the project), BadRequest (both ``config.configurable`` and
+    ``context``), Conflict (id exists and ``if_exists="raise"``; with ``"do_nothing"`` the
+    existing assistant is returned unchanged).
+    """
+    _check_graph(rt, body.graph_id)
+    config, context = settings(body.config, body.context, {}, {})
+    assistant_id = body.assistant_id or uuid.uuid4()
+    fields = assistants_db.Fields(
+        graph_id=body.graph_id,
+        config=config,
+        context=context,
+        metadata=body.metadata or {},
+        name=body.name or "Untitled",
+        description=body.description,
+    )
+    row = await assistants_db.insert(rt.db.pool, assistant_id, fields)
+    if row is None and body.if_exists == "do_nothing":
+        row = await assistants_db.get(rt.db.pool, assistant_id)
+    if row is None:
+        raise Conflict(f"Assistant '{assistant_id}' already exists")
+    return assistants_db.assistant_to_api(row)
+
+
+async def get_assistant(rt: Runtime, assistant_id: uuid.UUID) -> Json:
+    """``GET /assistants/{id}``: the assistant at its current version. Raises NotFound."""
+    return assistants_db.assistant_to_api(await _row(rt.db.pool, assistant_id))
+
+
+async def update_assistant(rt: Runtime, assistant_id: uuid.UUID, body: AssistantPatch) -> Json:
+    """``PATCH /assistants/{id}``: store the next version and make it current. Given fields
+    replace the current ones, ``metadata`` is merged into the current metadata.
+
+    Raises NotFound (assistant or graph), BadRequest (both ``config.configurable`` and
+    ``context``); nothing is stored when it raises.
+    """
+    if body.graph_id is not None:
+        _check_graph(rt, body.graph_id)
+    async with rt.db.pool.acquire() as conn, conn.transaction():
+        row = await _row(conn, assistant_id, for_update=True)
+        config, context = settings(body.config, body.context, row["config"], row["context"])
+        fields = assistants_db.Fields(
+            graph_id=body.graph_id or row["graph_id"],
+            config=config,
+            context=context,
+            metadata={**row["metadata"], **(body.metadata or {})},
+            name=row["name"] if body.name is None else body.name,
+            description=row["description"] if body.description is None else body.description,
+        )
+        row = await assistants_db.add_version(conn, assistant_id, fields)
+    return assistants_db.assistant_to_api(row)
+
+
+async def delete_assistant(rt: Runtime, assistant_id: uuid.UUID, delete_threads: bool) -> None:
+    """``DELETE /assistants/{id}``: the assistant and all its versions; with
+    ``delete_threads`` also the threads whose ``metadata.assistant_id`` is it, with their runs
+    and checkpoints. Raises NotFound (then nothing is deleted)."""
+    async with rt.db.pool.acquire() as conn, conn.transaction():
+        thread_ids = await assistants_db.delete(conn, assistant_id, with_threads=delete_threads)
+        if thread_ids is None:
+            raise NotFound(f"Assistant '{assistant_id}' not found")
+    saver = plain_saver(rt.db.checkpoint_pool)
+    for thread_id in thread_ids:
+        await saver.adelete_thread(str(thread_id))
+
+
+def _filter(body: AssistantFilter) -> assistants_db.Filter:
+    return assistants_db.Filter(body.graph_id, body.name, body.metadata)
+
+
+@dataclass
+class Page:
+    """One page of a search: its items, the number of all matches, the next page's offset."""
+
+    items: list[Json]
+    total: int
+    next_offset: int | None
+
+
+async def search_assistants(rt: Runtime, body: AssistantSearch) -> Page:
+    """``POST /assistants/search``: a page of matching assistants (only the ``select`` fields
+    when given) and the total number of matches."""
+    where = _filter(body)
+    async with rt.db.pool.acquire() as conn:
+        rows = await assistants_db.search(
+            conn,
+            where,
+            sort_by=body.sort_by,
+            sort_order=body.sort_order,
+            limit=body.limit,
+            offset=body.offset,
+        )
+        total = await assistants_db.count(conn, where)
+    items = [assistants_db.assistant_to_api(r) for r in rows]
+    if body.select:
+        items = [{k: item[k] for k in body.select} for item in items]
+    end = body.offset + len(items)
+    return Page(items, total, end if end < total else None)
+
+
+async def count_assistants(rt: Runtime, body: AssistantFilter) -> int:
+    """``POST /assistants/count``: how many assistants match the filters."""
+    return await assistants_db.count(rt.db.pool, _filter(body))
+
+
+async def list_versions(
+    rt: Runtime, assistant_id: uuid.UUID, body: AssistantVersionSearch
+) -> list[Json]:
+    """``POST /assistants/{id}/versions``: a page of versions, newest first. Raises NotFound."""
+    async with rt.db.pool.acquire() as conn:
+        await _row(conn, assistant_id)
+        rows = await assistants_db.versions(
+            conn, assistant_id, metadata=body.metadata, limit=body.limit, offset=body.offset
+        )
+    return [assistants_db.version_to_api(r) for r in rows]
+
+
+async def set_latest_version(rt: Runtime, assistant_id: uuid.UUID, version: int) -> Json:
+    """``POST /assistants/{id}/latest``: make stored ``version`` current (all its fields).
+    Raises NotFound (assistant or version)."""
+    async with rt.db.pool.acquire() as conn:
+        row = await assistants_db.set_latest(conn, assistant_id, version)
+        if row is None:
+            await _row(conn, assistant_id)
+            raise NotFound(f"Version {version} of assistant '{assistant_id}' not found")
+    return assistants_db.assistant_to_api(row)
+
+
+async def _graph_of(rt: Runtime, row: asyncpg.Record) -> Pregel:
+    return await rt.graphs.get(row["graph_id"], {"configurable": {}, **row["config"]})
+
+
+async def drawable_graph(rt: Runtime, assistant_id: str, xray: bool | int) -> Json:
+    """``GET /assistants/{id}/graph``: LangGraph's drawable graph (``nodes``/``edges``) of an
+    assistant given by UUID or graph id; ``xray`` expands subgraphs (``True`` or a depth).
+    Raises NotFound (unknown assistant), Invalid (neither a UUID nor a graph id)."""
+    row = await resolve_assistant(rt, rt.db.pool, assistant_id)
+    graph = await _graph_of(rt, row)
+    drawing = await graph.aget_graph(xray=xray)
+    return drawing.to_json()
+
+
+def _schema(make: Callable[[], Json | None]) -> Json | None:
+    try:
+        return make()
+    except Exception as exc:  # user-defined types: a schema may not be generable
+        log.warning("cannot generate a JSON schema: %s: %s", type(exc).__name__, exc)
+        return None
+
+
+def _has_schema(typ: Any) -> bool:
+    try:
+        TypeAdapter(typ).json_schema()
+    except Exception:  # any failure means pydantic cannot describe this type
+        return False
+    return True
+
+
+def _channels_schema(graph: Pregel, title: str) -> Json:
+    """An object schema with one property per state channel, typed by what it accepts
+    (``Any`` where pydantic cannot describe the type)."""
+    fields: dict[str, Any] = {}
+    for name in graph.stream_channels_list:
+        channel = graph.channels[name]
+        if isinstance(channel, BaseChannel):
+            typ = channel.UpdateType
+            fields[name] = (typ if _has_schema(typ) else Any, None)
+    return create_model(graph.get_name(title), **fields).model_json_schema()
+
+
+def _config_schema(graph: Pregel) -> Json:
+    with warnings.catch_warnings():  # deprecated in LangGraph 1.x, still part of the API
+        warnings.simplefilter("ignore")
+        return graph.get_config_jsonschema()
+
+
+def graph_schemas(graph: Pregel) -> Json:
+    """``input_schema``, ``output_schema``, ``state_schema``, ``config_schema`` and
+    ``context_schema`` of ``graph``; input and output fall back to the state channels' schema
+    when LangGraph cannot generate them, any schema is ``None`` when it cannot be made."""
+    state = _schema(lambda: _channels_schema(graph, "State"))
+    return {
+        "input_schema": _schema(graph.get_input_jsonschema) or state,
+        "output_schema": _schema(graph.get_output_jsonschema) or state,
+        "state_schema": state,
+        "config_schema": _schema(lambda: _config_schema(graph)),
+        "context_schema": _schema(graph.get_context_jsonschema),
+    }
+
+
+async def schemas(rt: Runtime, assistant_id: uuid.UUID) -> Json:
+    """``GET /assistants/{id}/schemas``: ``graph_id`` and :func:`graph_schemas` of the
+    assistant's graph. Raises NotFound."""
+    row = await _row(rt.db.pool, assistant_id)
+    return {"graph_id": row["graph_id"], **graph_schemas(await _graph_of(rt, row))}
+
+
+async def subgraphs(
+    rt: Runtime, assistant_id: uuid.UUID, namespace: str | None, recurse: bool
+) -> dict[str, Json]:
+    """``GET /assistants/{id}/subgraphs[/{namespace}]``: namespace → :func:`graph_schemas` of
+    each subgraph (only ``namespace`` when given; nested ones, ``|``-joined, with ``recurse``).
+    Raises NotFound (assistant)."""
+    graph = await _graph_of(rt, await _row(rt.db.pool, assistant_id))
+    return {
+        ns: graph_schemas(sub)
+        async for ns, sub in graph.aget_subgraphs(namespace=namespace, recurse=recurse)
+        if isinstance(sub, Pregel)
+    }
