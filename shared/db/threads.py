@@ -1,8 +1,13 @@
-"""Queries on ``threads``."""
+"""Queries on ``threads``: insert, read, search/count with filters, merge metadata, copy,
+delete, and keep a thread's stored state (values, interrupts, status) in step with its graph.
+
+Temporary threads (those of stateless runs) never appear in search or count.
+"""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
@@ -82,3 +87,134 @@ async def delete_ended_temporary(pool: asyncpg.Pool, grace_seconds: float) -> li
         grace_seconds,
     )
     return [r["thread_id"] for r in rows]
+
+
+# Filters shared by search and count ($1 ids, $2 metadata, $3 values, $4 status); None = any.
+_FILTER = """NOT temporary
+    AND ($1::uuid[] IS NULL OR thread_id = ANY($1))
+    AND ($2::jsonb IS NULL OR metadata @> $2)
+    AND ($3::jsonb IS NULL OR "values" @> $3)
+    AND ($4::text IS NULL OR status = $4)"""
+SORT_COLUMNS = ("thread_id", "status", "created_at", "updated_at", "state_updated_at")
+EXTRACT_COLUMNS = ("values", "metadata", "config", "interrupts")
+
+
+async def search(
+    pool: asyncpg.Pool,
+    *,
+    ids: list[uuid.UUID] | None,
+    metadata: dict[str, Any] | None,
+    values: dict[str, Any] | None,
+    status: str | None,
+    sort_by: str,
+    sort_order: str,
+    limit: int,
+    offset: int,
+    extract: Sequence[tuple[str, list[str]]] = (),
+) -> list[asyncpg.Record]:
+    """One page of non-temporary threads matching the filters (containment for ``metadata``
+    and ``values``), ordered by ``sort_by`` (one of :data:`SORT_COLUMNS`).
+
+    ``extract`` is a list of ``(column, path)`` (column in :data:`EXTRACT_COLUMNS`); the value
+    at each path comes back as column ``x0``, ``x1``… (``NULL`` where the path is missing).
+    """
+    if sort_by not in SORT_COLUMNS or sort_order not in ("asc", "desc"):
+        raise ValueError(f"cannot sort by {sort_by} {sort_order}")
+    params: list[Any] = [ids, metadata, values, status, limit, offset]
+    extracted = ""
+    for i, (column, path) in enumerate(extract):
+        if column not in EXTRACT_COLUMNS:
+            raise ValueError(f"cannot extract from {column}")
+        params.append(path)
+        extracted += f', "{column}" #> ${len(params)}::text[] AS x{i}'
+    return await pool.fetch(
+        f"""SELECT {THREAD_COLUMNS}{extracted} FROM threads WHERE {_FILTER}
+            ORDER BY {sort_by} {sort_order}, thread_id {sort_order} LIMIT $5 OFFSET $6""",
+        *params,
+    )
+
+
+async def count(
+    pool: asyncpg.Pool,
+    *,
+    ids: list[uuid.UUID] | None = None,
+    metadata: dict[str, Any] | None,
+    values: dict[str, Any] | None,
+    status: str | None,
+) -> int:
+    """How many non-temporary threads match the filters of :func:`search`."""
+    return int(
+        await pool.fetchval(
+            f"SELECT count(*) FROM threads WHERE {_FILTER}", ids, metadata, values, status
+        )
+    )
+
+
+async def merge_metadata(
+    pool: asyncpg.Pool, thread_id: uuid.UUID, patch: dict[str, Any]
+) -> asyncpg.Record | None:
+    """Merge ``patch`` into a thread's metadata (top-level keys); ``None`` if no such thread."""
+    return await pool.fetchrow(
+        f"""UPDATE threads SET metadata = metadata || $2, updated_at = now()
+            WHERE thread_id = $1 RETURNING {THREAD_COLUMNS}""",
+        thread_id,
+        patch,
+    )
+
+
+async def existing(pool: asyncpg.Pool, thread_ids: list[uuid.UUID]) -> list[uuid.UUID]:
+    """Those of ``thread_ids`` that name a thread."""
+    rows = await pool.fetch("SELECT thread_id FROM threads WHERE thread_id = ANY($1)", thread_ids)
+    return [r["thread_id"] for r in rows]
+
+
+async def delete(
+    conn: asyncpg.Pool | asyncpg.Connection, thread_ids: list[uuid.UUID]
+) -> list[uuid.UUID]:
+    """Delete threads (their runs go with them: foreign key cascade); returns the ids deleted."""
+    rows = await conn.fetch(
+        "DELETE FROM threads WHERE thread_id = ANY($1) RETURNING thread_id", thread_ids
+    )
+    return [r["thread_id"] for r in rows]
+
+
+async def copy(
+    pool: asyncpg.Pool, source_id: uuid.UUID, target_id: uuid.UUID
+) -> asyncpg.Record | None:
+    """A new thread ``target_id`` with the metadata, config and stored state of ``source_id``.
+
+    A ``busy`` source gives an ``idle`` copy (the copy has no runs). ``None`` if the source
+    does not exist.
+    """
+    return await pool.fetchrow(
+        f"""INSERT INTO threads (thread_id, metadata, config, "values", interrupts, error, status)
+            SELECT $2, metadata, config, "values", interrupts, error,
+                   CASE WHEN status = 'busy' THEN 'idle' ELSE status END
+            FROM threads WHERE thread_id = $1
+            RETURNING {THREAD_COLUMNS}""",
+        source_id,
+        target_id,
+    )
+
+
+async def set_state(
+    pool: asyncpg.Pool,
+    thread_id: uuid.UUID,
+    *,
+    values: Any,
+    interrupts: dict[str, Any],
+    status: str,
+) -> asyncpg.Record | None:
+    """Store a thread's state after a state update made through the API.
+
+    Left alone (returns ``None``) when the thread is ``busy``: its runs own its state then.
+    """
+    return await pool.fetchrow(
+        f"""UPDATE threads SET "values" = $2, interrupts = $3, status = $4, error = NULL,
+                updated_at = now(), state_updated_at = now()
+            WHERE thread_id = $1 AND status <> 'busy' RETURNING {THREAD_COLUMNS}""",
+        thread_id,
+        values,
+        interrupts,
+        status,
+    )

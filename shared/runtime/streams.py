@@ -1,7 +1,8 @@
-"""Read a run's stored events for SSE (replay, then follow live) and wait for a run's end.
+"""Read stored events for SSE (replay, then follow live) and wait for a run's end.
 
-Any intake replica can serve any run: events come from ``run_events``; ``run.events`` bus
-messages only say when to look again. Source: Agent Server API, "SSE wire format" and
+Any intake replica can serve any run: events come from ``run_events``; bus messages only say
+when to look again (``run.events`` for a run's new events and its end, ``run.requested`` for a
+thread's new runs). Source: Agent Server API, "SSE wire format" (run and thread streams) and
 "Resumable streams" (``Last-Event-ID``, ``-1`` replays all).
 """
 
@@ -10,69 +11,89 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass, field
 
 import asyncpg
+import orjson
 
-from shared.bus.base import RUN_EVENTS, Bus, Subscription
+from shared.bus.base import RUN_EVENTS, RUN_REQUESTED, Bus, Payload, Subscription
 from shared.db import events as events_db
+from shared.errors import Invalid
 
 TERMINAL = ("success", "error", "timeout", "interrupted")
+ACTIVE = ("pending", "running")
 KEEPALIVE_SECONDS = 5.0
+READ_BATCH = 1000
 
 
 class RunWatcher:
-    """One ``run.events`` subscription per process, fanned out to per-run waiters."""
+    """The process's bus subscriptions, fanned out to waiters keyed by run or thread id.
+
+    ``run.events`` messages wake the waiters of their ``run_id``, ``run.requested`` messages
+    those of their ``thread_id``. A bus reconnect (``None``) wakes everyone.
+    """
 
     def __init__(self, bus: Bus) -> None:
         self._bus = bus
         self._waiters: dict[uuid.UUID, set[asyncio.Event]] = defaultdict(set)
         self._done: set[uuid.UUID] = set()
-        self._sub: Subscription | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._subs: list[Subscription] = []
+        self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
         """Subscribe; call once inside the event loop."""
-        self._sub = self._bus.subscribe(RUN_EVENTS)
-        self._task = asyncio.create_task(self._pump(self._sub))
+        for topic, key in ((RUN_EVENTS, "run_id"), (RUN_REQUESTED, "thread_id")):
+            sub = self._bus.subscribe(topic)
+            self._subs.append(sub)
+            self._tasks.append(asyncio.create_task(self._pump(sub, key)))
 
     async def close(self) -> None:
         """Unsubscribe."""
-        if self._task:
-            self._task.cancel()
-        if self._sub:
-            self._sub.close()
+        for task in self._tasks:
+            task.cancel()
+        for sub in self._subs:
+            sub.close()
 
-    async def _pump(self, sub: Subscription) -> None:
+    async def _pump(self, sub: Subscription, key: str) -> None:
         async for payload in sub:
             if payload is None:
                 for events in self._waiters.values():
                     for event in events:
                         event.set()
-                continue
-            run_id = uuid.UUID(payload["run_id"])
-            events = self._waiters.get(run_id, set())
-            if not events:
-                continue
-            if payload.get("done"):
-                self._done.add(run_id)
-            for event in events:
-                event.set()
+            else:
+                self._deliver(payload, key)
 
-    def watch(self, run_id: uuid.UUID) -> RunWatch:
-        """A handle that is set whenever ``run_id`` has news; close it when done."""
-        event = asyncio.Event()
-        self._waiters[run_id].add(event)
-        return RunWatch(self, run_id, event)
+    def _deliver(self, payload: Payload, key: str) -> None:
+        raw = payload.get(key)
+        if raw is None:
+            return
+        target = uuid.UUID(raw)
+        events = self._waiters.get(target)
+        if not events:
+            return
+        if payload.get("done"):
+            self._done.add(target)
+        for event in events:
+            event.set()
 
-    def _unwatch(self, watch: RunWatch) -> None:
-        events = self._waiters.get(watch.run_id)
+    def watch(self, *keys: uuid.UUID) -> RunWatch:
+        """A handle that is set whenever one of ``keys`` has news; close it when done."""
+        watch = RunWatch(self, asyncio.Event())
+        for key in keys:
+            watch.add(key)
+        return watch
+
+    def _register(self, key: uuid.UUID, event: asyncio.Event) -> None:
+        self._waiters[key].add(event)
+
+    def _unregister(self, key: uuid.UUID, event: asyncio.Event) -> None:
+        events = self._waiters.get(key)
         if events is not None:
-            events.discard(watch.event)
+            events.discard(event)
             if not events:
-                del self._waiters[watch.run_id]
-                self._done.discard(watch.run_id)
+                del self._waiters[key]
+                self._done.discard(key)
 
     def ended(self, run_id: uuid.UUID) -> bool:
         """Whether a ``done`` message for ``run_id`` arrived while it was watched."""
@@ -81,11 +102,22 @@ class RunWatcher:
 
 @dataclass
 class RunWatch:
-    """A waiter on one run's news (see :meth:`RunWatcher.watch`)."""
+    """A waiter on news about some run and thread ids (see :meth:`RunWatcher.watch`)."""
 
     watcher: RunWatcher
-    run_id: uuid.UUID
     event: asyncio.Event
+    keys: set[uuid.UUID] = field(default_factory=set)
+
+    def add(self, key: uuid.UUID) -> None:
+        """Also wake on news about ``key`` (a run id or a thread id)."""
+        self.keys.add(key)
+        self.watcher._register(key, self.event)
+
+    def discard(self, key: uuid.UUID) -> None:
+        """Stop waking on ``key``."""
+        if key in self.keys:
+            self.keys.discard(key)
+            self.watcher._unregister(key, self.event)
 
     async def wait(self, seconds: float) -> bool:
         """Wait for news up to ``seconds``; ``True`` if news came."""
@@ -98,7 +130,8 @@ class RunWatch:
 
     def close(self) -> None:
         """Stop watching."""
-        self.watcher._unwatch(self)
+        for key in list(self.keys):
+            self.discard(key)
 
 
 async def run_status(pool: asyncpg.Pool, run_id: uuid.UUID) -> str | None:
@@ -114,10 +147,7 @@ async def wait_for_end(
     watch = watcher.watch(run_id)
     try:
         while True:
-            if watcher.ended(run_id) or (await run_status(pool, run_id)) not in (
-                "pending",
-                "running",
-            ):
+            if watcher.ended(run_id) or (await run_status(pool, run_id)) not in ACTIVE:
                 return
             if not await watch.wait(KEEPALIVE_SECONDS):
                 yield None
@@ -127,7 +157,7 @@ async def wait_for_end(
 
 @dataclass
 class StoredEvent:
-    """One event as stored: ``seq`` (the SSE id), ``event`` name and JSON ``data`` text."""
+    """One event as sent: ``seq`` (the SSE id), ``event`` name and JSON ``data`` text."""
 
     seq: int
     event: str
@@ -144,6 +174,58 @@ def mode_of(event: str) -> str:
     return base
 
 
+def requested_modes(values: Iterable[str] | None) -> set[str] | None:
+    """The modes of a ``stream_mode`` query: repeated, comma separated or a JSON array.
+
+    ``None`` (no filter) when none are given. Raises :class:`Invalid` on a malformed array.
+    """
+    modes: set[str] = set()
+    for value in values or ():
+        if value.startswith("["):
+            try:
+                items = orjson.loads(value)
+            except orjson.JSONDecodeError as exc:
+                raise Invalid(f"stream_mode {value!r} is not a JSON array") from exc
+            if not isinstance(items, list) or not all(isinstance(m, str) for m in items):
+                raise Invalid(f"stream_mode {value!r} is not a list of modes")
+            modes.update(items)
+        else:
+            modes.update(m.strip() for m in value.split(",") if m.strip())
+    return modes or None
+
+
+async def _run_events(
+    pool: asyncpg.Pool, watcher: RunWatcher, run_id: uuid.UUID, after_seq: int | None
+) -> AsyncIterator[StoredEvent | None]:
+    """Every stored event of ``run_id`` after ``after_seq`` (``None``: only new ones) until
+    the run ends; ``None`` after each :data:`KEEPALIVE_SECONDS` of silence.
+
+    A run's events are all stored before its status turns terminal, so a terminal status seen
+    before a read means that read is the last one needed.
+    """
+    watch = watcher.watch(run_id)
+    try:
+        if after_seq is None:
+            after_seq = await events_db.last_seq(pool, run_id)
+        ended = (await run_status(pool, run_id)) not in ACTIVE
+        while True:
+            ended = ended or watcher.ended(run_id)
+            rows = await events_db.read_after(pool, run_id, after_seq, READ_BATCH)
+            for row in rows:
+                after_seq = row["seq"]
+                yield StoredEvent(row["seq"], row["event"], row["data"])
+            if len(rows) == READ_BATCH:
+                continue
+            if ended:
+                return
+            if not await watch.wait(KEEPALIVE_SECONDS):
+                yield None
+                # a quiet run may have ended while a bus message was lost
+                ended = (await run_status(pool, run_id)) not in ACTIVE
+    finally:
+        watch.close()
+
+
 async def follow_events(
     pool: asyncpg.Pool,
     watcher: RunWatcher,
@@ -154,30 +236,139 @@ async def follow_events(
 ) -> AsyncIterator[StoredEvent | None]:
     """Events of ``run_id`` after ``after_seq`` (``None`` = only new ones), until it ends.
 
-    ``modes`` filters by stream mode (``metadata`` and ``error`` always pass). Yields ``None``
-    every :data:`KEEPALIVE_SECONDS` of silence, for a heartbeat comment.
+    Serves ``POST .../runs/stream`` (``after_seq=0``) and ``GET .../runs/{run_id}/stream``
+    (``Last-Event-ID``). ``modes`` filters by stream mode (``metadata`` and ``error`` always
+    pass). Yields ``None`` every :data:`KEEPALIVE_SECONDS` of silence, for a heartbeat
+    comment. Returns at once for a run that already ended when nothing is left to replay.
     """
-    watch = watcher.watch(run_id)
+    async for item in _run_events(pool, watcher, run_id, after_seq):
+        if (
+            item is None
+            or modes is None
+            or item.event in ("metadata", "error")
+            or mode_of(item.event) in modes
+        ):
+            yield item
+
+
+THREAD_STREAM_MODES = ("run_modes", "lifecycle", "state_update")
+RUN_SHIFT = 32
+"""Thread stream ids are ``runs.seq << RUN_SHIFT | event seq`` (event seqs are int32)."""
+
+
+def thread_stream_modes(values: Iterable[str] | None) -> set[str]:
+    """The modes of ``GET /threads/{thread_id}/stream`` (default ``{"run_modes"}``).
+
+    Raises :class:`Invalid` for a mode other than ``run_modes``, ``lifecycle``,
+    ``state_update``.
+    """
+    modes = requested_modes(values) or {"run_modes"}
+    unknown = sorted(modes - set(THREAD_STREAM_MODES))
+    if unknown:
+        raise Invalid(f"unknown thread stream mode(s) {unknown}; use {list(THREAD_STREAM_MODES)}")
+    return modes
+
+
+def thread_cursor(last_event_id: str | None) -> int | None:
+    """The position a thread stream resumes after: ``None`` (live), ``0`` for ``-1``/``-``
+    (from the first run), else the id itself. Raises :class:`Invalid` for a malformed id."""
+    if not last_event_id:
+        return None
+    if last_event_id in ("-1", "-"):
+        return 0
     try:
-        if after_seq is None:
-            after_seq = await events_db.last_seq(pool, run_id)
+        cursor = int(last_event_id)
+    except ValueError as exc:
+        raise Invalid(f"Last-Event-ID {last_event_id!r} is not an event id") from exc
+    if cursor < 0:
+        raise Invalid(f"Last-Event-ID {last_event_id!r} is not an event id")
+    return cursor
+
+
+def _thread_keeps(event: str, modes: set[str]) -> bool:
+    if "run_modes" in modes:
+        return True
+    return (event == "metadata" and "lifecycle" in modes) or (
+        event == "state_update" and "state_update" in modes
+    )
+
+
+async def _live_position(pool: asyncpg.Pool, thread_id: uuid.UUID) -> tuple[int, int]:
+    """``(run seq, event seq)`` of "now": the active run's next event, else the next run."""
+    active = await pool.fetchrow(
+        "SELECT run_id, seq, status FROM runs WHERE thread_id = $1 AND status = ANY($2)"
+        " ORDER BY seq LIMIT 1",
+        thread_id,
+        list(ACTIVE),
+    )
+    if active is None:
+        last = await pool.fetchval(
+            "SELECT coalesce(max(seq), 0) FROM runs WHERE thread_id = $1", thread_id
+        )
+        return int(last) + 1, 0
+    if active["status"] == "running":
+        return active["seq"], await events_db.last_seq(pool, active["run_id"])
+    return active["seq"], 0
+
+
+async def _run_at(pool: asyncpg.Pool, thread_id: uuid.UUID, run_seq: int) -> asyncpg.Record | None:
+    """The first run of the thread with ``seq >= run_seq`` (runs of a thread execute in
+    ``seq`` order)."""
+    return await pool.fetchrow(
+        "SELECT run_id, seq, status FROM runs WHERE thread_id = $1 AND seq >= $2"
+        " ORDER BY seq LIMIT 1",
+        thread_id,
+        run_seq,
+    )
+
+
+async def follow_thread(
+    pool: asyncpg.Pool,
+    watcher: RunWatcher,
+    thread_id: uuid.UUID,
+    *,
+    after: int | None,
+    modes: set[str],
+) -> AsyncIterator[StoredEvent | None]:
+    """Events of every run of ``thread_id``, run after run, for ``GET /threads/{id}/stream``.
+
+    Each event's id is ``runs.seq << RUN_SHIFT | event seq``, so ids grow strictly along the
+    thread and one id says where to resume. ``after`` is such an id (``0``: from the first run;
+    ``None``: live, from the active run's next event or the next run). After a run that
+    emitted events ends, an ``event: metadata`` ``{"status": "run_done", "run_id"}`` marker is
+    sent with the next id of that run. ``modes`` (see :func:`thread_stream_modes`) selects
+    ``run_modes`` (everything), ``lifecycle`` (metadata events and markers) and
+    ``state_update``. Never returns; yields ``None`` after each :data:`KEEPALIVE_SECONDS` of
+    silence.
+    """
+    watch = watcher.watch(thread_id)
+    try:
+        if after is None:
+            run_seq, seq = await _live_position(pool, thread_id)
+        else:
+            run_seq, seq = after >> RUN_SHIFT, after & ((1 << RUN_SHIFT) - 1)
         while True:
-            ended = watcher.ended(run_id)
-            rows = await events_db.read_after(pool, run_id, after_seq)
-            for row in rows:
-                after_seq = row["seq"]
-                name = row["event"]
-                if modes is None or name in ("metadata", "error") or mode_of(name) in modes:
-                    yield StoredEvent(row["seq"], name, row["data"])
-            if rows and len(rows) >= 1000:
+            run = await _run_at(pool, thread_id, run_seq)
+            if run is None or run["status"] == "pending":
+                if run is not None and run["run_id"] not in watch.keys:
+                    watch.add(run["run_id"])  # wakes when it starts; look again first
+                    continue
+                if not await watch.wait(KEEPALIVE_SECONDS):
+                    yield None
                 continue
-            if ended:
-                return
-            if not rows and (await run_status(pool, run_id)) not in ("pending", "running"):
-                if not await events_db.read_after(pool, run_id, after_seq, 1):
-                    return
-                continue
-            if not await watch.wait(KEEPALIVE_SECONDS):
-                yield None
+            run_id: uuid.UUID = run["run_id"]
+            watch.discard(run_id)
+            if run["seq"] != run_seq:
+                run_seq, seq = run["seq"], 0
+            async for item in _run_events(pool, watcher, run_id, seq):
+                if item is None:
+                    yield None
+                elif _thread_keeps(item.event, modes):
+                    yield StoredEvent(run_seq << RUN_SHIFT | item.seq, item.event, item.data)
+            last = await events_db.last_seq(pool, run_id)
+            if last and seq <= last and modes & {"run_modes", "lifecycle"}:
+                done = orjson.dumps({"status": "run_done", "run_id": str(run_id)}).decode()
+                yield StoredEvent(run_seq << RUN_SHIFT | (last + 1), "metadata", done)
+            run_seq, seq = run_seq + 1, 0
     finally:
         watch.close()

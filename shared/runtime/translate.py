@@ -1,8 +1,10 @@
-"""Translate LangGraph's ``astream`` output into Agent Server stream events.
+"""Translate LangGraph's stream output into Agent Server stream events.
 
 Source: Agent Server API, "SSE wire format": event names per ``stream_mode``
 (``messages-tuple`` → ``messages``; legacy ``messages`` → ``messages/metadata``,
-``messages/partial``, ``messages/complete``), subgraph events named ``<mode>|<namespace>``.
+``messages/partial``, ``messages/complete``; ``events`` → LangChain ``astream_events`` v2
+records), subgraph events named ``<mode>|<namespace>``. ``feedback_keys`` (a LangSmith
+feature) is accepted on runs but sends no ``feedback`` event.
 """
 
 from __future__ import annotations
@@ -12,18 +14,27 @@ from typing import Any
 
 from langchain_core.messages import BaseMessageChunk
 from langchain_core.runnables import RunnableConfig
+from langchain_core.runnables.schema import StreamEvent
+from langgraph.constants import TAG_HIDDEN
 from langgraph.pregel import Pregel
 
 NATIVE_MODES = {"values", "updates", "debug", "tasks", "checkpoints", "custom"}
+"""API stream modes that are LangGraph stream modes of the same name."""
 
 
 class StreamTranslator:
-    """Turns LangGraph ``astream`` chunks into Agent Server SSE events (name, data)."""
+    """Turns LangGraph stream output into Agent Server SSE events ``(name, data)``.
+
+    ``modes`` are the run's API stream modes; ``subgraphs`` keeps events from subgraphs
+    (named ``<mode>|<ns>``). One translator serves one run: it keeps the legacy ``messages``
+    accumulation and the root run id of ``events`` mode.
+    """
 
     def __init__(self, modes: list[str], subgraphs: bool) -> None:
         self.modes = set(modes)
         self.subgraphs = subgraphs
         self._seen_messages: dict[str, Any] = {}
+        self._root_run: str | None = None
 
     def langgraph_modes(self) -> list[str]:
         """Modes to request from LangGraph for the API modes asked."""
@@ -34,7 +45,9 @@ class StreamTranslator:
         return sorted(wanted)
 
     def translate(self, ns: tuple[str, ...], mode: str, chunk: Any) -> list[tuple[str, Any]]:
-        """SSE events for one chunk; empty when the chunk's mode was not asked."""
+        """SSE events for one ``astream(subgraphs=True)`` chunk; empty when not asked for."""
+        if ns and not self.subgraphs:
+            return []
         suffix = "|" + "|".join(ns) if ns else ""
         out: list[tuple[str, Any]] = []
         if mode == "messages":
@@ -46,6 +59,22 @@ class StreamTranslator:
         elif mode in self.modes:
             out.append((mode + suffix, chunk))
         return out
+
+    def translate_event(self, event: StreamEvent) -> list[tuple[str, Any]]:
+        """SSE events for one ``astream_events`` v2 record.
+
+        The first record is the root graph's ``on_chain_start``; the root's ``on_chain_stream``
+        records carry the ``(ns, mode, chunk)`` of the other stream modes and are translated
+        with :meth:`translate`. Every other record not tagged hidden is an ``events`` event.
+        """
+        if self._root_run is None:
+            self._root_run = event["run_id"]
+        if event["event"] == "on_chain_stream" and event["run_id"] == self._root_run:
+            ns, mode, chunk = event["data"]["chunk"]
+            return self.translate(tuple(ns), str(mode), chunk)
+        if TAG_HIDDEN in (event.get("tags") or ()):
+            return []
+        return [("events", event)]
 
     def _legacy(self, message: Any, meta: Any) -> list[tuple[str, Any]]:
         msg_id = getattr(message, "id", None) or ""
@@ -69,21 +98,24 @@ async def stream_events(
     """Run ``graph`` and yield ``(event name, data)`` for the modes in ``kwargs["stream_mode"]``.
 
     ``kwargs`` is a run's stored kwargs (``stream_mode``, ``subgraphs``, ``context``,
-    ``interrupt_before``/``interrupt_after``, ``durability``).
+    ``interrupt_before``/``interrupt_after``, ``durability``). With ``events`` among the modes
+    the graph is driven by ``astream_events(version="v2")``, which hands the stream options on
+    to ``astream``; otherwise by ``astream``. The graph's own exceptions propagate.
     """
     translator = StreamTranslator(kwargs["stream_mode"], kwargs["subgraphs"])
-    stream = graph.astream(
-        graph_input,
-        config,
-        context=kwargs.get("context") or None,
-        stream_mode=translator.langgraph_modes(),  # type: ignore[arg-type]
-        subgraphs=True,
-        interrupt_before=kwargs.get("interrupt_before"),
-        interrupt_after=kwargs.get("interrupt_after"),
-        durability=kwargs.get("durability") or "async",
-    )
-    async for ns, mode, chunk in stream:
-        if ns and not translator.subgraphs:
-            continue
-        for event in translator.translate(tuple(ns), str(mode), chunk):
-            yield event
+    options: dict[str, Any] = {
+        "context": kwargs.get("context") or None,
+        "stream_mode": translator.langgraph_modes(),
+        "subgraphs": True,
+        "interrupt_before": kwargs.get("interrupt_before"),
+        "interrupt_after": kwargs.get("interrupt_after"),
+        "durability": kwargs.get("durability") or "async",
+    }
+    if "events" in translator.modes:
+        async for event in graph.astream_events(graph_input, config, version="v2", **options):
+            for out in translator.translate_event(event):
+                yield out
+        return
+    async for ns, mode, chunk in graph.astream(graph_input, config, **options):
+        for out in translator.translate(tuple(ns), str(mode), chunk):
+            yield out

@@ -20,7 +20,7 @@ from shared.db import runs as runs_db
 from shared.errors import Invalid, NotFound
 from shared.runtime import runs as runs_service
 from shared.runtime.context import Runtime
-from shared.runtime.streams import RunWatcher, follow_events, wait_for_end
+from shared.runtime.streams import RunWatcher, follow_events, requested_modes, wait_for_end
 from shared.serde import dumps
 
 router = APIRouter(tags=["runs"])
@@ -40,16 +40,6 @@ def _parse_last_event_id(value: str | None) -> int | None:
         return int(value.split("-", 1)[0]) if value.count("-") == 1 else int(value)
     except ValueError as exc:
         raise Invalid(f"Last-Event-ID {value!r} is not an event id") from exc
-
-
-def _modes(stream_mode: str | None) -> set[str] | None:
-    if not stream_mode:
-        return None
-    if stream_mode.startswith("["):
-        import orjson
-
-        return set(orjson.loads(stream_mode))
-    return {m.strip() for m in stream_mode.split(",") if m.strip()}
 
 
 async def _result(rt: Runtime, run_id: uuid.UUID) -> Any:
@@ -212,7 +202,7 @@ async def _join_stream(
     watcher: RunWatcher,
     run_id: uuid.UUID,
     last_event_id: str | None,
-    stream_mode: str | None,
+    stream_mode: list[str] | None,
     cancel_on_disconnect: bool,
 ) -> Response:
     events = follow_events(
@@ -220,7 +210,7 @@ async def _join_stream(
         watcher,
         run_id,
         after_seq=_parse_last_event_id(last_event_id),
-        modes=_modes(stream_mode),
+        modes=requested_modes(stream_mode),
     )
     return sse_response(events, on_close=_cancel_on_close(rt, run_id, cancel_on_disconnect))
 
@@ -231,7 +221,7 @@ async def join_run_stream(
     run_id: uuid.UUID,
     rt: RuntimeDep,
     watcher: WatcherDep,
-    stream_mode: str | None = None,
+    stream_mode: Annotated[list[str] | None, Query()] = None,
     cancel_on_disconnect: bool = False,
     last_event_id: Annotated[str | None, Header()] = None,
 ) -> Response:
@@ -323,7 +313,7 @@ async def join_stateless_stream(
     run_id: uuid.UUID,
     rt: RuntimeDep,
     watcher: WatcherDep,
-    stream_mode: str | None = None,
+    stream_mode: Annotated[list[str] | None, Query()] = None,
     cancel_on_disconnect: bool = False,
     last_event_id: Annotated[str | None, Header()] = None,
 ) -> Response:

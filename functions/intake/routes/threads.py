@@ -1,38 +1,154 @@
-"""Thread endpoints: ``/threads*``. Source: Agent Server API, "Threads"."""
+"""Thread endpoints: ``/threads*`` (thread streaming lives elsewhere).
+
+Source: Agent Server API, "Threads".
+"""
 
 from __future__ import annotations
 
 import uuid
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Header, Query, Response
 
 from functions.intake.deps import RuntimeDep
 from functions.intake.responses import Json
-from shared.api.threads import Thread, ThreadCreate
-from shared.db import threads as threads_db
-from shared.errors import Conflict, NotFound
-from shared.ids import new_id
+from shared.api.common import CheckpointRef
+from shared.api.threads import (
+    PruneResult,
+    Thread,
+    ThreadCount,
+    ThreadCreate,
+    ThreadHistory,
+    ThreadPatch,
+    ThreadPrune,
+    ThreadSearch,
+    ThreadState,
+    ThreadStateCheckpoint,
+    ThreadStateUpdate,
+    ThreadStateUpdated,
+)
+from shared.runtime import threads as service
 
 router = APIRouter(tags=["threads"])
+THREAD_DOC: dict[int | str, dict[str, Any]] = {200: {"model": Thread}}
+STATE_DOC: dict[int | str, dict[str, Any]] = {200: {"model": ThreadState}}
+HISTORY_DOC: dict[int | str, dict[str, Any]] = {200: {"model": list[ThreadState]}}
+Select = Annotated[list[str] | None, Query(description="ThreadState fields, or values.<key>")]
 
 
-@router.post("/threads", responses={200: {"model": Thread}})
+@router.post("/threads", responses=THREAD_DOC)
 async def create_thread(body: ThreadCreate, rt: RuntimeDep) -> Response:
     """Create a thread (``if_exists``: ``raise`` → 409, ``do_nothing`` → the existing one)."""
-    thread_id = body.thread_id or new_id()
-    row = await threads_db.insert(rt.db.pool, thread_id, body.metadata or {})
-    if row is None:
-        if body.if_exists == "do_nothing":
-            row = await threads_db.get(rt.db.pool, thread_id)
-        else:
-            raise Conflict(f"Thread '{thread_id}' already exists")
-    return Json(threads_db.thread_to_api(row))
+    return Json(await service.create_thread(rt, body))
 
 
-@router.get("/threads/{thread_id}", responses={200: {"model": Thread}})
-async def get_thread(thread_id: uuid.UUID, rt: RuntimeDep) -> Response:
-    """One thread."""
-    row = await threads_db.get(rt.db.pool, thread_id)
-    if row is None:
-        raise NotFound(f"Thread '{thread_id}' not found")
-    return Json(threads_db.thread_to_api(row))
+@router.post("/threads/search", responses={200: {"model": list[Thread]}})
+async def search_threads(body: ThreadSearch, rt: RuntimeDep) -> Response:
+    """Threads matching the filters, with ``X-Pagination-Total``/``X-Pagination-Next``."""
+    page = await service.search_threads(rt, body)
+    headers = {"X-Pagination-Total": str(page.total)}
+    if page.next_offset is not None:
+        headers["X-Pagination-Next"] = str(page.next_offset)
+    return Json(page.threads, headers=headers)
+
+
+@router.post("/threads/count", responses={200: {"model": int}})
+async def count_threads(body: ThreadCount, rt: RuntimeDep) -> Response:
+    """How many threads match the filters."""
+    return Json(await service.count_threads(rt, body))
+
+
+@router.post("/threads/prune", responses={200: {"model": PruneResult}})
+async def prune_threads(body: ThreadPrune, rt: RuntimeDep) -> Response:
+    """Delete threads, or keep only their latest checkpoints (``keep_latest``)."""
+    count = await service.prune_threads(rt, body.thread_ids, body.strategy)
+    return Json({"pruned_count": count})
+
+
+@router.get("/threads/{thread_id}", responses=THREAD_DOC)
+async def get_thread(thread_id: uuid.UUID, rt: RuntimeDep, include: str | None = None) -> Response:
+    """One thread (``include=ttl`` is accepted; no TTL is kept)."""
+    return Json(await service.get_thread(rt, thread_id))
+
+
+@router.patch("/threads/{thread_id}", responses=THREAD_DOC)
+async def patch_thread(
+    thread_id: uuid.UUID,
+    body: ThreadPatch,
+    rt: RuntimeDep,
+    prefer: Annotated[str | None, Header()] = None,
+) -> Response:
+    """Merge metadata into a thread; ``Prefer: return=minimal`` answers 204."""
+    thread = await service.update_thread(rt, thread_id, body)
+    if prefer and "return=minimal" in prefer:
+        return Response(status_code=204)
+    return Json(thread)
+
+
+@router.delete("/threads/{thread_id}", status_code=204)
+async def delete_thread(thread_id: uuid.UUID, rt: RuntimeDep) -> Response:
+    """Delete a thread, its runs (active ones are cancelled) and its checkpoints."""
+    await service.delete_thread(rt, thread_id)
+    return Response(status_code=204)
+
+
+@router.post("/threads/{thread_id}/copy", responses=THREAD_DOC)
+async def copy_thread(thread_id: uuid.UUID, rt: RuntimeDep) -> Response:
+    """A new thread with the same metadata and every checkpoint."""
+    return Json(await service.copy_thread(rt, thread_id))
+
+
+@router.get("/threads/{thread_id}/state", responses=STATE_DOC)
+async def get_state(
+    thread_id: uuid.UUID, rt: RuntimeDep, subgraphs: bool = False, select: Select = None
+) -> Response:
+    """The latest state of a thread."""
+    return Json(await service.get_state(rt, thread_id, subgraphs=subgraphs, select=select))
+
+
+@router.get("/threads/{thread_id}/state/{checkpoint_id}", responses=STATE_DOC)
+async def get_state_at(
+    thread_id: uuid.UUID,
+    checkpoint_id: uuid.UUID,
+    rt: RuntimeDep,
+    subgraphs: bool = False,
+    select: Select = None,
+) -> Response:
+    """The state of a thread at one checkpoint."""
+    ref = CheckpointRef(checkpoint_id=str(checkpoint_id))
+    return Json(await service.get_state(rt, thread_id, ref, subgraphs=subgraphs, select=select))
+
+
+@router.post("/threads/{thread_id}/state/checkpoint", responses=STATE_DOC)
+async def post_state_at(
+    thread_id: uuid.UUID, body: ThreadStateCheckpoint, rt: RuntimeDep
+) -> Response:
+    """The state of a thread at ``checkpoint`` (body form)."""
+    state = await service.get_state(
+        rt, thread_id, body.checkpoint, subgraphs=body.subgraphs, select=body.select
+    )
+    return Json(state)
+
+
+@router.post("/threads/{thread_id}/state", responses={200: {"model": ThreadStateUpdated}})
+async def update_state(thread_id: uuid.UUID, body: ThreadStateUpdate, rt: RuntimeDep) -> Response:
+    """Write state as a node would (409 while a run is active)."""
+    return Json(await service.update_state(rt, thread_id, body))
+
+
+@router.get("/threads/{thread_id}/history", responses=HISTORY_DOC)
+async def get_history(
+    thread_id: uuid.UUID,
+    rt: RuntimeDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 1,
+    before: str | None = None,
+) -> Response:
+    """Past states of a thread, newest first."""
+    body = ThreadHistory(limit=limit, before=before)
+    return Json(await service.get_history(rt, thread_id, body))
+
+
+@router.post("/threads/{thread_id}/history", responses=HISTORY_DOC)
+async def post_history(thread_id: uuid.UUID, body: ThreadHistory, rt: RuntimeDep) -> Response:
+    """Past states of a thread, newest first, filtered by checkpoint metadata."""
+    return Json(await service.get_history(rt, thread_id, body))
