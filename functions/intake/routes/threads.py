@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response
 
-from functions.intake.deps import RuntimeDep
+from functions.intake.deps import RuntimeDep, WatcherDep
 from functions.intake.responses import Json
 from shared.api.common import CheckpointRef
 from shared.api.threads import (
@@ -59,9 +59,9 @@ async def count_threads(body: ThreadCount, rt: RuntimeDep) -> Response:
 
 
 @router.post("/threads/prune", responses={200: {"model": PruneResult}})
-async def prune_threads(body: ThreadPrune, rt: RuntimeDep) -> Response:
+async def prune_threads(body: ThreadPrune, rt: RuntimeDep, watcher: WatcherDep) -> Response:
     """Delete threads, or keep only their latest checkpoints (``keep_latest``)."""
-    count = await service.prune_threads(rt, body.thread_ids, body.strategy)
+    count = await service.prune_threads(rt, watcher, body.thread_ids, body.strategy)
     return Json({"pruned_count": count})
 
 
@@ -86,9 +86,9 @@ async def patch_thread(
 
 
 @router.delete("/threads/{thread_id}", status_code=204)
-async def delete_thread(thread_id: uuid.UUID, rt: RuntimeDep) -> Response:
+async def delete_thread(thread_id: uuid.UUID, rt: RuntimeDep, watcher: WatcherDep) -> Response:
     """Delete a thread, its runs (active ones are cancelled) and its checkpoints."""
-    await service.delete_thread(rt, thread_id)
+    await service.delete_thread(rt, watcher, thread_id)
     return Response(status_code=204)
 
 
