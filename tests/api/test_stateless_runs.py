@@ -49,13 +49,18 @@ async def test_background_stateless_run_and_batch(client: LangGraphClient) -> No
         await client.runs.join(r["thread_id"], r["run_id"])
 
 
-async def test_batch_with_one_bad_item_creates_nothing(server: Server) -> None:
+async def test_batch_with_one_bad_item_creates_nothing(
+    client: LangGraphClient, server: Server
+) -> None:
+    before = await client.threads.count()
+    body = [
+        {"assistant_id": "echo", "on_completion": "keep"},  # a kept thread would be counted
+        {"assistant_id": "no-such-graph"},
+    ]
     async with httpx.AsyncClient(base_url=server.url) as http:
-        before = await http.post("/threads/count", json={})
-        body = [{"assistant_id": "echo"}, {"assistant_id": "no-such-graph"}]
         response = await http.post("/runs/batch", json=body)
-        assert response.status_code == 422
-        assert await http.post("/threads/count", json={}) == before
+    assert response.status_code == 422
+    assert await client.threads.count() == before
 
 
 async def test_resume_without_thread_is_400(server: Server) -> None:

@@ -112,8 +112,8 @@ async def _create_wait(
     rt: Runtime, watcher: RunWatcher, thread_id: uuid.UUID | None, body: RunCreateStateless
 ) -> Response:
     run = await _create(rt, thread_id, body)
-    stateless = thread_id is None
-    headers = _run_headers(run, stateless, "/join" if not stateless else "")
+    # a stateless wait names its temporary thread, so clients learn the thread id
+    headers = _run_headers(run, False, "/join" if thread_id is not None else "")
     return StreamingResponse(
         _wait_body(rt, watcher, run["run_id"], body.on_disconnect == "cancel"),
         media_type="application/json",
