@@ -9,7 +9,6 @@ Source: Agent Server API, "Runs on a thread", "multitask_strategy", "Cancel".
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -84,18 +83,11 @@ def _kwargs(assistant: asyncpg.Record, body: RunCreateStateless, temporary: bool
     }
 
 
-@dataclass
-class CreatedRun:
-    """A committed run: its API object, and cancels it caused on older runs of its thread."""
-
-    run: dict[str, Any]
-    cancelled: list[uuid.UUID]
-
-
 async def create_run(
     rt: Runtime, thread_id: uuid.UUID | None, body: RunCreateStateless
-) -> CreatedRun:
-    """Create a run on ``thread_id``, or on a new temporary thread when ``None`` (stateless).
+) -> dict[str, Any]:
+    """Create a run on ``thread_id``, or on a new temporary thread when ``None`` (stateless);
+    returns the API Run object.
 
     Raises NotFound (thread or assistant), Invalid (unknown graph), BadRequest (conflicting
     fields) and Conflict (``multitask_strategy=reject`` on a busy thread); nothing is written
@@ -105,7 +97,7 @@ async def create_run(
     if stateless and body.command is not None and body.command.resume is not None:
         raise BadRequest("You must provide a thread_id when resuming.")
     run_id = new_id()
-    cancelled: list[uuid.UUID] = []
+    cancelled: list[asyncpg.Record] = []
     async with rt.db.pool.acquire() as conn, conn.transaction():
         assistant = await resolve_assistant(rt, conn, body.assistant_id)
         graph_id = assistant["graph_id"]
@@ -141,15 +133,15 @@ async def create_run(
             after_seconds=body.after_seconds,
         )
         await threads_db.mark_busy(conn, thread_id, patch)
-    for cancelled_id in cancelled:
-        await rt.bus.publish(RUN_CANCEL, {"run_id": str(cancelled_id)})
+    await _signal_cancelled(rt, cancelled)
     await rt.bus.publish(RUN_REQUESTED, {"run_id": str(run_id), "thread_id": str(thread_id)})
-    return CreatedRun(run=runs_db.run_to_api(row), cancelled=cancelled)
+    return runs_db.run_to_api(row)
 
 
 async def _apply_multitask(
     conn: asyncpg.Connection, thread_id: uuid.UUID, body: RunCreateStateless
-) -> list[uuid.UUID]:
+) -> list[asyncpg.Record]:
+    """Apply ``multitask_strategy`` to the thread's active runs; returns those it cancelled."""
     active = await runs_db.active_runs(conn, thread_id)
     if not active:
         return []
@@ -161,9 +153,8 @@ async def _apply_multitask(
         )
     if strategy == "enqueue":
         return []
-    ids = [r["run_id"] for r in active]
-    await cancel_locked(conn, ids, strategy)
-    return [r["run_id"] for r in active if r["status"] == "running"]
+    await cancel_locked(conn, [r["run_id"] for r in active], strategy)
+    return active
 
 
 async def cancel_locked(conn: asyncpg.Connection, run_ids: list[uuid.UUID], action: str) -> int:
@@ -217,9 +208,14 @@ async def cancel_runs(rt: Runtime, run_ids: list[uuid.UUID], action: str) -> lis
                    WHERE thread_id = ANY($1)""",
                 list(threads),
             )
-    for r in active:
+    await _signal_cancelled(rt, active)
+    return [r["run_id"] for r in active]
+
+
+async def _signal_cancelled(rt: Runtime, runs: list[asyncpg.Record]) -> None:
+    """After commit: tell executors of cancelled running runs, and readers of ended ones."""
+    for r in runs:
         if r["status"] == "running":
             await rt.bus.publish(RUN_CANCEL, {"run_id": str(r["run_id"])})
         else:
             await rt.bus.publish(RUN_EVENTS, {"run_id": str(r["run_id"]), "done": True})
-    return [r["run_id"] for r in active]

@@ -21,10 +21,13 @@ from shared.bus.base import RUN_EVENTS, RUN_REQUESTED, Bus, Payload, Subscriptio
 from shared.db import events as events_db
 from shared.errors import Invalid
 
-TERMINAL = ("success", "error", "timeout", "interrupted")
 ACTIVE = ("pending", "running")
 KEEPALIVE_SECONDS = 5.0
 READ_BATCH = 1000
+MAX_EVENT_SEQ = 2**31 - 1
+"""``run_events.seq`` is an ``integer``: a later id names no stored event."""
+MAX_RUN_SEQ = 2**63 - 1
+"""``runs.seq`` is a ``bigint``."""
 
 
 class RunWatcher:
@@ -207,6 +210,7 @@ async def _run_events(
     try:
         if after_seq is None:
             after_seq = await events_db.last_seq(pool, run_id)
+        after_seq = min(after_seq, MAX_EVENT_SEQ)
         ended = (await run_status(pool, run_id)) not in ACTIVE
         while True:
             ended = ended or watcher.ended(run_id)
@@ -280,7 +284,7 @@ def thread_cursor(last_event_id: str | None) -> int | None:
         cursor = int(last_event_id)
     except ValueError as exc:
         raise Invalid(f"Last-Event-ID {last_event_id!r} is not an event id") from exc
-    if cursor < 0:
+    if cursor < 0 or cursor >> RUN_SHIFT > MAX_RUN_SEQ:
         raise Invalid(f"Last-Event-ID {last_event_id!r} is not an event id")
     return cursor
 

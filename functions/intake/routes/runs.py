@@ -92,7 +92,7 @@ def _run_headers(run: dict[str, Any], stateless: bool, suffix: str) -> dict[str,
 async def _create(
     rt: Runtime, thread_id: uuid.UUID | None, body: RunCreateStateless
 ) -> dict[str, Any]:
-    return (await runs_service.create_run(rt, thread_id, body)).run
+    return await runs_service.create_run(rt, thread_id, body)
 
 
 async def _create_stream(

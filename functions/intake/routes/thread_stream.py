@@ -1,0 +1,44 @@
+"""``GET /threads/{thread_id}/stream``: join every run of a thread as one SSE stream.
+
+Source: Agent Server API, "SSE wire format" (thread stream) and the ``join_thread_stream``
+operation of its OpenAPI spec.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response
+
+from functions.intake.deps import RuntimeDep, WatcherDep
+from functions.intake.responses import sse_response
+from shared.db import threads as threads_db
+from shared.errors import NotFound
+from shared.runtime.streams import follow_thread, thread_cursor, thread_stream_modes
+
+router = APIRouter(tags=["threads"])
+
+MODES_DOC = "run_modes (default), lifecycle, state_update; repeated or comma separated"
+
+
+@router.get("/threads/{thread_id}/stream", response_class=Response)
+async def join_thread_stream(
+    thread_id: uuid.UUID,
+    rt: RuntimeDep,
+    watcher: WatcherDep,
+    stream_modes: Annotated[list[str] | None, Query(description=MODES_DOC)] = None,
+    stream_mode: Annotated[list[str] | None, Query(description="alias of stream_modes")] = None,
+    last_event_id: Annotated[str | None, Header()] = None,
+) -> Response:
+    """Stream the events of every run of the thread, with ids, until the client leaves.
+
+    ``Last-Event-ID`` resumes after that id (``-1`` from the thread's first run); without it
+    the stream starts now. 404 for an unknown thread, 422 for a bad mode or id.
+    """
+    modes = thread_stream_modes([*(stream_modes or ()), *(stream_mode or ())])
+    after = thread_cursor(last_event_id)
+    if await threads_db.get(rt.db.pool, thread_id) is None:
+        raise NotFound(f"Thread '{thread_id}' not found")
+    events = follow_thread(rt.db.pool, watcher, thread_id, after=after, modes=modes)
+    return sse_response(events)
