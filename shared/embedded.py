@@ -3,9 +3,9 @@
 Data lives in ``<data_dir>/pgdata`` and survives restarts. A server left running by a killed
 process is reused. What a crash leaves behind is cleared before start, so a restart after a
 SIGKILL is not reported as a failure: handles of dead processes (else the last clean exit
-would not stop the server) and a ``postmaster.pid`` (and socket lock file) naming a process that is no longer this
-server (a zombie, or a reused pid; PostgreSQL itself refuses to start then). A pid that is
-simply dead is left to PostgreSQL, which checks the shared memory itself.
+would not stop the server), and a ``postmaster.pid`` and socket lock file naming a process
+that is no longer this server (a zombie, or a reused pid: PostgreSQL itself refuses to start
+then). A pid that is simply dead is left to PostgreSQL, which checks its shared memory itself.
 """
 
 from __future__ import annotations
@@ -70,8 +70,8 @@ def _clear_crash_leftovers(pgdata: Path, wait_seconds: float = 10.0) -> None:
         return  # running: reused
     if pid and not psutil.pid_exists(pid) and len(lines) == 8:
         return  # dead: PostgreSQL checks its own lock file
-    # Malformed, or the pid is a zombie or another program now. Before removing the lock, let the dead
-    # server's children detach from its shared memory, as PostgreSQL's own check would.
+    # Malformed, or the pid is a zombie or another program now. Before removing the lock, let
+    # the dead server's children detach from its shared memory, as PostgreSQL's check would.
     shmid = int(lines[6].split()[-1]) if len(lines) > 6 and lines[6].split() else None
     deadline = time.monotonic() + wait_seconds
     while shmid is not None and _attached(shmid) and time.monotonic() < deadline:
@@ -85,12 +85,16 @@ def _clear_crash_leftovers(pgdata: Path, wait_seconds: float = 10.0) -> None:
     log.info("cleared the lock file of a PostgreSQL server that is gone (pid %s)", pid)
 
 
+def _pgdata(data_dir: Path) -> Path:
+    return (Path(data_dir) / "pgdata").resolve()
+
+
 def start_embedded_postgres(data_dir: Path) -> str:
     """Start (or reuse) the server over ``data_dir`` and return its libpq URI.
 
     Raises ``subprocess.CalledProcessError`` with PostgreSQL's log printed if it cannot start.
     """
-    pgdata = (Path(data_dir) / "pgdata").resolve()
+    pgdata = _pgdata(data_dir)
     pgdata.mkdir(parents=True, exist_ok=True)
     for name in ("embedded_postgres", "platformdirs"):
         logging.getLogger(name).setLevel(logging.WARNING)
@@ -100,3 +104,9 @@ def start_embedded_postgres(data_dir: Path) -> str:
     uri: str = server.get_uri()
     log.info("embedded PostgreSQL ready at %s", pgdata)
     return uri
+
+
+def stop_embedded_postgres(data_dir: Path) -> None:
+    """Stop the server this process started over ``data_dir`` now, as it would at exit (it
+    keeps running while another process still uses it)."""
+    embedded_postgres.get_server(_pgdata(data_dir)).cleanup()

@@ -10,7 +10,8 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Collection
 
 import psycopg
 
@@ -22,9 +23,12 @@ Report = Callable[[float, list[tuple[object, object, object]]], None]
 
 
 class Heartbeat(threading.Thread):
-    """Every ``lease_seconds / 3``: renew this executor's leases and report what the
-    database says (``run_id, claim_token, cancel_action`` per held run) to ``on_report`` on
-    ``loop``, with the monotonic time the renewal started."""
+    """Every ``lease_seconds / 3``: renew the leases of the runs ``held()`` names and report
+    what the database says (``run_id, claim_token, cancel_action`` per run still held) to
+    ``on_report`` on ``loop``, with the monotonic time the renewal started.
+
+    ``held`` is called on this thread; it must return a snapshot (an immutable collection).
+    """
 
     def __init__(
         self,
@@ -32,21 +36,26 @@ class Heartbeat(threading.Thread):
         executor_id: str,
         lease_seconds: float,
         loop: asyncio.AbstractEventLoop,
+        held: Callable[[], Collection[uuid.UUID]],
         on_report: Report,
     ) -> None:
         super().__init__(name=f"heartbeat-{executor_id}", daemon=True)
         self._dsn, self._executor_id, self._lease = dsn, executor_id, lease_seconds
-        self._loop, self._on_report = loop, on_report
+        self._loop, self._held, self._on_report = loop, held, on_report
         self._stop_event = threading.Event()
 
     def run(self) -> None:
         conn: psycopg.Connection | None = None
         while not self._stop_event.wait(self._lease / 3):
             started = time.monotonic()
+            held = list(self._held())
+            if not held:
+                continue
             try:
                 if conn is None or conn.closed:
                     conn = psycopg.connect(self._dsn, autocommit=True, connect_timeout=5)
-                rows = conn.execute(HEARTBEAT_SQL, (self._lease, self._executor_id)).fetchall()
+                params = (self._lease, self._executor_id, held)
+                rows = conn.execute(HEARTBEAT_SQL, params).fetchall()
             except psycopg.Error as exc:
                 log.warning("heartbeat failed: %s", exc)
                 conn = None

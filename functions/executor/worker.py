@@ -40,6 +40,7 @@ class Executor:
             executor_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         )
         self._running: dict[uuid.UUID, tuple[RunAttempt, asyncio.Task[None], float]] = {}
+        self._held: tuple[uuid.UUID, ...] = ()  # snapshot of _running's keys for the heartbeat
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
@@ -61,21 +62,22 @@ class Executor:
             self.executor_id,
             self.rt.settings.lease_seconds,
             asyncio.get_running_loop(),
+            lambda: self._held,
             self._on_heartbeat,
         )
         self._heartbeat.start()
         self._wake.set()
 
     async def stop(self) -> None:
-        """Stop claiming; hand every running run back to ``pending`` at its last checkpoint."""
+        """Stop claiming; hand every running run back to ``pending`` at its last checkpoint
+        (runs already ending or being cancelled are let finish)."""
         self._stopping = True
         for task in self._tasks:
             task.cancel()
-        attempts = list(self._running.values())
-        for attempt, task, _ in attempts:
-            attempt.cancel_reason = "shutdown"
-            task.cancel()
-        await asyncio.gather(*(t for _, t, _ in attempts), return_exceptions=True)
+        attempts = list(self._running.items())
+        for run_id, _ in attempts:
+            self._cancel(run_id, "shutdown")
+        await asyncio.gather(*(t for _, (_, t, _) in attempts), return_exceptions=True)
         if self._heartbeat:
             self._heartbeat.stop()
 
@@ -103,8 +105,8 @@ class Executor:
 
     def _cancel(self, run_id: uuid.UUID, reason: str) -> None:
         entry = self._running.get(run_id)
-        if entry is None or entry[0].cancel_reason is not None:
-            return
+        if entry is None or entry[0].cancel_reason is not None or entry[0].ending:
+            return  # gone, already being cancelled, or past its last step: too late
         entry[0].cancel_reason = reason
         entry[1].cancel()
 
@@ -153,11 +155,13 @@ class Executor:
         attempt = RunAttempt(self.rt, row)
         task = asyncio.create_task(attempt.run(), name=f"run-{row['run_id']}")
         self._running[row["run_id"]] = (attempt, task, time.monotonic())
+        self._held = tuple(self._running)
         run_id: uuid.UUID = row["run_id"]
         task.add_done_callback(lambda _t: self._on_done(run_id))
 
     def _on_done(self, run_id: uuid.UUID) -> None:
         entry = self._running.pop(run_id, None)
+        self._held = tuple(self._running)
         if entry is not None and not entry[1].cancelled() and entry[1].exception():
             log.error("run %s crashed in the executor", run_id, exc_info=entry[1].exception())
         if not self._stopping:

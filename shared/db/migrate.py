@@ -7,6 +7,7 @@ store's own tables are created by langgraph-checkpoint-postgres's ``setup()``.
 
 from __future__ import annotations
 
+import asyncio
 from importlib import resources
 
 import asyncpg
@@ -54,7 +55,13 @@ async def apply_migrations(conn: asyncpg.Connection) -> list[str]:
 async def setup_checkpointer_tables(pool: AsyncConnectionPool) -> None:
     """Create langgraph-checkpoint-postgres's tables (idempotent, outside any transaction)."""
     async with pool.connection() as conn:
-        await conn.execute("SELECT pg_advisory_lock(%s)", (_LOCK_KEY + 1,))
+        # polled, not waited for: setup() creates indexes CONCURRENTLY, which waits for every
+        # open transaction, a starter blocked in pg_advisory_lock included (a deadlock)
+        while True:
+            cur = await conn.execute("SELECT 1 WHERE pg_try_advisory_lock(%s)", (_LOCK_KEY + 1,))
+            if await cur.fetchone() is not None:
+                break
+            await asyncio.sleep(0.05)
         try:
             await AsyncPostgresSaver(conn).setup()  # type: ignore[arg-type]
         finally:

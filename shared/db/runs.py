@@ -208,19 +208,22 @@ async def reclaim_expired(
     ``every_running`` is for a server that owns its database alone (embedded mode) and starts
     after a crash: no other executor can hold a lease.
 
-    A run that used ``max_attempts`` attempts ends ``error`` (ExecutorLost); a run with a
-    cancel request ends ``interrupted``. The thread follows in the same statement.
+    A run that used ``max_attempts`` attempts ends ``error`` (ExecutorLost), or
+    ``interrupted`` if a cancel was requested. A run with a cancel request and attempts left
+    goes back to pending with its ``cancel_action`` kept: the executor claiming it carries the
+    cancel out (interrupt at the last checkpoint, or rollback), as the lost one would have.
+    The thread follows in the same statement.
     Returns ``(run_id, thread_id, status)`` of every run touched.
     """
     return await pool.fetch(
         """WITH r AS (
                UPDATE runs SET
-                   status = CASE WHEN cancel_action IS NOT NULL THEN 'interrupted'
-                                 WHEN attempt >= $1 THEN 'error' ELSE 'pending' END,
+                   status = CASE WHEN attempt < $1 THEN 'pending'
+                                 WHEN cancel_action IS NOT NULL THEN 'interrupted'
+                                 ELSE 'error' END,
                    error = CASE WHEN cancel_action IS NULL AND attempt >= $1 THEN $2::jsonb
                                 ELSE error END,
-                   ended_at = CASE WHEN cancel_action IS NOT NULL OR attempt >= $1
-                                   THEN now() END,
+                   ended_at = CASE WHEN attempt >= $1 THEN now() END,
                    executor_id = NULL, claim_token = NULL, lease_expires_at = NULL,
                    available_at = now(), updated_at = now()
                WHERE status = 'running'
@@ -274,8 +277,10 @@ async def list_for_thread(
     )
 
 
-# The heartbeat statement (psycopg placeholders ``(lease_seconds, executor_id)``): renews the
-# leases of one executor and reports claims and cancel requests.
+# The heartbeat statement (psycopg placeholders ``(lease_seconds, executor_id, run_ids)``):
+# renews the leases of the runs an executor is executing and reports their claims and cancel
+# requests. Only those: a claim the executor lost track of (its answer never arrived, the
+# attempt crashed) is not renewed, so it expires and the sweep hands the run back.
 HEARTBEAT_SQL = """UPDATE runs SET lease_expires_at = now() + make_interval(secs => %s)
-                   WHERE executor_id = %s AND status = 'running'
+                   WHERE executor_id = %s AND status = 'running' AND run_id = ANY(%s)
                    RETURNING run_id, claim_token, cancel_action"""

@@ -99,8 +99,12 @@ class EventSink:
         """Store every queued event; raises LostClaim (or a DB error) if that failed."""
         self._closing = True
         self._wake.set()
-        await self._task
+        # shielded: a cancel of the attempt meanwhile must not drop the queued events, so
+        # that its cancel handling can close (and store them) again
+        await asyncio.shield(self._task)
 
     def abort(self) -> None:
         """Stop flushing without storing what is queued (the claim is gone)."""
         self._task.cancel()
+        if self._task.done() and not self._task.cancelled():
+            self._task.exception()  # a refused batch: expected here, not to be logged

@@ -70,6 +70,10 @@ class RunAttempt:
 
     ``cancel_reason`` is set by the executor before it cancels the task: ``interrupt`` or
     ``rollback`` (a user cancel), ``lost`` (claim taken over) or ``shutdown`` (hand back).
+    ``ending`` turns true once the graph has stopped and the attempt writes its outcome; the
+    executor cancels it no more then (a cancel then would interrupt the final write itself).
+    A run claimed with a ``cancel_action`` (cancelled while its last executor was lost) is
+    cancelled at once, as that executor would have done.
     """
 
     def __init__(self, rt: Runtime, row: asyncpg.Record) -> None:
@@ -80,6 +84,7 @@ class RunAttempt:
         self.token: uuid.UUID = row["claim_token"]
         self.kwargs: dict[str, Any] = row["kwargs"]
         self.cancel_reason: str | None = None
+        self.ending = False
 
     async def run(self) -> None:
         """Execute to a terminal state (or hand back / give up on a lost claim)."""
@@ -96,9 +101,14 @@ class RunAttempt:
                 rt.db.checkpoint_pool, pool=rt.db.pool, run_id=self.run_id, claim_token=self.token
             )
             graph = await rt.graphs.get(graph_id, config, checkpointer=saver)
+            if self.row["cancel_action"]:
+                self.cancel_reason = self.row["cancel_action"]
+                await self._on_cancel(sink, graph, config)
+                return
             graph_input = await self._input(graph, config)
             async for name, data in stream_events(graph, graph_input, config, self.kwargs):
                 sink.emit(name, data)
+            self.ending = True
             state = await graph.aget_state(self._latest(config))
             result, values, interrupts, thread_status = state_result(state)
             await sink.close()
@@ -109,6 +119,7 @@ class RunAttempt:
             log.warning("%s", exc)
             sink.abort()
         except Exception as exc:  # the graph's own failure ends the run as error
+            self.ending = True
             log.info("run %s failed: %s: %s", self.run_id, type(exc).__name__, exc)
             error = serialize_error(exc)
             sink.emit("error", error)

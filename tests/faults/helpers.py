@@ -1,0 +1,130 @@
+"""Helpers of the fault tests: short leases, ledgers, polling, and log checks."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shutil
+import tempfile
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+from langgraph_sdk import get_client
+from langgraph_sdk.client import LangGraphClient
+from langgraph_sdk.schema import Run
+
+from tests.support import Server
+
+LEASE_SECONDS = 2.0
+SWEEP_SECONDS = 1.0
+FAULT_ENV = {
+    "LG_DEPLOY_LEASE_SECONDS": str(LEASE_SECONDS),
+    "LG_DEPLOY_SWEEP_SECONDS": str(SWEEP_SECONDS),
+}
+"""Short leases and sweeps so that takeovers happen within seconds."""
+
+STEP_NAMES = [f"step_{i}" for i in range(1, 21)]
+"""The nodes of the ``steps`` test graph, in order."""
+
+T = TypeVar("T")
+
+
+@contextmanager
+def postgres_dir(prefix: str) -> Iterator[Path]:
+    """A fresh folder for embedded PostgreSQL data, removed on exit.
+
+    Not under pytest's ``tmp_path``: PostgreSQL runs as another user when tests run as root,
+    and every pytest session starting meanwhile resets ``/tmp/pytest-of-<user>`` to mode 0700,
+    which locks that user out.
+    """
+    path = Path(tempfile.mkdtemp(prefix=f"lgd-{prefix}-"))
+    path.chmod(0o755)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@asynccontextmanager
+async def sdk(server: Server) -> AsyncIterator[LangGraphClient]:
+    """The official async client on ``server``, closed on exit."""
+    client = get_client(url=server.url)
+    try:
+        yield client
+    finally:
+        await client.aclose()
+
+
+def ledger_lines(path: Path) -> list[str]:
+    """The node executions a test graph recorded in ``path`` (one name per line)."""
+    if not path.exists():
+        return []
+    return [line for line in path.read_text().splitlines() if line]
+
+
+def ledger_counts(path: Path) -> Counter[str]:
+    """How many times each node ran, from the ledger at ``path``."""
+    return Counter(ledger_lines(path))
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[T] | T], *, within: float, what: str, interval: float = 0.05
+) -> T:
+    """Call ``probe`` until it returns a truthy value; that value. Fails after ``within`` s."""
+    deadline = time.monotonic() + within
+    while True:
+        value = probe()
+        if isinstance(value, Awaitable):
+            value = await value
+        if value:
+            return value  # type: ignore[return-value]
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {within}s waiting for {what}")
+        await asyncio.sleep(interval)
+
+
+_ALARMING = re.compile(r"Traceback|\b(ERROR|CRITICAL)\b|lease lost|crashed")
+
+
+def alarming_lines(log: str) -> list[str]:
+    """Lines of a server log a user would read as a crash or a failure."""
+    return [line for line in log.splitlines() if _ALARMING.search(line)]
+
+
+async def start_run(
+    client: LangGraphClient, graph_id: str, configurable: dict[str, Any], **kwargs: Any
+) -> Run:
+    """A background run of a test graph on a new thread, from empty ``items``."""
+    thread = await client.threads.create()
+    return await client.runs.create(
+        thread["thread_id"],
+        graph_id,
+        input={"items": []},
+        config={"configurable": configurable},
+        **kwargs,
+    )
+
+
+async def start_steps_run(
+    client: LangGraphClient, ledger: Path, *, started: int, durability: str = "sync"
+) -> Run:
+    """A run of the 20-step graph (0.2 s a step), once ``started`` steps have begun."""
+    run = await start_run(
+        client, "steps", {"ledger": str(ledger), "sleep": 0.2}, durability=durability
+    )
+    await eventually(
+        lambda: len(ledger_lines(ledger)) >= started, within=30, what=f"{started} steps to run"
+    )
+    return run
+
+
+def assert_only_in_flight_reran(ledger: Path, in_flight: Collection[str]) -> None:
+    """Every step of the ``steps`` graph ran; only steps in ``in_flight`` ran twice."""
+    counts = ledger_counts(ledger)
+    assert set(counts) == set(STEP_NAMES)
+    assert max(counts.values()) <= 2
+    assert {step for step, n in counts.items() if n > 1} <= set(in_flight)

@@ -1,0 +1,49 @@
+"""Several functions starting at once on a fresh database all come up (G10: no operator).
+
+Each starter migrates the database and creates the checkpointer's tables, whose indexes are
+built ``CONCURRENTLY``; starters waiting their turn must not deadlock with that build.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from shared.db.pool import Database
+from tests.integration.conftest import wait_executor_ready
+from tests.support import Server, start, wait_ready
+
+
+@pytest.fixture
+async def fresh_database_url(database_url: str, db: Database) -> str:
+    """The URI of a new, empty database on the session's server."""
+    name = f"fresh_{uuid.uuid4().hex[:12]}"
+    await db.pool.execute(f"CREATE DATABASE {name}")
+    return database_url.replace("/postgres?", f"/{name}?", 1)
+
+
+@pytest.fixture
+def started() -> Iterator[list[Server]]:
+    """Servers a test starts; stopped after it."""
+    servers: list[Server] = []
+    yield servers
+    for server in servers:
+        server.stop()
+
+
+async def test_intake_and_executors_starting_together_on_a_fresh_database_all_come_up(
+    fresh_database_url: str, started: list[Server], tmp_path: Path
+) -> None:
+    for i in range(3):
+        started.append(
+            start("executor", database_url=fresh_database_url, log=tmp_path / f"e{i}.log")
+        )
+    started.append(
+        start("intake", database_url=fresh_database_url, log=tmp_path / "i.log", wait=False)
+    )
+    wait_ready(started[-1])
+    ids = {wait_executor_ready(server) for server in started[:-1]}
+    assert len(ids) == 3
