@@ -9,16 +9,16 @@ import pytest
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 
-from tests.support import Server, start
+from tests.support import Server, postgres_dir, start
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def server() -> Iterator[Server]:
     """One ``lg-deploy dev`` for the API tests (embedded PostgreSQL in a temp folder)."""
-    base = tmp_path_factory.mktemp("server")
-    srv = start("dev", data_dir=base / "data", log=base / "server.log")
-    yield srv
-    srv.stop()
+    with postgres_dir("api") as base:
+        srv = start("dev", data_dir=base / "data", log=base / "server.log")
+        yield srv
+        srv.stop()
 
 
 @pytest.fixture(scope="session")

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -114,3 +118,19 @@ def wait_ready(server: Server, timeout: float = 60.0) -> None:
             pass
         time.sleep(0.1)
     raise RuntimeError(f"lg-deploy not ready in {timeout}s:\n{server.log_text()}")
+
+
+@contextmanager
+def postgres_dir(prefix: str) -> Iterator[Path]:
+    """A fresh folder for embedded PostgreSQL data, removed on exit.
+
+    Not under pytest's ``tmp_path``: PostgreSQL runs as another user when tests run as root,
+    and every pytest session starting meanwhile resets ``/tmp/pytest-of-<user>`` to mode 0700,
+    which locks that user out.
+    """
+    path = Path(tempfile.mkdtemp(prefix=f"lgd-{prefix}-"))
+    path.chmod(0o755)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)

@@ -10,7 +10,7 @@ import pytest
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 
-from tests.support import EXAMPLES, start
+from tests.support import EXAMPLES, postgres_dir, start
 
 DOCUMENT = (
     "LangGraph runs agents as graphs. Every step of a graph is checkpointed in PostgreSQL. "
@@ -19,16 +19,16 @@ DOCUMENT = (
 
 
 @pytest.fixture(scope="module")
-async def examples(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[LangGraphClient]:
+async def examples() -> AsyncIterator[LangGraphClient]:
     """The official SDK client on ``lg-deploy dev`` serving the example project (own data)."""
-    base = tmp_path_factory.mktemp("examples")
-    server = start("dev", config=EXAMPLES, data_dir=base / "data", log=base / "server.log")
-    client = get_client(url=server.url)
-    try:
-        yield client
-    finally:
-        await client.aclose()
-        server.stop()
+    with postgres_dir("examples") as base:
+        server = start("dev", config=EXAMPLES, data_dir=base / "data", log=base / "server.log")
+        client = get_client(url=server.url)
+        try:
+            yield client
+        finally:
+            await client.aclose()
+            server.stop()
 
 
 def _user(text: str) -> dict[str, object]:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.helpers import postgres_dir
+from tests.support import postgres_dir
 
 
 @pytest.fixture

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import re
-import shutil
-import tempfile
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -31,22 +29,6 @@ STEP_NAMES = [f"step_{i}" for i in range(1, 21)]
 """The nodes of the ``steps`` test graph, in order."""
 
 T = TypeVar("T")
-
-
-@contextmanager
-def postgres_dir(prefix: str) -> Iterator[Path]:
-    """A fresh folder for embedded PostgreSQL data, removed on exit.
-
-    Not under pytest's ``tmp_path``: PostgreSQL runs as another user when tests run as root,
-    and every pytest session starting meanwhile resets ``/tmp/pytest-of-<user>`` to mode 0700,
-    which locks that user out.
-    """
-    path = Path(tempfile.mkdtemp(prefix=f"lgd-{prefix}-"))
-    path.chmod(0o755)
-    try:
-        yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
 
 
 @asynccontextmanager

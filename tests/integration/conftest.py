@@ -16,8 +16,8 @@ import pytest
 
 from shared.db.pool import Database, open_database
 from shared.embedded import start_embedded_postgres, stop_embedded_postgres
-from tests.faults.helpers import FAULT_ENV, postgres_dir
-from tests.support import Server, start
+from tests.faults.helpers import FAULT_ENV
+from tests.support import Server, postgres_dir, start
 
 _EXECUTOR_READY = re.compile(r"lg-deploy executor (\S+) running")
 
