@@ -284,3 +284,76 @@ async def list_for_thread(
 HEARTBEAT_SQL = """UPDATE runs SET lease_expires_at = now() + make_interval(secs => %s)
                    WHERE executor_id = %s AND status = 'running' AND run_id = ANY(%s)
                    RETURNING run_id, claim_token, cancel_action"""
+
+
+async def status_of(pool: asyncpg.Pool, run_id: uuid.UUID) -> str | None:
+    """Current status of a run, ``None`` when it no longer exists."""
+    return await pool.fetchval("SELECT status FROM runs WHERE run_id = $1", run_id)
+
+
+async def final_values(pool: asyncpg.Pool, run_id: uuid.UUID) -> Any:
+    """What wait/join answer for a run: its stored result, else its thread's values
+    (``{}`` when neither exists)."""
+    row = await pool.fetchrow(
+        """SELECT r.result, t."values" FROM runs r JOIN threads t USING (thread_id)
+           WHERE r.run_id = $1""",
+        run_id,
+    )
+    if row is None:
+        return {}
+    return row["result"] if row["result"] is not None else (row["values"] or {})
+
+
+async def select_ids(
+    pool: asyncpg.Pool,
+    *,
+    statuses: list[str] | None = None,
+    run_ids: list[uuid.UUID] | None = None,
+    thread_id: uuid.UUID | None = None,
+) -> list[uuid.UUID]:
+    """Ids of runs with one of ``statuses``, or among ``run_ids`` (of ``thread_id`` if given)."""
+    rows = await pool.fetch(
+        """SELECT run_id FROM runs
+           WHERE ($1::text[] IS NULL OR status = ANY($1))
+             AND ($2::uuid[] IS NULL OR run_id = ANY($2))
+             AND ($3::uuid IS NULL OR thread_id = $3)""",
+        statuses,
+        run_ids,
+        thread_id,
+    )
+    return [r["run_id"] for r in rows]
+
+
+async def delete_unless_running(pool: asyncpg.Pool, run_id: uuid.UUID) -> None:
+    """Delete a run record that is not running (a running one is cancelled first)."""
+    await pool.execute("DELETE FROM runs WHERE run_id = $1 AND status <> 'running'", run_id)
+
+
+async def first_active_of_thread(pool: asyncpg.Pool, thread_id: uuid.UUID) -> asyncpg.Record | None:
+    """``run_id, seq, status`` of the thread's oldest pending or running run."""
+    return await pool.fetchrow(
+        "SELECT run_id, seq, status FROM runs WHERE thread_id = $1"
+        " AND status IN ('pending', 'running') ORDER BY seq LIMIT 1",
+        thread_id,
+    )
+
+
+async def last_seq_of_thread(pool: asyncpg.Pool, thread_id: uuid.UUID) -> int:
+    """The highest run ``seq`` of a thread, 0 when it has no runs."""
+    return int(
+        await pool.fetchval(
+            "SELECT coalesce(max(seq), 0) FROM runs WHERE thread_id = $1", thread_id
+        )
+    )
+
+
+async def run_at_or_after(
+    pool: asyncpg.Pool, thread_id: uuid.UUID, run_seq: int
+) -> asyncpg.Record | None:
+    """``run_id, seq, status`` of the thread's first run with ``seq >= run_seq``."""
+    return await pool.fetchrow(
+        "SELECT run_id, seq, status FROM runs WHERE thread_id = $1 AND seq >= $2"
+        " ORDER BY seq LIMIT 1",
+        thread_id,
+        run_seq,
+    )

@@ -13,7 +13,7 @@ from typing import Any
 
 import asyncpg
 
-from shared.api.runs import RunCreateStateless
+from shared.api.runs import BulkCancel, RunCreateStateless
 from shared.bus.base import RUN_CANCEL, RUN_EVENTS, RUN_REQUESTED
 from shared.db import assistants as assistants_db
 from shared.db import runs as runs_db
@@ -219,3 +219,40 @@ async def _signal_cancelled(rt: Runtime, runs: list[asyncpg.Record]) -> None:
             await rt.bus.publish(RUN_CANCEL, {"run_id": str(r["run_id"])})
         else:
             await rt.bus.publish(RUN_EVENTS, {"run_id": str(r["run_id"]), "done": True})
+
+
+async def list_runs(
+    rt: Runtime, thread_id: uuid.UUID, limit: int, offset: int, status: str | None
+) -> list[dict[str, Any]]:
+    """Runs of a thread, newest first (``GET /threads/{thread_id}/runs``). Raises NotFound."""
+    if await threads_db.get(rt.db.pool, thread_id) is None:
+        raise NotFound(f"Thread '{thread_id}' not found")
+    rows = await runs_db.list_for_thread(rt.db.pool, thread_id, limit, offset, status)
+    return [runs_db.run_to_api(r) for r in rows]
+
+
+async def get_run(rt: Runtime, thread_id: uuid.UUID, run_id: uuid.UUID) -> asyncpg.Record:
+    """A run of a thread (all columns). Raises NotFound."""
+    row = await runs_db.get(rt.db.pool, run_id, thread_id)
+    if row is None:
+        raise NotFound(f"Run '{run_id}' not found")
+    return row
+
+
+async def delete_run(rt: Runtime, thread_id: uuid.UUID, run_id: uuid.UUID) -> None:
+    """Delete a run record (``DELETE /threads/{tid}/runs/{rid}``); an active run is cancelled
+    with rollback first, which deletes it once its executor stops. Raises NotFound."""
+    row = await get_run(rt, thread_id, run_id)
+    if row["status"] in runs_db.ACTIVE:
+        await cancel_runs(rt, [run_id], "rollback")
+    await runs_db.delete_unless_running(rt.db.pool, run_id)
+
+
+async def bulk_cancel(rt: Runtime, body: BulkCancel, action: str) -> list[uuid.UUID]:
+    """``POST /runs/cancel``: cancel by ``status`` or by ``thread_id`` + ``run_ids``."""
+    if body.status is not None:
+        statuses: list[str] = list(runs_db.ACTIVE) if body.status == "all" else [body.status]
+        ids = await runs_db.select_ids(rt.db.pool, statuses=statuses)
+    else:
+        ids = await runs_db.select_ids(rt.db.pool, run_ids=body.run_ids, thread_id=body.thread_id)
+    return await cancel_runs(rt, ids, action)

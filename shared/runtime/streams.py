@@ -19,9 +19,9 @@ import orjson
 
 from shared.bus.base import RUN_EVENTS, RUN_REQUESTED, Bus, Payload, Subscription
 from shared.db import events as events_db
+from shared.db import runs as runs_db
 from shared.errors import Invalid
 
-ACTIVE = ("pending", "running")
 KEEPALIVE_SECONDS = 5.0
 READ_BATCH = 1000
 MAX_EVENT_SEQ = 2**31 - 1
@@ -137,11 +137,6 @@ class RunWatch:
             self.discard(key)
 
 
-async def run_status(pool: asyncpg.Pool, run_id: uuid.UUID) -> str | None:
-    """Current status of a run, ``None`` when it no longer exists."""
-    return await pool.fetchval("SELECT status FROM runs WHERE run_id = $1", run_id)
-
-
 async def wait_for_end(
     pool: asyncpg.Pool, watcher: RunWatcher, run_id: uuid.UUID
 ) -> AsyncIterator[None]:
@@ -150,7 +145,10 @@ async def wait_for_end(
     watch = watcher.watch(run_id)
     try:
         while True:
-            if watcher.ended(run_id) or (await run_status(pool, run_id)) not in ACTIVE:
+            if (
+                watcher.ended(run_id)
+                or (await runs_db.status_of(pool, run_id)) not in runs_db.ACTIVE
+            ):
                 return
             if not await watch.wait(KEEPALIVE_SECONDS):
                 yield None
@@ -211,7 +209,7 @@ async def _run_events(
         if after_seq is None:
             after_seq = await events_db.last_seq(pool, run_id)
         after_seq = min(after_seq, MAX_EVENT_SEQ)
-        ended = (await run_status(pool, run_id)) not in ACTIVE
+        ended = (await runs_db.status_of(pool, run_id)) not in runs_db.ACTIVE
         while True:
             ended = ended or watcher.ended(run_id)
             rows = await events_db.read_after(pool, run_id, after_seq, READ_BATCH)
@@ -225,7 +223,7 @@ async def _run_events(
             if not await watch.wait(KEEPALIVE_SECONDS):
                 yield None
                 # a quiet run may have ended while a bus message was lost
-                ended = (await run_status(pool, run_id)) not in ACTIVE
+                ended = (await runs_db.status_of(pool, run_id)) not in runs_db.ACTIVE
     finally:
         watch.close()
 
@@ -299,31 +297,12 @@ def _thread_keeps(event: str, modes: set[str]) -> bool:
 
 async def _live_position(pool: asyncpg.Pool, thread_id: uuid.UUID) -> tuple[int, int]:
     """``(run seq, event seq)`` of "now": the active run's next event, else the next run."""
-    active = await pool.fetchrow(
-        "SELECT run_id, seq, status FROM runs WHERE thread_id = $1 AND status = ANY($2)"
-        " ORDER BY seq LIMIT 1",
-        thread_id,
-        list(ACTIVE),
-    )
+    active = await runs_db.first_active_of_thread(pool, thread_id)
     if active is None:
-        last = await pool.fetchval(
-            "SELECT coalesce(max(seq), 0) FROM runs WHERE thread_id = $1", thread_id
-        )
-        return int(last) + 1, 0
+        return await runs_db.last_seq_of_thread(pool, thread_id) + 1, 0
     if active["status"] == "running":
         return active["seq"], await events_db.last_seq(pool, active["run_id"])
     return active["seq"], 0
-
-
-async def _run_at(pool: asyncpg.Pool, thread_id: uuid.UUID, run_seq: int) -> asyncpg.Record | None:
-    """The first run of the thread with ``seq >= run_seq`` (runs of a thread execute in
-    ``seq`` order)."""
-    return await pool.fetchrow(
-        "SELECT run_id, seq, status FROM runs WHERE thread_id = $1 AND seq >= $2"
-        " ORDER BY seq LIMIT 1",
-        thread_id,
-        run_seq,
-    )
 
 
 async def follow_thread(
@@ -352,7 +331,7 @@ async def follow_thread(
         else:
             run_seq, seq = after >> RUN_SHIFT, after & ((1 << RUN_SHIFT) - 1)
         while True:
-            run = await _run_at(pool, thread_id, run_seq)
+            run = await runs_db.run_at_or_after(pool, thread_id, run_seq)
             if run is None or run["status"] == "pending":
                 if run is not None and run["run_id"] not in watch.keys:
                     watch.add(run["run_id"])  # wakes when it starts; look again first

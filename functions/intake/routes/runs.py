@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import anyio
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Response
 from fastapi.responses import StreamingResponse
 
 from functions.intake.deps import RuntimeDep, WatcherDep
@@ -42,17 +43,9 @@ def _parse_last_event_id(value: str | None) -> int | None:
         raise Invalid(f"Last-Event-ID {value!r} is not an event id") from exc
 
 
-async def _result(rt: Runtime, run_id: uuid.UUID) -> Any:
-    row = await rt.db.pool.fetchrow(
-        """SELECT r.status, r.result, t."values" FROM runs r JOIN threads t USING (thread_id)
-           WHERE r.run_id = $1""",
-        run_id,
-    )
-    if row is None:
-        return {}
-    if row["result"] is not None:
-        return row["result"]
-    return row["values"] or {}
+def _action(value: str) -> str:
+    """Cancel action; unknown values fall back to ``interrupt`` as the official server does."""
+    return value if value in ("interrupt", "rollback") else "interrupt"
 
 
 def _cancel_on_close(rt: Runtime, run_id: uuid.UUID, enabled: bool) -> Any:
@@ -72,7 +65,7 @@ def _wait_body(
             async for _ in wait_for_end(rt.db.pool, watcher, run_id):
                 yield b"\n"
             finished = True
-            yield dumps(await _result(rt, run_id))
+            yield dumps(await runs_db.final_values(rt.db.pool, run_id))
         finally:
             if not finished and cancel_on_disconnect:
                 with anyio.CancelScope(shield=True):  # the client is gone; finish the cancel
@@ -153,32 +146,19 @@ async def list_runs(
     status: str | None = None,
 ) -> Response:
     """Runs of a thread, newest first."""
-    if await rt.db.pool.fetchval("SELECT 1 FROM threads WHERE thread_id = $1", thread_id) is None:
-        raise NotFound(f"Thread '{thread_id}' not found")
-    rows = await runs_db.list_for_thread(rt.db.pool, thread_id, limit, offset, status)
-    return Json([runs_db.run_to_api(r) for r in rows])
-
-
-async def _get_run(rt: Runtime, thread_id: uuid.UUID, run_id: uuid.UUID) -> Any:
-    row = await runs_db.get(rt.db.pool, run_id, thread_id)
-    if row is None:
-        raise NotFound(f"Run '{run_id}' not found")
-    return row
+    return Json(await runs_service.list_runs(rt, thread_id, limit, offset, status))
 
 
 @router.get("/threads/{thread_id}/runs/{run_id}", responses=RUN_DOC)
 async def get_run(thread_id: uuid.UUID, run_id: uuid.UUID, rt: RuntimeDep) -> Response:
     """One run."""
-    return Json(runs_db.run_to_api(await _get_run(rt, thread_id, run_id)))
+    return Json(runs_db.run_to_api(await runs_service.get_run(rt, thread_id, run_id)))
 
 
 @router.delete("/threads/{thread_id}/runs/{run_id}", status_code=204)
 async def delete_run(thread_id: uuid.UUID, run_id: uuid.UUID, rt: RuntimeDep) -> Response:
     """Delete a run record (a running one is cancelled with rollback first)."""
-    row = await _get_run(rt, thread_id, run_id)
-    if row["status"] in ("pending", "running"):
-        await runs_service.cancel_runs(rt, [run_id], "rollback")
-    await rt.db.pool.execute("DELETE FROM runs WHERE run_id = $1 AND status <> 'running'", run_id)
+    await runs_service.delete_run(rt, thread_id, run_id)
     return Response(status_code=204)
 
 
@@ -191,28 +171,31 @@ async def join_run(
     cancel_on_disconnect: bool = False,
 ) -> Response:
     """Wait for a run to end; answers with its final values."""
-    await _get_run(rt, thread_id, run_id)
+    await runs_service.get_run(rt, thread_id, run_id)
     return StreamingResponse(
         _wait_body(rt, watcher, run_id, cancel_on_disconnect), media_type="application/json"
     )
 
 
-async def _join_stream(
-    rt: Runtime,
-    watcher: RunWatcher,
-    run_id: uuid.UUID,
-    last_event_id: str | None,
-    stream_mode: list[str] | None,
-    cancel_on_disconnect: bool,
-) -> Response:
+@dataclass
+class JoinQuery:
+    """Query and headers of the join-stream endpoints: ``stream_mode`` filter (repeated, comma
+    list or JSON array), ``cancel_on_disconnect``, and the ``Last-Event-ID`` to resume after."""
+
+    stream_mode: Annotated[list[str] | None, Query()] = None
+    cancel_on_disconnect: bool = False
+    last_event_id: Annotated[str | None, Header()] = None
+
+
+def _join_stream(rt: Runtime, watcher: RunWatcher, run_id: uuid.UUID, join: JoinQuery) -> Response:
     events = follow_events(
         rt.db.pool,
         watcher,
         run_id,
-        after_seq=_parse_last_event_id(last_event_id),
-        modes=requested_modes(stream_mode),
+        after_seq=_parse_last_event_id(join.last_event_id),
+        modes=requested_modes(join.stream_mode),
     )
-    return sse_response(events, on_close=_cancel_on_close(rt, run_id, cancel_on_disconnect))
+    return sse_response(events, on_close=_cancel_on_close(rt, run_id, join.cancel_on_disconnect))
 
 
 @router.get("/threads/{thread_id}/runs/{run_id}/stream", response_class=Response)
@@ -221,13 +204,11 @@ async def join_run_stream(
     run_id: uuid.UUID,
     rt: RuntimeDep,
     watcher: WatcherDep,
-    stream_mode: Annotated[list[str] | None, Query()] = None,
-    cancel_on_disconnect: bool = False,
-    last_event_id: Annotated[str | None, Header()] = None,
+    join: Annotated[JoinQuery, Depends()],
 ) -> Response:
     """Stream a run's events: with ``Last-Event-ID`` replay those after it (``-1``: all)."""
-    await _get_run(rt, thread_id, run_id)
-    return await _join_stream(rt, watcher, run_id, last_event_id, stream_mode, cancel_on_disconnect)
+    await runs_service.get_run(rt, thread_id, run_id)
+    return _join_stream(rt, watcher, run_id, join)
 
 
 @router.post("/threads/{thread_id}/runs/{run_id}/cancel")
@@ -236,15 +217,13 @@ async def cancel_run(
     run_id: uuid.UUID,
     rt: RuntimeDep,
     watcher: WatcherDep,
-    request: Request,
     wait: bool = False,
     action: str = "interrupt",
 ) -> Response:
     """Cancel a pending or running run (``interrupt`` keeps checkpoints, ``rollback`` deletes
     the run and them). 202 at once, or 200 with the final values when ``wait``."""
-    await _get_run(rt, thread_id, run_id)
-    action = action if action in ("interrupt", "rollback") else "interrupt"
-    if not await runs_service.cancel_runs(rt, [run_id], action):
+    await runs_service.get_run(rt, thread_id, run_id)
+    if not await runs_service.cancel_runs(rt, [run_id], _action(action)):
         raise NotFound("No matching runs to cancel. The run may have already finished.")
     if not wait:
         return Response(status_code=202)
@@ -254,26 +233,7 @@ async def cancel_run(
 @router.post("/runs/cancel", status_code=204)
 async def cancel_runs(body: BulkCancel, rt: RuntimeDep, action: str = "interrupt") -> Response:
     """Cancel many runs: ``{thread_id, run_ids}`` or ``{status: pending|running|all}``."""
-    action = action if action in ("interrupt", "rollback") else "interrupt"
-    if body.status is not None:
-        statuses = ["pending", "running"] if body.status == "all" else [body.status]
-        ids = [
-            r["run_id"]
-            for r in await rt.db.pool.fetch(
-                "SELECT run_id FROM runs WHERE status = ANY($1)", statuses
-            )
-        ]
-    else:
-        ids = [
-            r["run_id"]
-            for r in await rt.db.pool.fetch(
-                "SELECT run_id FROM runs WHERE run_id = ANY($1)"
-                " AND ($2::uuid IS NULL OR thread_id = $2)",
-                body.run_ids,
-                body.thread_id,
-            )
-        ]
-    await runs_service.cancel_runs(rt, ids, action)
+    await runs_service.bulk_cancel(rt, body, _action(action))
     return Response(status_code=204)
 
 
@@ -313,11 +273,9 @@ async def join_stateless_stream(
     run_id: uuid.UUID,
     rt: RuntimeDep,
     watcher: WatcherDep,
-    stream_mode: Annotated[list[str] | None, Query()] = None,
-    cancel_on_disconnect: bool = False,
-    last_event_id: Annotated[str | None, Header()] = None,
+    join: Annotated[JoinQuery, Depends()],
 ) -> Response:
     """Join the stream of a stateless run (the ``Location`` of ``/runs/stream``)."""
     if await runs_db.get(rt.db.pool, run_id) is None:
         raise NotFound(f"Run '{run_id}' not found")
-    return await _join_stream(rt, watcher, run_id, last_event_id, stream_mode, cancel_on_disconnect)
+    return _join_stream(rt, watcher, run_id, join)
