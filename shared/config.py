@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     n_jobs: int = Field(32, ge=1, description="concurrent runs per executor")
     lease_seconds: float = Field(30.0, gt=0, description="run lease; renewed every third of it")
     max_attempts: int = Field(3, ge=1, description="executor attempts before a run is failed")
+    run_timeout_seconds: float = Field(
+        86400.0, gt=0, description="longest a run may take before it ends with status timeout"
+    )
     sweep_seconds: float = Field(5.0, gt=0, description="period of the lease/retention sweep")
     event_retention_seconds: float = Field(
         3600.0, ge=0, description="how long stream events of an ended run are kept"

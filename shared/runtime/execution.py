@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -20,6 +21,7 @@ from shared.bus.base import RUN_EVENTS, RUN_REQUESTED
 from shared.db import events as events_db
 from shared.db import runs as runs_db
 from shared.errors import LostClaim
+from shared.logs import run_context
 from shared.runtime.checkpointer import FencedSaver, delete_run_checkpoints
 from shared.runtime.context import Runtime
 from shared.runtime.events import EventSink
@@ -93,6 +95,14 @@ class RunAttempt:
         sink = EventSink(rt.db.pool, rt.bus, self.run_id, self.token, start_seq)
         graph: Pregel | None = None
         config = RunnableConfig()
+        deadline: asyncio.Timeout | None = None
+        run_context.set(
+            {
+                "run_id": str(self.run_id),
+                "thread_id": str(self.thread_id),
+                "assistant_id": str(self.row["assistant_id"]),
+            }
+        )
         try:
             sink.emit("metadata", {"run_id": str(self.run_id), "attempt": self.row["attempt"]})
             graph_id = self.row["metadata"].get("graph_id")
@@ -106,8 +116,9 @@ class RunAttempt:
                 await self._on_cancel(sink, graph, config)
                 return
             graph_input = await self._input(graph, config)
-            async for name, data in stream_events(graph, graph_input, config, self.kwargs):
-                sink.emit(name, data)
+            async with asyncio.timeout(self._seconds_left()) as deadline:
+                async for name, data in stream_events(graph, graph_input, config, self.kwargs):
+                    sink.emit(name, data)
             self.ending = True
             state = await graph.aget_state(self._latest(config))
             result, values, interrupts, thread_status = state_result(state)
@@ -119,16 +130,40 @@ class RunAttempt:
             log.warning("%s", exc)
             sink.abort()
         except Exception as exc:  # the graph's own failure ends the run as error
-            self.ending = True
-            log.info("run %s failed: %s: %s", self.run_id, type(exc).__name__, exc)
-            error = serialize_error(exc)
-            sink.emit("error", error)
-            values, interrupts = await self._values_after_error(graph, config)
-            try:
-                await sink.close()
-            except LostClaim:
-                return
-            await self._finish("error", {"__error__": error}, error, "error", values, interrupts)
+            timed_out = (
+                isinstance(exc, TimeoutError) and deadline is not None and deadline.expired()
+            )
+            await self._fail(sink, graph, config, exc, "timeout" if timed_out else "error")
+
+    def _seconds_left(self) -> float:
+        """What remains of ``run_timeout_seconds`` since the run first started (any attempt)."""
+        started: datetime = self.row["started_at"]
+        elapsed = (datetime.now(UTC) - started).total_seconds()
+        return max(0.0, self.rt.settings.run_timeout_seconds - elapsed)
+
+    async def _fail(
+        self,
+        sink: EventSink,
+        graph: Pregel | None,
+        config: RunnableConfig,
+        exc: Exception,
+        status: str,
+    ) -> None:
+        """End the run ``error`` (the graph raised) or ``timeout`` (it ran out of time)."""
+        self.ending = True
+        if status == "timeout":
+            limit = self.rt.settings.run_timeout_seconds
+            exc = TimeoutError(f"run exceeded LG_DEPLOY_RUN_TIMEOUT_SECONDS={limit:g}")
+        log.info("run %s failed: %s: %s", self.run_id, type(exc).__name__, exc)
+        error = serialize_error(exc)
+        sink.emit("error", error)
+        values, interrupts = await self._values_after_error(graph, config)
+        try:
+            await sink.close()
+        except LostClaim:
+            return
+        thread_status = "error" if status == "error" else "interrupted"
+        await self._finish(status, {"__error__": error}, error, thread_status, values, interrupts)
 
     async def _input(self, graph: Pregel, config: RunnableConfig) -> Any:
         if self.row["attempt"] > 1:
