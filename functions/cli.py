@@ -12,33 +12,40 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import importlib
 import logging
 import signal
 import sys
 
 import uvicorn
 import uvloop
+from starlette.types import ASGIApp
 
-from functions.executor.worker import Executor
-from functions.intake.app import create_app
 from shared.config import Settings, load_settings
 from shared.embedded import start_embedded_postgres
 from shared.graphs.config import ConfigError
 from shared.logs import configure_logging
 from shared.runtime.bootstrap import close_runtime, load_project, open_runtime
-from shared.runtime.streams import RunWatcher
+from shared.runtime.context import Runtime
+from shared.runtime.function import Function, Placement
 
 log = logging.getLogger("lg-deploy")
+
+FUNCTIONS: tuple[str, ...] = ("intake", "executor")
+"""The functions built so far, in start order; ``lg-deploy dev`` runs them all in one process.
+Each is the package ``functions/<name>`` with a ``function.build(runtime, placement)``."""
+
+HELP = {
+    "intake": "the HTTP API only (needs --database-url)",
+    "executor": "the graph executor only (needs --database-url)",
+}
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lg-deploy", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    for name, help_text in (
-        ("dev", "all functions in one process on an embedded PostgreSQL"),
-        ("intake", "the HTTP API only (needs --database-url)"),
-        ("executor", "the graph executor only (needs --database-url)"),
-    ):
+    commands = {"dev": "all functions in one process on an embedded PostgreSQL", **HELP}
+    for name, help_text in commands.items():
         p = sub.add_parser(name, help=help_text)
         p.add_argument("--config", help="path to langgraph.json (default ./langgraph.json)")
         p.add_argument("--database-url", help="PostgreSQL DSN (env LG_DEPLOY_DATABASE_URL)")
@@ -49,9 +56,8 @@ def _parser() -> argparse.ArgumentParser:
             type=int,
             help="concurrent runs per executor (default 32)",
         )
-        if name != "executor":
-            p.add_argument("--host", help="bind address (default 127.0.0.1)")
-            p.add_argument("--port", type=int, help="port (default 2024)")
+        p.add_argument("--host", help="bind address (default 127.0.0.1)")
+        p.add_argument("--port", type=int, help="port (default 2024)")
         if name == "dev":
             p.add_argument("--data-dir", help="embedded PostgreSQL data (default ./.lg-deploy)")
     return parser
@@ -62,64 +68,63 @@ def _settings(args: argparse.Namespace) -> Settings:
         config=args.config,
         database_url=args.database_url,
         n_jobs=args.n_jobs,
-        host=getattr(args, "host", None),
-        port=getattr(args, "port", None),
+        host=args.host,
+        port=args.port,
         data_dir=getattr(args, "data_dir", None),
     )
 
 
-async def _serve(
-    settings: Settings, *, run_intake: bool, run_executor: bool, embedded: bool
-) -> None:
+def _build(name: str, rt: Runtime, placement: Placement) -> Function:
+    module = importlib.import_module(f"functions.{name}.function")
+    function: Function = module.build(rt, placement)
+    return function
+
+
+async def _http(app: ASGIApp, settings: Settings) -> None:
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        loop="none",
+        http="httptools",
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=5,
+    )
+    log.info("lg-deploy listening on http://%s:%s", settings.host, settings.port)
+    await uvicorn.Server(config).serve()
+
+
+async def _until_signalled() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+async def _serve(settings: Settings, names: tuple[str, ...], *, dev: bool) -> None:
     project, graphs = load_project(settings)
+    owns_database = dev and settings.database_url is None
     dsn = settings.database_url
     if dsn is None:
-        if not embedded:
+        if not dev:
             raise SystemExit("lg-deploy: --database-url (or LG_DEPLOY_DATABASE_URL) is required")
         dsn = await asyncio.to_thread(start_embedded_postgres, settings.data_dir)
-    rt = await open_runtime(
-        settings, dsn, project, graphs, in_process_bus=embedded and settings.database_url is None
-    )
-    executor: Executor | None = None
-    watcher = RunWatcher(rt.bus)
-    watcher.start()
+    rt = await open_runtime(settings, dsn, project, graphs, in_process_bus=owns_database)
+    placement = Placement(alone=not dev, owns_database=owns_database)
+    started: list[Function] = []
     try:
-        if run_executor:
-            executor = Executor(rt, n_jobs=settings.n_jobs)
-            if embedded and settings.database_url is None:
-                await executor.sweep(every_running=True)  # we own this database alone
-            await executor.start()
-        if run_intake:
-            app = create_app(rt, watcher)
-            config = uvicorn.Config(
-                app,
-                host=settings.host,
-                port=settings.port,
-                loop="none",
-                http="httptools",
-                log_level="warning",
-                access_log=False,
-                timeout_graceful_shutdown=5,
-            )
-            server = uvicorn.Server(config)
-            log.info(
-                "lg-deploy serving graphs %s on http://%s:%s",
-                rt.graphs.graph_ids,
-                settings.host,
-                settings.port,
-            )
-            await server.serve()
-        else:
-            stop = asyncio.Event()
-            loop = asyncio.get_running_loop()
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(sig, stop.set)
-            log.info("lg-deploy executor %s running", executor.executor_id if executor else "")
-            await stop.wait()
+        for name in names:
+            function = _build(name, rt, placement)
+            await function.start()
+            started.append(function)
+        log.info("lg-deploy running %s with graphs %s", ", ".join(names), rt.graphs.graph_ids)
+        apps = [f.app for f in started if f.app is not None]
+        await (_http(apps[0], settings) if apps else _until_signalled())
     finally:
-        if executor is not None:
-            await executor.stop()
-        await watcher.close()
+        for function in reversed(started):
+            await function.stop()
         await close_runtime(rt)
 
 
@@ -128,19 +133,11 @@ def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     settings = _settings(args)
     configure_logging(settings.log_level, settings.log_json)
-    kinds = {
-        "dev": (True, True, True),
-        "intake": (True, False, False),
-        "executor": (False, True, False),
-    }
-    run_intake, run_executor, embedded = kinds[args.command]
+    dev = args.command == "dev"
+    names = FUNCTIONS if dev else (args.command,)
     try:
         with contextlib.suppress(KeyboardInterrupt):
-            uvloop.run(
-                _serve(
-                    settings, run_intake=run_intake, run_executor=run_executor, embedded=embedded
-                )
-            )
+            uvloop.run(_serve(settings, names, dev=dev))
     except ConfigError as exc:
         print(f"lg-deploy: invalid langgraph.json: {exc}", file=sys.stderr)
         raise SystemExit(2) from exc
