@@ -17,7 +17,17 @@ from functions.intake.responses import (
     http_error_handler,
     validation_error_handler,
 )
-from functions.intake.routes import assistants, runs, system, thread_stream, threads
+from functions.intake.routes import (
+    a2a,
+    assistants,
+    crons,
+    mcp,
+    runs,
+    store,
+    system,
+    thread_stream,
+    threads,
+)
 from shared.errors import DomainError
 from shared.runtime.context import Runtime
 from shared.runtime.streams import RunWatcher
@@ -43,6 +53,6 @@ def create_app(rt: Runtime, watcher: RunWatcher) -> FastAPI:
         allow_headers=["*"],
         expose_headers=["X-Pagination-Total", "X-Pagination-Next", "Content-Location", "Location"],
     )
-    for module in (system, assistants, threads, thread_stream, runs):
+    for module in (system, assistants, threads, thread_stream, runs, crons, store, a2a, mcp):
         app.include_router(module.router)
     return app

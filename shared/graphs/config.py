@@ -19,7 +19,7 @@ from dotenv import dotenv_values
 
 log = logging.getLogger(__name__)
 
-USED_KEYS = frozenset({"graphs", "dependencies", "env"})
+USED_KEYS = frozenset({"graphs", "dependencies", "env", "store", "webhooks"})
 KNOWN_UNUSED_KEYS = frozenset(
     {
         "$schema",
@@ -28,13 +28,11 @@ KNOWN_UNUSED_KEYS = frozenset(
         "pip_config_file",
         "pip_installer",
         "dockerfile_lines",
-        "store",
         "auth",
         "http",
         "checkpointer",
         "ui",
         "ui_config",
-        "webhooks",
         "image_distro",
         "base_image",
         "keep_pkg_tools",
@@ -73,6 +71,10 @@ class ProjectConfig:
     graphs: dict[str, GraphSpec]
     dependencies: list[Path]
     env: dict[str, str]
+    store: dict[str, Any] = field(default_factory=dict)
+    """The ``store`` section (``ttl``, ``index``), validated by the store module."""
+    webhooks: dict[str, Any] = field(default_factory=dict)
+    """The ``webhooks`` section (``url`` policy …), validated by the webhooks module."""
     raw: dict[str, Any] = field(default_factory=dict)
 
 
@@ -159,8 +161,17 @@ def load_project_config(path: Path) -> ProjectConfig:
         graphs=graphs,
         dependencies=dependencies,
         env=env,
+        store=_section(path, raw, "store"),
+        webhooks=_section(path, raw, "webhooks"),
         raw=raw,
     )
+
+
+def _section(path: Path, raw: dict[str, Any], key: str) -> dict[str, Any]:
+    value = raw.get(key) or {}
+    if not isinstance(value, dict):
+        raise ConfigError(path, key, "must be a JSON object")
+    return value
 
 
 def apply_environment(project: ProjectConfig) -> None:

@@ -225,7 +225,7 @@ def test_unknown_and_unused_keys_only_warn(
         {
             "graphs": {"g": "./graphs.py:compiled"},
             "python_version": "3.11",
-            "store": {"index": {"dims": 3}},
+            "auth": {"path": "./auth.py:auth"},
             "colour": "blue",
         },
         {"graphs.py": GRAPHS_PY},
@@ -237,7 +237,7 @@ def test_unknown_and_unused_keys_only_warn(
     assert warnings == {
         f"{path}: key 'colour' is unknown; ignored",
         f"{path}: key 'python_version' is accepted but not used by lg-deploy; ignored",
-        f"{path}: key 'store' is accepted but not used by lg-deploy; ignored",
+        f"{path}: key 'auth' is accepted but not used by lg-deploy; ignored",
     }
 
 
