@@ -35,12 +35,14 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import psutil
 import psycopg
 import uvloop
+from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
@@ -207,7 +209,7 @@ class Resources:
         per_unit = ", ".join(
             f"{k} {v * 1000 / units:.3f} ms" for k, v in used.items() if k != "others"
         )
-        cores = ", ".join(f"{k} {v / wall:.2f}" for k, v in used.items())
+        cores = ", ".join(f"{k} {max(0.0, v) / wall:.2f}" for k, v in used.items())
         report.notes.append(f"{label}: CPU per {unit}: {per_unit}; cores busy: {cores}")
 
 
@@ -293,7 +295,7 @@ async def create_latency(client: LangGraphClient, n: int) -> list[float]:
     samples, runs = [], []
     for thread_id in threads:
         seconds, run = await timed(
-            lambda t=thread_id: client.runs.create(t, "echo", input={"items": []})
+            partial(client.runs.create, thread_id, "echo", input={"items": []})
         )
         samples.append(seconds)
         runs.append((thread_id, run["run_id"]))
@@ -363,8 +365,9 @@ async def stream_emitter(client: LangGraphClient) -> StreamFigures:
 async def baseline(
     uri: str, graph_id: str, total: int, resources: Resources, report: Report
 ) -> None:
-    """Runs/s of ``graph_id`` run in this process with ``AsyncPostgresSaver`` (no server) at
-    concurrency 32, each on a new thread id, on the server's PostgreSQL."""
+    """Latency at concurrency 1 and runs/s at concurrency 32 of ``graph_id`` run in this
+    process with ``AsyncPostgresSaver`` (no server), each on a new thread id, on the server's
+    PostgreSQL."""
     registry = GraphRegistry.load(load_project_config(TEST_GRAPHS))
     kwargs = {"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row}
     async with AsyncConnectionPool(
@@ -374,11 +377,11 @@ async def baseline(
         graph = await registry.get(graph_id, checkpointer=AsyncPostgresSaver(pool))  # type: ignore[arg-type]
 
         async def job() -> None:
-            config = {"configurable": {"thread_id": str(uuid.uuid4())}}
-            await graph.ainvoke({"items": []}, config)  # type: ignore[arg-type]
+            config = RunnableConfig(configurable={"thread_id": str(uuid.uuid4())})
+            await graph.ainvoke({"items": []}, config)
 
-        for _ in range(CONCURRENCY):
-            await job()
+        samples = [(await timed(job))[0] for _ in range(total // 10)]
+        report.add(f"baseline in-process latency p50 / p99, {graph_id} (c=1)", p50_p99(samples))
         label = f"baseline {graph_id} at c={CONCURRENCY}"
         with resources.cpu_share(report, label, total, "run"):
             rate = await concurrent(total, job)
@@ -403,6 +406,8 @@ class Bench:
     report: Report = field(default_factory=Report)
 
     async def latencies(self) -> None:
+        samples = [(await timed(lambda: self.client.http.get("/ok")))[0] for _ in range(200)]
+        self.report.add("GET /ok latency p50 / p99 (HTTP floor)", p50_p99(samples))
         samples = await create_latency(self.client, self.counts.create)
         self.report.add("run create latency p50 / p99", p50_p99(samples), "p99 <= 10 ms")
         samples = await e2e_latency(self.client, self.counts.e2e)
@@ -499,7 +504,7 @@ async def sql_stats(make_server: Callable[[], Server], counts: Counts) -> None:
                     for _ in range(total):
                         await wait_echo(client, graph)
                 else:
-                    await concurrent(total, lambda g=graph: wait_echo(client, g))
+                    await concurrent(total, partial(wait_echo, client, graph))
                 await asyncio.sleep(6)  # a sweep (every 5 s) belongs to the load too
                 rows = conn.execute(SQL_STATS).fetchall()
                 calls = sum(r[0] for r in rows)
