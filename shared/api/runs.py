@@ -25,6 +25,23 @@ from shared.api.common import (
 )
 
 
+class RetryPolicy(Model):
+    """lg-deploy extension: retry a run whose graph raised, from its last checkpoint.
+
+    Attempt ``n`` (counting from 1) that fails is retried after
+    ``min(initial_delay_seconds * backoff_factor ** (n - 1), max_delay_seconds)`` seconds
+    (up to half of it less with ``jitter``), until ``max_attempts`` attempts were made.
+    ``retry_on`` limits retries to these exception type names (default: any).
+    """
+
+    max_attempts: int = Field(3, ge=1, le=20)
+    initial_delay_seconds: float = Field(1.0, ge=0, le=3600)
+    backoff_factor: float = Field(2.0, ge=1, le=10)
+    max_delay_seconds: float = Field(60.0, ge=0, le=86400)
+    jitter: bool = True
+    retry_on: list[str] | None = None
+
+
 class RunCreateStateless(Model):
     """Body of ``POST /runs``, ``/runs/stream``, ``/runs/wait`` and items of ``/runs/batch``."""
 
@@ -48,6 +65,9 @@ class RunCreateStateless(Model):
     checkpoint_during: bool | None = None
     if_not_exists: IfNotExists = "create"
     multitask_strategy: MultitaskStrategy = "enqueue"
+    retry_policy: RetryPolicy | None = Field(
+        None, description="lg-deploy extension: retry the run if its graph raises"
+    )
 
     @field_validator("stream_mode")
     @classmethod

@@ -79,8 +79,10 @@ async def claim(
 ) -> list[asyncpg.Record]:
     """Claim up to ``limit`` claimable runs for ``executor_id`` with a fresh claim token.
 
-    Returns the claimed rows (all columns). Raises ``asyncpg.UniqueViolationError`` on the rare
-    race two claimers lose on one thread; callers retry.
+    Returns the claimed rows (all columns). Each claim opens a ``run_attempts`` row; an earlier
+    attempt still marked running (its executor was lost) is closed as ``lost``. Raises
+    ``asyncpg.UniqueViolationError`` on the rare race two claimers lose on one thread; callers
+    retry.
     """
     return await pool.fetch(
         """WITH c AS (
@@ -92,12 +94,21 @@ async def claim(
                ORDER BY r.available_at, r.seq
                LIMIT $2
                FOR UPDATE SKIP LOCKED)
-           UPDATE runs SET status = 'running', executor_id = $1,
-               claim_token = gen_random_uuid(),
-               lease_expires_at = now() + make_interval(secs => $3),
-               attempt = attempt + 1, started_at = coalesce(started_at, now()), updated_at = now()
-           FROM c WHERE runs.run_id = c.run_id
-           RETURNING runs.*""",
+           , u AS (
+               UPDATE runs SET status = 'running', executor_id = $1,
+                   claim_token = gen_random_uuid(),
+                   lease_expires_at = now() + make_interval(secs => $3),
+                   attempt = attempt + 1, started_at = coalesce(started_at, now()),
+                   updated_at = now()
+               FROM c WHERE runs.run_id = c.run_id
+               RETURNING runs.*)
+           , lost AS (
+               UPDATE run_attempts a SET outcome = 'lost', ended_at = now()
+               FROM u WHERE a.run_id = u.run_id AND a.outcome = 'running')
+           , started AS (
+               INSERT INTO run_attempts (run_id, attempt, executor_id)
+               SELECT run_id, attempt, $1 FROM u)
+           SELECT * FROM u""",
         executor_id,
         limit,
         lease_seconds,
@@ -357,3 +368,25 @@ async def run_at_or_after(
         thread_id,
         run_seq,
     )
+
+
+async def retry_later(
+    pool: asyncpg.Pool,
+    run_id: uuid.UUID,
+    claim_token: uuid.UUID,
+    delay_seconds: float,
+    error: dict[str, Any],
+) -> bool:
+    """Put a running run whose graph raised back to ``pending`` for another attempt after
+    ``delay_seconds`` (its thread stays busy); ``False`` if the claim was lost."""
+    status = await pool.execute(
+        """UPDATE runs SET status = 'pending', executor_id = NULL, claim_token = NULL,
+               lease_expires_at = NULL, error = $4, updated_at = now(),
+               available_at = now() + make_interval(secs => $3)
+           WHERE run_id = $1 AND claim_token = $2 AND status = 'running'""",
+        run_id,
+        claim_token,
+        delay_seconds,
+        error,
+    )
+    return status.endswith(" 1")

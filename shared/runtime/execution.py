@@ -18,6 +18,7 @@ from langgraph.pregel import Pregel
 from langgraph.types import Command, StateSnapshot
 
 from shared.bus.base import RUN_EVENTS, RUN_REQUESTED
+from shared.db import attempts as attempts_db
 from shared.db import events as events_db
 from shared.db import runs as runs_db
 from shared.errors import LostClaim
@@ -25,6 +26,7 @@ from shared.logs import run_context
 from shared.runtime.checkpointer import FencedSaver, delete_run_checkpoints
 from shared.runtime.context import Runtime
 from shared.runtime.events import EventSink
+from shared.runtime.retry import policy_of, retry_delay, should_retry
 from shared.runtime.translate import stream_events
 from shared.serde import serialize_error, to_jsonable
 
@@ -135,6 +137,24 @@ class RunAttempt:
             )
             await self._fail(sink, graph, config, exc, "timeout" if timed_out else "error")
 
+    async def _retry(self, sink: EventSink, delay: float, error: dict[str, Any]) -> None:
+        """Hand the run back as ``pending`` for another attempt in ``delay`` seconds; the
+        next attempt resumes from the last checkpoint."""
+        try:
+            await sink.close()
+        except LostClaim:
+            return
+        rt = self.rt
+        if await runs_db.retry_later(rt.db.pool, self.run_id, self.token, delay, error):
+            await attempts_db.end(rt.db.pool, self.run_id, self.row["attempt"], "retry", error)
+            log.info(
+                "run %s: attempt %s failed, retrying in %.1fs",
+                self.run_id,
+                self.row["attempt"],
+                delay,
+            )
+            await rt.bus.publish(RUN_REQUESTED, {"run_id": str(self.run_id)})
+
     def _seconds_left(self) -> float:
         """What remains of ``run_timeout_seconds`` since the run first started (any attempt)."""
         started: datetime = self.row["started_at"]
@@ -156,6 +176,11 @@ class RunAttempt:
             exc = TimeoutError(f"run exceeded LG_DEPLOY_RUN_TIMEOUT_SECONDS={limit:g}")
         log.info("run %s failed: %s: %s", self.run_id, type(exc).__name__, exc)
         error = serialize_error(exc)
+        policy = policy_of(self.kwargs)
+        attempt = self.row["attempt"]
+        if status == "error" and policy is not None and should_retry(policy, attempt, exc):
+            await self._retry(sink, retry_delay(policy, attempt), error)
+            return
         sink.emit("error", error)
         values, interrupts = await self._values_after_error(graph, config)
         try:
@@ -205,7 +230,8 @@ class RunAttempt:
             return
         if reason == "shutdown":
             sink.abort()
-            await runs_db.release(rt.db.pool, self.run_id, self.token)
+            if await runs_db.release(rt.db.pool, self.run_id, self.token):
+                await attempts_db.end(rt.db.pool, self.run_id, self.row["attempt"], "released")
             await rt.bus.publish(RUN_REQUESTED, {"run_id": str(self.run_id)})
             return
         try:
@@ -254,6 +280,8 @@ class RunAttempt:
             thread_values=thread_values,
             thread_interrupts=interrupts,
         )
+        if done is not None:
+            await attempts_db.end(self.rt.db.pool, self.run_id, self.row["attempt"], status, error)
         await self._announce_end(done)
 
     async def _announce_end(self, done: asyncpg.Record | None) -> None:

@@ -12,8 +12,9 @@ import uuid
 from typing import Any
 
 import asyncpg
+from pydantic import ValidationError
 
-from shared.api.runs import BulkCancel, RunCreateStateless
+from shared.api.runs import BulkCancel, RetryPolicy, RunCreateStateless
 from shared.bus.base import RUN_CANCEL, RUN_EVENTS, RUN_REQUESTED
 from shared.db import assistants as assistants_db
 from shared.db import runs as runs_db
@@ -40,6 +41,7 @@ async def resolve_assistant(
 
 def _merge_config(assistant: asyncpg.Record, body: RunCreateStateless) -> dict[str, Any]:
     config: dict[str, Any] = dict(assistant["config"] or {})
+    config.pop("retry_policy", None)  # lg-deploy's, not LangGraph's: kept in kwargs
     run_config = body.config.model_dump(exclude_none=True) if body.config else {}
     configurable = {**config.get("configurable", {}), **run_config.pop("configurable", {})}
     tags = [*config.get("tags", []), *run_config.pop("tags", [])]
@@ -80,7 +82,21 @@ def _kwargs(assistant: asyncpg.Record, body: RunCreateStateless, temporary: bool
         "checkpoint_during": body.durability != "exit",
         "durability": body.durability,
         "on_completion": body.on_completion,
+        "retry_policy": _retry_policy(assistant, body),
     }
+
+
+def _retry_policy(assistant: asyncpg.Record, body: RunCreateStateless) -> dict[str, Any] | None:
+    """The request's ``retry_policy``, else the assistant's (``config.retry_policy``)."""
+    if body.retry_policy is not None:
+        return body.retry_policy.model_dump()
+    raw = (assistant["config"] or {}).get("retry_policy")
+    if raw is None:
+        return None
+    try:
+        return RetryPolicy.model_validate(raw).model_dump()
+    except ValidationError as exc:
+        raise Invalid(f"assistant config.retry_policy is invalid: {exc}") from exc
 
 
 async def create_run(

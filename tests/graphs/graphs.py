@@ -149,3 +149,23 @@ def make_graph(config: RunnableConfig) -> Any:
     """A factory: the graph's node writes the ``configurable.greeting`` it was built with."""
     greeting = (config.get("configurable") or {}).get("greeting", "hi")
     return _single("greet", lambda state: {"items": [greeting]})
+
+
+def _flaky_node(state: Items, config: RunnableConfig) -> Items:
+    """Raises ``ConnectionError`` until it has run ``configurable.fail_times`` times (counted
+    in the ledger), then succeeds."""
+    _ledger(config, "flaky")
+    path = (config.get("configurable") or {}).get("ledger")
+    runs = len(Path(path).read_text().splitlines()) if path else 1
+    if runs <= int((config.get("configurable") or {}).get("fail_times", 0)):
+        raise ConnectionError(f"transient failure {runs}")
+    return {"items": ["recovered"]}
+
+
+_flaky = StateGraph(Items)
+_flaky.add_node("prepare", lambda state: {"items": ["prepared"]})
+_flaky.add_node("flaky", _flaky_node)
+_flaky.add_edge(START, "prepare")
+_flaky.add_edge("prepare", "flaky")
+_flaky.add_edge("flaky", END)
+flaky = _flaky.compile()

@@ -17,6 +17,7 @@ from fastapi.responses import StreamingResponse
 from functions.intake.deps import RuntimeDep, WatcherDep
 from functions.intake.responses import Json, sse_response
 from shared.api.runs import BulkCancel, Run, RunBatchItem, RunCreateStateful, RunCreateStateless
+from shared.db import attempts as attempts_db
 from shared.db import runs as runs_db
 from shared.errors import Invalid, NotFound
 from shared.runtime import runs as runs_service
@@ -160,6 +161,14 @@ async def delete_run(thread_id: uuid.UUID, run_id: uuid.UUID, rt: RuntimeDep) ->
     """Delete a run record (a running one is cancelled with rollback first)."""
     await runs_service.delete_run(rt, thread_id, run_id)
     return Response(status_code=204)
+
+
+@router.get("/threads/{thread_id}/runs/{run_id}/attempts")
+async def list_run_attempts(thread_id: uuid.UUID, run_id: uuid.UUID, rt: RuntimeDep) -> Response:
+    """lg-deploy extension: every executor attempt of a run (``attempt``, ``executor_id``,
+    ``started_at``, ``ended_at``, ``outcome``, ``error``), oldest first."""
+    await runs_service.get_run(rt, thread_id, run_id)
+    return Json(await attempts_db.list_for_run(rt.db.pool, run_id))
 
 
 @router.get("/threads/{thread_id}/runs/{run_id}/join")
