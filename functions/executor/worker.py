@@ -23,6 +23,7 @@ from shared.bus.base import RUN_CANCEL, RUN_EVENTS, RUN_REQUESTED
 from shared.db import events as events_db
 from shared.db import runs as runs_db
 from shared.db import threads as threads_db
+from shared.metrics import LEASE_RECLAIMS
 from shared.runtime.checkpointer import plain_saver
 from shared.runtime.context import Runtime
 from shared.runtime.execution import RunAttempt
@@ -196,6 +197,7 @@ class Executor:
             if row["status"] != "pending":
                 await rt.bus.publish(RUN_EVENTS, {"run_id": str(row["run_id"]), "done": True})
         if touched:
+            LEASE_RECLAIMS.inc(len(touched))
             self._wake.set()
             await rt.bus.publish(RUN_REQUESTED, {})
         await events_db.delete_expired(rt.db.pool, rt.settings.event_retention_seconds)

@@ -10,17 +10,20 @@ import asyncpg
 
 async def end(
     pool: asyncpg.Pool, run_id: uuid.UUID, attempt: int, outcome: str, error: Any = None
-) -> None:
+) -> float | None:
     """Close attempt ``attempt`` of a run with ``outcome`` (success, error, timeout,
-    interrupted, retry, released) and its error, if any."""
-    await pool.execute(
+    interrupted, retry, released) and its error, if any; returns its duration in seconds
+    (``None`` when it was closed already)."""
+    seconds = await pool.fetchval(
         """UPDATE run_attempts SET outcome = $3, error = $4, ended_at = now()
-           WHERE run_id = $1 AND attempt = $2 AND outcome = 'running'""",
+           WHERE run_id = $1 AND attempt = $2 AND outcome = 'running'
+           RETURNING extract(epoch FROM ended_at - started_at)::float8""",
         run_id,
         attempt,
         outcome,
         error,
     )
+    return float(seconds) if seconds is not None else None
 
 
 async def list_for_run(pool: asyncpg.Pool, run_id: uuid.UUID) -> list[dict[str, Any]]:

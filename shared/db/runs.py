@@ -390,3 +390,13 @@ async def retry_later(
         error,
     )
     return status.endswith(" 1")
+
+
+async def status_counts(pool: asyncpg.Pool) -> tuple[dict[str, int], float]:
+    """Runs per status, and the age in seconds of the oldest claimable pending run (0 if none)."""
+    rows = await pool.fetch("SELECT status, count(*) AS n FROM runs GROUP BY status")
+    age = await pool.fetchval(
+        "SELECT coalesce(extract(epoch FROM now() - min(available_at)), 0)::float8 FROM runs"
+        " WHERE status = 'pending' AND available_at <= now()"
+    )
+    return {r["status"]: r["n"] for r in rows}, float(age)

@@ -23,6 +23,7 @@ from shared.db import events as events_db
 from shared.db import runs as runs_db
 from shared.errors import LostClaim
 from shared.logs import run_context
+from shared.metrics import RUN_ATTEMPTS, RUN_DURATION
 from shared.runtime.checkpointer import FencedSaver, delete_run_checkpoints
 from shared.runtime.context import Runtime
 from shared.runtime.events import EventSink
@@ -146,7 +147,7 @@ class RunAttempt:
             return
         rt = self.rt
         if await runs_db.retry_later(rt.db.pool, self.run_id, self.token, delay, error):
-            await attempts_db.end(rt.db.pool, self.run_id, self.row["attempt"], "retry", error)
+            await self._end_attempt("retry", error)
             log.info(
                 "run %s: attempt %s failed, retrying in %.1fs",
                 self.run_id,
@@ -231,7 +232,7 @@ class RunAttempt:
         if reason == "shutdown":
             sink.abort()
             if await runs_db.release(rt.db.pool, self.run_id, self.token):
-                await attempts_db.end(rt.db.pool, self.run_id, self.row["attempt"], "released")
+                await self._end_attempt("released")
             await rt.bus.publish(RUN_REQUESTED, {"run_id": str(self.run_id)})
             return
         try:
@@ -281,8 +282,17 @@ class RunAttempt:
             thread_interrupts=interrupts,
         )
         if done is not None:
-            await attempts_db.end(self.rt.db.pool, self.run_id, self.row["attempt"], status, error)
+            await self._end_attempt(status, error)
         await self._announce_end(done)
+
+    async def _end_attempt(self, outcome: str, error: Any = None) -> None:
+        """Record this attempt's outcome (``run_attempts`` and the attempt metrics)."""
+        seconds = await attempts_db.end(
+            self.rt.db.pool, self.run_id, self.row["attempt"], outcome, error
+        )
+        if seconds is not None:
+            RUN_ATTEMPTS.labels(outcome).inc()
+            RUN_DURATION.labels(outcome).observe(seconds)
 
     async def _announce_end(self, done: asyncpg.Record | None) -> None:
         if done is None:

@@ -21,6 +21,7 @@ from shared.db import runs as runs_db
 from shared.db import threads as threads_db
 from shared.errors import BadRequest, Conflict, Invalid, NotFound
 from shared.ids import new_id, parse_uuid, system_assistant_id
+from shared.metrics import RUNS_CREATED
 from shared.runtime.context import Runtime
 
 
@@ -151,6 +152,7 @@ async def create_run(
         await threads_db.mark_busy(conn, thread_id, patch)
     await _signal_cancelled(rt, cancelled)
     await rt.bus.publish(RUN_REQUESTED, {"run_id": str(run_id), "thread_id": str(thread_id)})
+    RUNS_CREATED.inc()
     return runs_db.run_to_api(row)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+from langgraph_sdk.client import LangGraphClient
 
 from tests.support import Server
 
@@ -40,3 +41,14 @@ def test_unknown_route_is_json_404(server: Server) -> None:
     response = httpx.get(server.url + "/no/such/route")
     assert response.status_code == 404
     assert response.json() == {"detail": "Not Found"}
+
+
+async def test_metrics_count_runs_and_attempts(client: LangGraphClient, server: Server) -> None:
+    thread = await client.threads.create()
+    await client.runs.wait(thread["thread_id"], "echo", input={})
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        text = (await http.get("/metrics")).text
+    assert 'lgd_run_attempts_total{outcome="success"}' in text
+    assert "lgd_runs_created_total" in text
+    assert 'lgd_runs{status="success"}' in text
+    assert "lgd_oldest_pending_run_age_seconds" in text

@@ -8,6 +8,8 @@ from fastapi import APIRouter, Response
 
 from functions.intake.deps import RuntimeDep
 from functions.intake.responses import Json, error_response
+from shared.db import runs as runs_db
+from shared.metrics import CONTENT_TYPE_LATEST, OLDEST_PENDING, RUNS_BY_STATUS, generate_latest
 
 router = APIRouter(tags=["system"])
 
@@ -36,3 +38,13 @@ async def info(rt: RuntimeDep) -> Response:
             "graphs": rt.graphs.graph_ids,
         }
     )
+
+
+@router.get("/metrics", response_class=Response)
+async def metrics(rt: RuntimeDep) -> Response:
+    """Prometheus metrics: this process's counters, and run counts read from PostgreSQL."""
+    counts, oldest = await runs_db.status_counts(rt.db.pool)
+    for status in ("pending", "running", "success", "error", "timeout", "interrupted"):
+        RUNS_BY_STATUS.labels(status).set(counts.get(status, 0))
+    OLDEST_PENDING.set(oldest)
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
