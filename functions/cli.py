@@ -16,6 +16,7 @@ import importlib
 import logging
 import signal
 import sys
+from collections.abc import Iterator
 
 import uvicorn
 import uvloop
@@ -31,13 +32,15 @@ from shared.runtime.function import Function, Placement
 
 log = logging.getLogger("lg-deploy")
 
-FUNCTIONS: tuple[str, ...] = ("intake", "executor")
+FUNCTIONS: tuple[str, ...] = ("intake", "executor", "cron", "webhooks")
 """The functions built so far, in start order; ``lg-deploy dev`` runs them all in one process.
 Each is the package ``functions/<name>`` with a ``function.build(runtime, placement)``."""
 
 HELP = {
     "intake": "the HTTP API only (needs --database-url)",
     "executor": "the graph executor only (needs --database-url)",
+    "cron": "fires due crons, one tick per CloudEvent on POST / (needs --database-url)",
+    "webhooks": "delivers run-end webhooks from the outbox (needs --database-url)",
 }
 
 
@@ -80,7 +83,31 @@ def _build(name: str, rt: Runtime, placement: Placement) -> Function:
     return function
 
 
-async def _http(app: ASGIApp, settings: Settings) -> None:
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal capture: after serving, uvicorn re-raises the signal it
+    caught, which would interrupt the functions' clean stop; the launcher handles signals."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+async def _run_until_signalled(app: ASGIApp | None, settings: Settings) -> None:
+    """Serve ``app`` (if any) until SIGINT or SIGTERM; a second signal forces the exit."""
+    signalled = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    server: _Server | None = None
+
+    def on_signal() -> None:
+        if signalled.is_set() and server is not None:
+            server.force_exit = True
+        signalled.set()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, on_signal)
+    if app is None:
+        await signalled.wait()
+        return
     config = uvicorn.Config(
         app,
         host=settings.host,
@@ -91,16 +118,14 @@ async def _http(app: ASGIApp, settings: Settings) -> None:
         access_log=False,
         timeout_graceful_shutdown=5,
     )
+    server = _Server(config)
+    serving = asyncio.create_task(server.serve())
     log.info("lg-deploy listening on http://%s:%s", settings.host, settings.port)
-    await uvicorn.Server(config).serve()
-
-
-async def _until_signalled() -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
+    waiting = asyncio.create_task(signalled.wait())
+    await asyncio.wait([serving, waiting], return_when=asyncio.FIRST_COMPLETED)
+    waiting.cancel()
+    server.should_exit = True
+    await serving
 
 
 async def _serve(settings: Settings, names: tuple[str, ...], *, dev: bool) -> None:
@@ -121,7 +146,7 @@ async def _serve(settings: Settings, names: tuple[str, ...], *, dev: bool) -> No
             started.append(function)
         log.info("lg-deploy running %s with graphs %s", ", ".join(names), rt.graphs.graph_ids)
         apps = [f.app for f in started if f.app is not None]
-        await (_http(apps[0], settings) if apps else _until_signalled())
+        await _run_until_signalled(apps[0] if apps else None, settings)
     finally:
         for function in reversed(started):
             await function.stop()

@@ -32,8 +32,14 @@ class Settings(BaseSettings):
         86400.0, gt=0, description="longest a run may take before it ends with status timeout"
     )
     sweep_seconds: float = Field(5.0, gt=0, description="period of the lease/retention sweep")
+    cron_tick_seconds: float = Field(
+        5.0, gt=0, description="period of the cron timer in lg-deploy dev (alone: CloudEvents)"
+    )
     event_retention_seconds: float = Field(
         3600.0, ge=0, description="how long stream events of an ended run are kept"
+    )
+    temporary_thread_grace_seconds: float = Field(
+        60.0, ge=0, description="how long a stateless run's thread outlives the run"
     )
     max_body_bytes: int = Field(10 * 1024 * 1024, ge=1024, description="largest request body")
     db_pool_size: int = Field(20, ge=2, description="asyncpg pool size per process")

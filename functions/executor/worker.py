@@ -8,7 +8,6 @@ the bus and, durably, through the heartbeat's view of the ``cancel_action`` colu
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import socket
@@ -46,6 +45,8 @@ class Executor:
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
         self._timer: asyncio.TimerHandle | None = None
+        self._check_delayed = True
+        """Whether a delayed run may have been announced since the timer was last set."""
         self._heartbeat: Heartbeat | None = None
 
     async def start(self) -> None:
@@ -88,7 +89,9 @@ class Executor:
         return len(self._running)
 
     async def _wake_on(self, sub: object) -> None:
-        async for _ in sub:  # type: ignore[attr-defined]
+        async for payload in sub:  # type: ignore[attr-defined]
+            if payload is None or payload.get("delayed"):
+                self._check_delayed = True
             self._wake.set()
 
     async def _cancel_on(self, sub: object) -> None:
@@ -122,6 +125,9 @@ class Executor:
                 self._cancel(run_id, "lost")
             elif token_action[1]:
                 self._cancel(run_id, str(token_action[1]))
+            else:
+                trusted = started + self.rt.settings.lease_seconds / 2
+                attempt.trusted_until = max(attempt.trusted_until, trusted)
 
     async def _claim_loop(self) -> None:
         while not self._stopping:
@@ -139,6 +145,7 @@ class Executor:
             free = self.n_jobs - len(self._running)
             if free <= 0:
                 return
+            asked = time.monotonic()
             try:
                 rows = await runs_db.claim(
                     self.rt.db.pool, self.executor_id, free, self.rt.settings.lease_seconds
@@ -147,13 +154,16 @@ class Executor:
                 await asyncio.sleep(0.01)  # lost a per-thread race; claim again
                 continue
             for row in rows:
-                self._launch(row)
+                self._launch(row, asked)
             if len(rows) < free:
-                await self._schedule_delayed()
+                if self._check_delayed:
+                    self._check_delayed = False
+                    await self._schedule_delayed()
                 return
 
-    def _launch(self, row: asyncpg.Record) -> None:
+    def _launch(self, row: asyncpg.Record, asked: float) -> None:
         attempt = RunAttempt(self.rt, row)
+        attempt.trusted_until = asked + self.rt.settings.lease_seconds / 2
         task = asyncio.create_task(attempt.run(), name=f"run-{row['run_id']}")
         self._running[row["run_id"]] = (attempt, task, time.monotonic())
         self._held = tuple(self._running)
@@ -165,8 +175,8 @@ class Executor:
         self._held = tuple(self._running)
         if entry is not None and not entry[1].cancelled() and entry[1].exception():
             log.error("run %s crashed in the executor", run_id, exc_info=entry[1].exception())
-        if not self._stopping:
-            self._wake.set()
+        if not self._stopping and len(self._running) + 1 >= self.n_jobs:
+            self._wake.set()  # a slot opened on a full executor: runs may be waiting for it
 
     async def _schedule_delayed(self) -> None:
         due = await runs_db.next_available_at(self.rt.db.pool)
@@ -201,8 +211,11 @@ class Executor:
             self._wake.set()
             await rt.bus.publish(RUN_REQUESTED, {})
         await events_db.delete_expired(rt.db.pool, rt.settings.event_retention_seconds)
-        saver = plain_saver(rt.db.checkpoint_pool)
-        for thread_id in await threads_db.delete_ended_temporary(rt.db.pool, 60.0):
-            with contextlib.suppress(Exception):
-                await saver.adelete_thread(str(thread_id))
+        ended = await threads_db.delete_ended_temporary(
+            rt.db.pool, rt.settings.temporary_thread_grace_seconds
+        )
+        if ended:
+            saver = plain_saver(rt.db.checkpoint_pool)
+            await saver.aprune([str(t) for t in ended], strategy="delete")
+        self._check_delayed = True
         self._wake.set()

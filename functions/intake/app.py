@@ -27,6 +27,7 @@ from functions.intake.routes import (
     system,
     thread_stream,
     threads,
+    webhooks,
 )
 from shared.errors import DomainError
 from shared.runtime.context import Runtime
@@ -53,6 +54,7 @@ def create_app(rt: Runtime, watcher: RunWatcher) -> FastAPI:
         allow_headers=["*"],
         expose_headers=["X-Pagination-Total", "X-Pagination-Next", "Content-Location", "Location"],
     )
-    for module in (system, assistants, threads, thread_stream, runs, crons, store, a2a, mcp):
+    routers = (system, assistants, threads, thread_stream, runs, webhooks, crons, store, a2a, mcp)
+    for module in routers:
         app.include_router(module.router)
     return app

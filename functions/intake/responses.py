@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 import anyio
@@ -56,25 +56,35 @@ async def http_error_handler(_request: Request, exc: Exception) -> Json:
     return Json({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
 
 
+HEARTBEAT = b": heartbeat\r\n\r\n"
+
+
+def _frame(event: StoredEvent, with_ids: bool) -> bytes:
+    return ServerSentEvent(
+        data=event.data, event=event.event, id=str(event.seq) if with_ids else None, sep="\r\n"
+    ).encode()
+
+
 def sse_response(
-    events: AsyncIterator[StoredEvent | None],
+    events: AsyncIterator[Sequence[StoredEvent] | StoredEvent | None],
     *,
     headers: dict[str, str] | None = None,
     with_ids: bool = True,
     on_close: Callable[[], Any] | None = None,
 ) -> EventSourceResponse:
-    """Stream stored events as SSE (``event:``/``data:``/``id:`` with CRLF), ``None`` items as
-    ``: heartbeat`` comments. ``on_close`` runs when the stream ends for any reason."""
+    """Stream stored events as SSE (``event:``/``data:``/``id:`` lines, CRLF). Each item is an
+    event or a batch of events (sent in one write), or ``None`` for a ``: heartbeat`` comment.
+    ``on_close`` runs when the stream ends for any reason."""
 
-    async def frames() -> AsyncIterator[ServerSentEvent]:
+    async def frames() -> AsyncIterator[bytes]:
         try:
             async for item in events:
                 if item is None:
-                    yield ServerSentEvent(comment="heartbeat")
+                    yield HEARTBEAT
+                elif isinstance(item, StoredEvent):
+                    yield _frame(item, with_ids)
                 else:
-                    yield ServerSentEvent(
-                        data=item.data, event=item.event, id=str(item.seq) if with_ids else None
-                    )
+                    yield b"".join(_frame(event, with_ids) for event in item)
         finally:
             if on_close is not None:
                 with anyio.CancelScope(shield=True):  # the client is gone; finish the cleanup
@@ -86,3 +96,27 @@ def sse_response(
         ping=0,
         sep="\r\n",
     )
+
+
+def _quality(params: list[str]) -> float:
+    for param in params:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "q":
+            try:
+                return float(value)
+            except ValueError:
+                return 0.0
+    return 1.0
+
+
+def accepts(accept: str | None, media_type: str) -> bool:
+    """Whether an ``Accept`` header admits ``media_type`` (``type/subtype``): a missing header
+    admits anything; ranges match exactly or through ``type/*`` and ``*/*``; ``q=0`` refuses."""
+    if accept is None:
+        return True
+    kind = media_type.split("/", 1)[0]
+    for item in accept.split(","):
+        media_range, *params = item.split(";")
+        if media_range.strip().lower() in (media_type, f"{kind}/*", "*/*") and _quality(params):
+            return True
+    return False

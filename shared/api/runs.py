@@ -66,7 +66,7 @@ class RunCreateStateless(Model):
     if_not_exists: IfNotExists = "create"
     multitask_strategy: MultitaskStrategy = "enqueue"
     retry_policy: RetryPolicy | None = Field(
-        None, description="lg-deploy extension: retry the run if its graph raises"
+        default=None, description="lg-deploy extension: retry the run if its graph raises"
     )
 
     @field_validator("stream_mode")

@@ -17,6 +17,13 @@ from psycopg_pool import AsyncConnectionPool
 from shared.serde import dumps_str
 
 
+async def _reset_connection(conn: asyncpg.Connection) -> None:
+    """Returned to the pool: end a transaction left open; nothing else needs resetting (pool
+    connections hold no session state: no SET, LISTEN or advisory locks)."""
+    if conn.is_in_transaction():
+        await conn.execute("ROLLBACK")
+
+
 async def _init_connection(conn: asyncpg.Connection) -> None:
     for typename in ("json", "jsonb"):
         await conn.set_type_codec(
@@ -41,7 +48,12 @@ class Database:
 async def open_database(dsn: str, *, pool_size: int, checkpoint_pool_size: int) -> Database:
     """Open both pools on ``dsn`` (a libpq URI). Raises ``OSError``/``asyncpg`` errors if down."""
     pool = await asyncpg.create_pool(
-        dsn, min_size=2, max_size=pool_size, init=_init_connection, command_timeout=60
+        dsn,
+        min_size=2,
+        max_size=pool_size,
+        init=_init_connection,
+        reset=_reset_connection,
+        command_timeout=60,
     )
     kwargs: dict[str, Any] = {"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row}
     cp_pool = AsyncConnectionPool(

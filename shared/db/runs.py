@@ -13,10 +13,11 @@ from typing import Any
 import asyncpg
 
 from shared.serde import serialize_error
+from shared.webhooks.outbox import ENDED_RUN_COLUMNS, enqueue_sql
 
 RUN_COLUMNS = (
     "run_id, thread_id, assistant_id, created_at, updated_at, status, metadata, kwargs,"
-    " multitask_strategy, attempt"
+    " multitask_strategy, attempt, available_at"
 )
 ACTIVE = ("pending", "running")
 
@@ -134,17 +135,19 @@ async def finish(
     thread_values: Any,
     thread_interrupts: dict[str, Any],
 ) -> asyncpg.Record | None:
-    """End a running run and set its thread's state in one statement.
+    """End a running run and set its thread's state in one statement, which also queues the
+    run's webhook delivery when ``kwargs.webhook`` is set (the outbox).
 
     Returns ``(thread_id, has_pending)``, or ``None`` when the claim was lost (nothing written).
     The thread becomes ``busy`` instead of ``thread_status`` while other runs wait on it.
     """
     return await pool.fetchrow(
-        """WITH r AS (
+        f"""WITH r AS (
                UPDATE runs SET status = $3, result = $4, error = $5, ended_at = now(),
                    updated_at = now(), lease_expires_at = NULL
                WHERE run_id = $1 AND claim_token = $2 AND status = 'running'
-               RETURNING thread_id),
+               RETURNING {ENDED_RUN_COLUMNS}, $7::jsonb AS "values"),
+           w AS ({enqueue_sql("r")}),
            p AS (SELECT EXISTS (SELECT 1 FROM runs q, r WHERE q.thread_id = r.thread_id
                                 AND q.status = 'pending') AS has_pending)
            UPDATE threads t SET
@@ -207,6 +210,8 @@ async def release(pool: asyncpg.Pool, run_id: uuid.UUID, claim_token: uuid.UUID)
     return done.endswith(" 1")
 
 
+_ENDED_WITH_VALUES = """(SELECT r.*, th."values" FROM r JOIN threads th USING (thread_id)
+                          WHERE r.status <> 'pending')"""
 _LOST = serialize_error(RuntimeError("the executor running this run stopped responding"))
 _LOST["error"] = "ExecutorLost"
 
@@ -223,11 +228,12 @@ async def reclaim_expired(
     ``interrupted`` if a cancel was requested. A run with a cancel request and attempts left
     goes back to pending with its ``cancel_action`` kept: the executor claiming it carries the
     cancel out (interrupt at the last checkpoint, or rollback), as the lost one would have.
-    The thread follows in the same statement.
+    The thread follows in the same statement, and so does the webhook delivery of each run
+    that ended (the thread's stored values stand for its final values).
     Returns ``(run_id, thread_id, status)`` of every run touched.
     """
     return await pool.fetch(
-        """WITH r AS (
+        f"""WITH r AS (
                UPDATE runs SET
                    status = CASE WHEN attempt < $1 THEN 'pending'
                                  WHEN cancel_action IS NOT NULL THEN 'interrupted'
@@ -239,7 +245,8 @@ async def reclaim_expired(
                    available_at = now(), updated_at = now()
                WHERE status = 'running'
                  AND (lease_expires_at < now() OR $3)
-               RETURNING run_id, thread_id, status, error),
+               RETURNING {ENDED_RUN_COLUMNS}),
+           w AS ({enqueue_sql(_ENDED_WITH_VALUES)}),
            t AS (
                UPDATE threads th SET
                    status = CASE

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -52,13 +52,21 @@ class ConfigError(Exception):
 
 
 @dataclass(frozen=True)
-class GraphSpec:
-    """One entry of ``graphs``: ``graph_id`` → ``module_ref:variable``."""
+class ObjectRef:
+    """A Python object named at ``key`` of ``langgraph.json`` as ``module_ref:variable``;
+    ``module_ref`` is a resolved file path (``is_file``) or a module name."""
 
-    graph_id: str
+    key: str
     module_ref: str
     variable: str
     is_file: bool
+
+
+@dataclass(frozen=True)
+class GraphSpec(ObjectRef):
+    """One entry of ``graphs``: ``graph_id`` → ``module_ref:variable``."""
+
+    graph_id: str
     description: str | None = None
 
 
@@ -86,6 +94,13 @@ def _parse_graph(path: Path, graph_id: str, value: Any) -> GraphSpec:
         if description is not None and not isinstance(description, str):
             raise ConfigError(path, f"{key}.description", "must be a string")
         value = value.get("path")
+    ref = parse_object_ref(path, key, value)
+    return GraphSpec(**asdict(ref), graph_id=graph_id, description=description)
+
+
+def parse_object_ref(path: Path, key: str, value: Any) -> ObjectRef:
+    """``"./file.py:name"`` (relative to ``langgraph.json``) or ``"package.module:name"`` at
+    ``key``. Raises :class:`ConfigError` if malformed or the file does not exist."""
     if not isinstance(value, str) or ":" not in value:
         raise ConfigError(path, key, "must be 'path/to/file.py:variable' or 'module:variable'")
     module_ref, _, variable = value.rpartition(":")
@@ -97,7 +112,7 @@ def _parse_graph(path: Path, graph_id: str, value: Any) -> GraphSpec:
         if not file.is_file():
             raise ConfigError(path, key, f"file {module_ref!r} not found (looked at {file})")
         module_ref = str(file)
-    return GraphSpec(graph_id, module_ref, variable, is_file, description)
+    return ObjectRef(key, module_ref, variable, is_file)
 
 
 def _parse_env(path: Path, value: Any) -> dict[str, str]:

@@ -24,7 +24,7 @@ from langgraph.pregel import Pregel
 from langgraph.store.base import BaseStore
 
 from shared.errors import NotFound
-from shared.graphs.config import ConfigError, GraphSpec, ProjectConfig
+from shared.graphs.config import ConfigError, GraphSpec, ObjectRef, ProjectConfig
 
 
 @dataclass
@@ -36,18 +36,20 @@ class LoadedGraph:
     factory: Callable[..., Any] | None
 
 
-def _import_object(project: ProjectConfig, spec: GraphSpec) -> Any:
-    key = f"graphs.{spec.graph_id}"
+def import_object(project: ProjectConfig, ref: ObjectRef, module_name: str) -> Any:
+    """The object ``ref`` names; a file is imported as module ``module_name``.
+
+    Raises :class:`ConfigError` naming ``ref.key`` when the import fails or the name is missing.
+    """
     try:
-        if spec.is_file:
-            file = Path(spec.module_ref)
+        if ref.is_file:
+            file = Path(ref.module_ref)
             folder = str(file.parent)
             if folder not in sys.path:
                 sys.path.insert(0, folder)
-            module_name = "_lgd_graph_" + re.sub(r"\W", "_", spec.graph_id)
             mod_spec = importlib.util.spec_from_file_location(module_name, file)
             if mod_spec is None or mod_spec.loader is None:
-                raise ConfigError(project.path, key, f"cannot import {file}")
+                raise ConfigError(project.path, ref.key, f"cannot import {file}")
             module = importlib.util.module_from_spec(mod_spec)
             sys.modules[module_name] = module  # before exec: annotations resolve through it
             try:
@@ -56,18 +58,20 @@ def _import_object(project: ProjectConfig, spec: GraphSpec) -> Any:
                 del sys.modules[module_name]
                 raise
         else:
-            module = importlib.import_module(spec.module_ref)
+            module = importlib.import_module(ref.module_ref)
     except ConfigError:
         raise
     except Exception as exc:  # user code: any import-time failure is a config problem
         raise ConfigError(
-            project.path, key, f"importing {spec.module_ref!r} failed: {type(exc).__name__}: {exc}"
+            project.path,
+            ref.key,
+            f"importing {ref.module_ref!r} failed: {type(exc).__name__}: {exc}",
         ) from exc
-    if not hasattr(module, spec.variable):
+    if not hasattr(module, ref.variable):
         raise ConfigError(
-            project.path, key, f"variable {spec.variable!r} not found in {spec.module_ref!r}"
+            project.path, ref.key, f"variable {ref.variable!r} not found in {ref.module_ref!r}"
         )
-    return getattr(module, spec.variable)
+    return getattr(module, ref.variable)
 
 
 def _as_pregel(obj: Any) -> Pregel | None:
@@ -92,7 +96,7 @@ class GraphRegistry:
                 sys.path.insert(0, str(dep))
         loaded: dict[str, LoadedGraph] = {}
         for graph_id, spec in project.graphs.items():
-            obj = _import_object(project, spec)
+            obj = import_object(project, spec, "_lgd_graph_" + re.sub(r"\W", "_", graph_id))
             graph = _as_pregel(obj)
             if graph is not None:
                 loaded[graph_id] = LoadedGraph(spec, graph, None)

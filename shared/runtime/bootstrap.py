@@ -1,4 +1,4 @@
-"""Build a :class:`~shared.runtime.context.Runtime`: project, graphs, database, bus."""
+"""Build a :class:`~shared.runtime.context.Runtime`: project, graphs, database, bus, store."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ from shared.graphs.config import ProjectConfig, apply_environment, load_project_
 from shared.graphs.registry import GraphRegistry
 from shared.ids import system_assistant_id
 from shared.runtime.context import Runtime
+from shared.runtime.store import close_store, open_store, parse_store_config
+from shared.webhooks.config import load_webhook_config
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +47,9 @@ def load_project(settings: Settings) -> tuple[ProjectConfig, GraphRegistry]:
     Raises :class:`~shared.graphs.config.ConfigError`; call it before starting anything else.
     """
     project = load_project_config(settings.config)
+    parse_store_config(project)  # a bad store section stops start-up before PostgreSQL starts
     apply_environment(project)
+    load_webhook_config(project)  # so does a bad webhooks section (after env: it reads it)
     return project, GraphRegistry.load(project)
 
 
@@ -57,22 +61,33 @@ async def open_runtime(
     *,
     in_process_bus: bool,
 ) -> Runtime:
-    """Migrate the database, create system assistants and start the bus (in-process, or
-    LISTEN/NOTIFY for separate processes)."""
+    """Migrate the database, create system assistants, open the store (its sweeper runs in
+    every process) and start the bus (in-process, or LISTEN/NOTIFY for separate processes)."""
     db = await connect_with_retry(settings, dsn)
     async with db.pool.acquire() as conn:
         await apply_migrations(conn)
     await setup_checkpointer_tables(db.checkpoint_pool)
+    store = await open_store(db.checkpoint_pool, project)
     await assistants_db.ensure_system_assistants(
         db.pool,
         {system_assistant_id(g): (g, graphs.description(g)) for g in graphs.graph_ids},
     )
     bus: Bus = InProcessBus() if in_process_bus else PgNotifyBus(dsn, db.pool)
     await bus.start()
-    return Runtime(settings=settings, db=db, bus=bus, project=project, graphs=graphs)
+    return Runtime(
+        settings=settings,
+        db=db,
+        bus=bus,
+        project=project,
+        graphs=graphs,
+        store=store,
+        webhooks=load_webhook_config(project),
+    )
 
 
 async def close_runtime(rt: Runtime) -> None:
-    """Stop the bus and close the pools."""
+    """Stop the bus and the store's sweeper, and close the pools."""
     await rt.bus.close()
+    if rt.store is not None:
+        await close_store(rt.store)
     await rt.db.close()

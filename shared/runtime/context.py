@@ -1,14 +1,18 @@
-"""What a running function holds: settings, database pools, the bus and the graphs."""
+"""What a running function holds: settings, database pools, the bus, the graphs, the store,
+the webhook configuration."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from langgraph.store.postgres.aio import AsyncPostgresStore
 
 from shared.bus.base import Bus
 from shared.config import Settings
 from shared.db.pool import Database
 from shared.graphs.config import ProjectConfig
 from shared.graphs.registry import GraphRegistry
+from shared.webhooks.config import WebhookConfig
 
 
 @dataclass
@@ -20,3 +24,7 @@ class Runtime:
     bus: Bus
     project: ProjectConfig
     graphs: GraphRegistry
+    store: AsyncPostgresStore | None = None
+    """The store (long-term memory) graphs and ``/store/*`` share; see shared/runtime/store.py."""
+    webhooks: WebhookConfig = field(default_factory=WebhookConfig)
+    """``langgraph.json`` ``webhooks``: URL policy, headers, signing key, delivery options."""

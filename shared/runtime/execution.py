@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -90,6 +91,13 @@ class RunAttempt:
         self.kwargs: dict[str, Any] = row["kwargs"]
         self.cancel_reason: str | None = None
         self.ending = False
+        self.trusted_until = 0.0
+        """Monotonic time until which the claim is certainly held (set by the executor from
+        the claim and each heartbeat: half a lease after the database confirmed it)."""
+
+    def claim_trusted(self) -> bool:
+        """Whether the claim is certainly still held now, without asking the database."""
+        return time.monotonic() < self.trusted_until
 
     async def run(self) -> None:
         """Execute to a terminal state (or hand back / give up on a lost claim)."""
@@ -111,9 +119,13 @@ class RunAttempt:
             graph_id = self.row["metadata"].get("graph_id")
             config = build_config(self.row, graph_id)
             saver = FencedSaver(
-                rt.db.checkpoint_pool, pool=rt.db.pool, run_id=self.run_id, claim_token=self.token
+                rt.db.checkpoint_pool,
+                pool=rt.db.pool,
+                run_id=self.run_id,
+                claim_token=self.token,
+                trusted=self.claim_trusted,
             )
-            graph = await rt.graphs.get(graph_id, config, checkpointer=saver)
+            graph = await rt.graphs.get(graph_id, config, checkpointer=saver, store=rt.store)
             if self.row["cancel_action"]:
                 self.cancel_reason = self.row["cancel_action"]
                 await self._on_cancel(sink, graph, config)
@@ -154,7 +166,7 @@ class RunAttempt:
                 self.row["attempt"],
                 delay,
             )
-            await rt.bus.publish(RUN_REQUESTED, {"run_id": str(self.run_id)})
+            await rt.bus.publish(RUN_REQUESTED, {"run_id": str(self.run_id), "delayed": "true"})
 
     def _seconds_left(self) -> float:
         """What remains of ``run_timeout_seconds`` since the run first started (any attempt)."""

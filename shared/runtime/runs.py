@@ -9,6 +9,7 @@ Source: Agent Server API, "Runs on a thread", "multitask_strategy", "Cancel".
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -23,6 +24,7 @@ from shared.errors import BadRequest, Conflict, Invalid, NotFound
 from shared.ids import new_id, parse_uuid, system_assistant_id
 from shared.metrics import RUNS_CREATED
 from shared.runtime.context import Runtime
+from shared.webhooks.service import check_webhook
 
 
 async def resolve_assistant(
@@ -100,60 +102,86 @@ def _retry_policy(assistant: asyncpg.Record, body: RunCreateStateless) -> dict[s
         raise Invalid(f"assistant config.retry_policy is invalid: {exc}") from exc
 
 
+@dataclass(frozen=True)
+class CreatedRun:
+    """A run inserted by :func:`create_run_in` (its ``runs`` row) and the runs its
+    ``multitask_strategy`` cancelled: what :func:`announce_run` signals after commit."""
+
+    row: asyncpg.Record
+    cancelled: list[asyncpg.Record]
+
+
 async def create_run(
     rt: Runtime, thread_id: uuid.UUID | None, body: RunCreateStateless
 ) -> dict[str, Any]:
     """Create a run on ``thread_id``, or on a new temporary thread when ``None`` (stateless);
     returns the API Run object.
 
-    Raises NotFound (thread or assistant), Invalid (unknown graph), BadRequest (conflicting
-    fields) and Conflict (``multitask_strategy=reject`` on a busy thread); nothing is written
-    when it raises.
+    Raises NotFound (thread or assistant), Invalid (unknown graph, or a ``webhook`` the
+    ``webhooks.url`` policy refuses), BadRequest (conflicting fields) and Conflict
+    (``multitask_strategy=reject`` on a busy thread); nothing is written when it raises.
     """
+    async with rt.db.pool.acquire() as conn, conn.transaction():
+        created = await create_run_in(rt, conn, thread_id, body)
+    await announce_run(rt, created)
+    return runs_db.run_to_api(created.row)
+
+
+async def create_run_in(
+    rt: Runtime, conn: asyncpg.Connection, thread_id: uuid.UUID | None, body: RunCreateStateless
+) -> CreatedRun:
+    """:func:`create_run` inside the caller's transaction on ``conn`` (which it must commit,
+    then call :func:`announce_run`). Raises as :func:`create_run` does."""
     stateless = thread_id is None
     if stateless and body.command is not None and body.command.resume is not None:
         raise BadRequest("You must provide a thread_id when resuming.")
+    check_webhook(rt, body.webhook)
     run_id = new_id()
     cancelled: list[asyncpg.Record] = []
-    async with rt.db.pool.acquire() as conn, conn.transaction():
-        assistant = await resolve_assistant(rt, conn, body.assistant_id)
-        graph_id = assistant["graph_id"]
-        patch = {"graph_id": graph_id, "assistant_id": str(assistant["assistant_id"])}
-        temporary = stateless and body.on_completion == "delete"
-        kwargs = _kwargs(assistant, body, temporary)
-        if stateless:
-            thread_id = new_id()
-            thread = await threads_db.insert(
-                conn, thread_id, patch, status="busy", temporary=temporary
-            )
+    assistant = await resolve_assistant(rt, conn, body.assistant_id)
+    graph_id = assistant["graph_id"]
+    patch = {"graph_id": graph_id, "assistant_id": str(assistant["assistant_id"])}
+    temporary = stateless and body.on_completion == "delete"
+    kwargs = _kwargs(assistant, body, temporary)
+    if stateless:
+        thread_id = new_id()
+        thread = await threads_db.insert(conn, thread_id, patch, status="busy", temporary=temporary)
+    else:
+        assert thread_id is not None
+        thread = await threads_db.get(conn, thread_id, for_update=True)
+        if thread is None:
+            if body.if_not_exists != "create":
+                raise NotFound(f"Thread '{thread_id}' not found.")
+            thread = await threads_db.insert(conn, thread_id, patch, status="busy")
         else:
-            assert thread_id is not None
-            thread = await threads_db.get(conn, thread_id, for_update=True)
-            if thread is None:
-                if body.if_not_exists != "create":
-                    raise NotFound(f"Thread '{thread_id}' not found.")
-                thread = await threads_db.insert(conn, thread_id, patch, status="busy")
-            else:
-                cancelled = await _apply_multitask(conn, thread_id, body)
-        assert thread is not None
-        metadata = {**(assistant["metadata"] or {}), **(thread["metadata"] or {})}
-        metadata.update(body.metadata or {})
-        metadata.update(patch)
-        row = await runs_db.insert_run(
-            conn,
-            run_id=run_id,
-            thread_id=thread_id,
-            assistant_id=assistant["assistant_id"],
-            metadata=metadata,
-            kwargs=kwargs,
-            multitask_strategy=body.multitask_strategy,
-            after_seconds=body.after_seconds,
-        )
-        await threads_db.mark_busy(conn, thread_id, patch)
-    await _signal_cancelled(rt, cancelled)
-    await rt.bus.publish(RUN_REQUESTED, {"run_id": str(run_id), "thread_id": str(thread_id)})
+            cancelled = await _apply_multitask(conn, thread_id, body)
+    assert thread is not None
+    metadata = {**(assistant["metadata"] or {}), **(thread["metadata"] or {})}
+    metadata.update(body.metadata or {})
+    metadata.update(patch)
+    row = await runs_db.insert_run(
+        conn,
+        run_id=run_id,
+        thread_id=thread_id,
+        assistant_id=assistant["assistant_id"],
+        metadata=metadata,
+        kwargs=kwargs,
+        multitask_strategy=body.multitask_strategy,
+        after_seconds=body.after_seconds,
+    )
+    await threads_db.mark_busy(conn, thread_id, patch)
+    return CreatedRun(row, cancelled)
+
+
+async def announce_run(rt: Runtime, created: CreatedRun) -> None:
+    """After the commit of a created run: signal the runs it cancelled and wake executors."""
+    await _signal_cancelled(rt, created.cancelled)
+    row = created.row
+    wake = {"run_id": str(row["run_id"]), "thread_id": str(row["thread_id"])}
+    if row["available_at"] > row["updated_at"]:  # after_seconds: executors set a timer
+        wake["delayed"] = "true"
+    await rt.bus.publish(RUN_REQUESTED, wake)
     RUNS_CREATED.inc()
-    return runs_db.run_to_api(row)
 
 
 async def _apply_multitask(

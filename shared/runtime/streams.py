@@ -141,17 +141,19 @@ async def wait_for_end(
     pool: asyncpg.Pool, watcher: RunWatcher, run_id: uuid.UUID
 ) -> AsyncIterator[None]:
     """Yield every :data:`KEEPALIVE_SECONDS` while the run is active; return when it ended
-    (or was deleted)."""
+    (or was deleted).
+
+    The status is read once (after the watch is registered, so no end can slip by); then the
+    run's ``done`` message ends the wait, and the status is read again only after a silent
+    :data:`KEEPALIVE_SECONDS`, in case that message was lost.
+    """
     watch = watcher.watch(run_id)
     try:
-        while True:
-            if (
-                watcher.ended(run_id)
-                or (await runs_db.status_of(pool, run_id)) not in runs_db.ACTIVE
-            ):
-                return
+        active = (await runs_db.status_of(pool, run_id)) in runs_db.ACTIVE
+        while active and not watcher.ended(run_id):
             if not await watch.wait(KEEPALIVE_SECONDS):
                 yield None
+                active = (await runs_db.status_of(pool, run_id)) in runs_db.ACTIVE
     finally:
         watch.close()
 
@@ -195,11 +197,11 @@ def requested_modes(values: Iterable[str] | None) -> set[str] | None:
     return modes or None
 
 
-async def _run_events(
+async def _run_event_batches(
     pool: asyncpg.Pool, watcher: RunWatcher, run_id: uuid.UUID, after_seq: int | None
-) -> AsyncIterator[StoredEvent | None]:
+) -> AsyncIterator[list[StoredEvent] | None]:
     """Every stored event of ``run_id`` after ``after_seq`` (``None``: only new ones) until
-    the run ends; ``None`` after each :data:`KEEPALIVE_SECONDS` of silence.
+    the run ends, one list per read; ``None`` after each :data:`KEEPALIVE_SECONDS` of silence.
 
     A run's events are all stored before its status turns terminal, so a terminal status seen
     before a read means that read is the last one needed.
@@ -213,9 +215,9 @@ async def _run_events(
         while True:
             ended = ended or watcher.ended(run_id)
             rows = await events_db.read_after(pool, run_id, after_seq, READ_BATCH)
-            for row in rows:
-                after_seq = row["seq"]
-                yield StoredEvent(row["seq"], row["event"], row["data"])
+            if rows:
+                after_seq = rows[-1]["seq"]
+                yield [StoredEvent(r["seq"], r["event"], r["data"]) for r in rows]
             if len(rows) == READ_BATCH:
                 continue
             if ended:
@@ -228,6 +230,35 @@ async def _run_events(
         watch.close()
 
 
+def _keeps(event: StoredEvent, modes: set[str] | None) -> bool:
+    return modes is None or event.event in ("metadata", "error") or mode_of(event.event) in modes
+
+
+async def follow_event_batches(
+    pool: asyncpg.Pool,
+    watcher: RunWatcher,
+    run_id: uuid.UUID,
+    *,
+    after_seq: int | None,
+    modes: set[str] | None = None,
+) -> AsyncIterator[list[StoredEvent] | None]:
+    """Events of ``run_id`` after ``after_seq`` (``None`` = only new ones), until it ends, in
+    the batches they were read (one SSE write each).
+
+    Serves ``POST .../runs/stream`` (``after_seq=0``) and ``GET .../runs/{run_id}/stream``
+    (``Last-Event-ID``). ``modes`` filters by stream mode (``metadata`` and ``error`` always
+    pass). Yields ``None`` every :data:`KEEPALIVE_SECONDS` of silence, for a heartbeat
+    comment. Returns at once for a run that already ended when nothing is left to replay.
+    """
+    async for batch in _run_event_batches(pool, watcher, run_id, after_seq):
+        if batch is None:
+            yield None
+            continue
+        kept = [event for event in batch if _keeps(event, modes)]
+        if kept:
+            yield kept
+
+
 async def follow_events(
     pool: asyncpg.Pool,
     watcher: RunWatcher,
@@ -236,21 +267,15 @@ async def follow_events(
     after_seq: int | None,
     modes: set[str] | None = None,
 ) -> AsyncIterator[StoredEvent | None]:
-    """Events of ``run_id`` after ``after_seq`` (``None`` = only new ones), until it ends.
-
-    Serves ``POST .../runs/stream`` (``after_seq=0``) and ``GET .../runs/{run_id}/stream``
-    (``Last-Event-ID``). ``modes`` filters by stream mode (``metadata`` and ``error`` always
-    pass). Yields ``None`` every :data:`KEEPALIVE_SECONDS` of silence, for a heartbeat
-    comment. Returns at once for a run that already ended when nothing is left to replay.
-    """
-    async for item in _run_events(pool, watcher, run_id, after_seq):
-        if (
-            item is None
-            or modes is None
-            or item.event in ("metadata", "error")
-            or mode_of(item.event) in modes
-        ):
-            yield item
+    """:func:`follow_event_batches` one event at a time."""
+    async for batch in follow_event_batches(
+        pool, watcher, run_id, after_seq=after_seq, modes=modes
+    ):
+        if batch is None:
+            yield None
+        else:
+            for event in batch:
+                yield event
 
 
 THREAD_STREAM_MODES = ("run_modes", "lifecycle", "state_update")
@@ -312,8 +337,9 @@ async def follow_thread(
     *,
     after: int | None,
     modes: set[str],
-) -> AsyncIterator[StoredEvent | None]:
-    """Events of every run of ``thread_id``, run after run, for ``GET /threads/{id}/stream``.
+) -> AsyncIterator[list[StoredEvent] | None]:
+    """Events of every run of ``thread_id``, run after run, for ``GET /threads/{id}/stream``,
+    in batches.
 
     Each event's id is ``runs.seq << RUN_SHIFT | event seq``, so ids grow strictly along the
     thread and one id says where to resume. ``after`` is such an id (``0``: from the first run;
@@ -343,15 +369,21 @@ async def follow_thread(
             watch.discard(run_id)
             if run["seq"] != run_seq:
                 run_seq, seq = run["seq"], 0
-            async for item in _run_events(pool, watcher, run_id, seq):
-                if item is None:
+            async for batch in _run_event_batches(pool, watcher, run_id, seq):
+                if batch is None:
                     yield None
-                elif _thread_keeps(item.event, modes):
-                    yield StoredEvent(run_seq << RUN_SHIFT | item.seq, item.event, item.data)
+                    continue
+                kept = [
+                    StoredEvent(run_seq << RUN_SHIFT | e.seq, e.event, e.data)
+                    for e in batch
+                    if _thread_keeps(e.event, modes)
+                ]
+                if kept:
+                    yield kept
             last = await events_db.last_seq(pool, run_id)
             if last and seq <= last and modes & {"run_modes", "lifecycle"}:
                 done = orjson.dumps({"status": "run_done", "run_id": str(run_id)}).decode()
-                yield StoredEvent(run_seq << RUN_SHIFT | (last + 1), "metadata", done)
+                yield [StoredEvent(run_seq << RUN_SHIFT | (last + 1), "metadata", done)]
             run_seq, seq = run_seq + 1, 0
     finally:
         watch.close()

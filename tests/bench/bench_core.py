@@ -27,7 +27,6 @@ import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -51,7 +50,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from shared.graphs.config import load_project_config
 from shared.graphs.registry import GraphRegistry
-from tests.support import TEST_GRAPHS, Server, start
+from tests.support import TEST_GRAPHS, Server, postgres_dir, start
 
 CONCURRENCY = 32
 STREAM_EVENTS = 5000
@@ -87,10 +86,12 @@ class Report:
     notes: list[str] = field(default_factory=list)
 
     def add(self, figure: str, measured: str, target: str = "") -> None:
+        """Add a row (and show it on stderr at once, as progress)."""
         self.rows.append((figure, measured, target))
         print(f"  {figure}: {measured}", file=sys.stderr, flush=True)
 
     def print(self) -> None:
+        """Print the table and its notes on stdout."""
         header = ("figure", "measured", "target")
         widths = [max(len(r[i]) for r in [header, *self.rows]) for i in range(3)]
         line = "  ".join("-" * w for w in widths)
@@ -103,6 +104,7 @@ class Report:
 
 
 def ms(seconds: float) -> str:
+    """``seconds`` as ``"12.3 ms"``."""
     return f"{seconds * 1000:.1f} ms"
 
 
@@ -121,6 +123,7 @@ def pg_uri(server: Server) -> str:
 
 
 def postmaster(server: Server) -> psutil.Process:
+    """The postmaster of the server's embedded PostgreSQL (not a child of lg-deploy)."""
     assert server.data_dir is not None
     pid = (server.data_dir / "pgdata" / "postmaster.pid").read_text().split()[0]
     return psutil.Process(int(pid))
@@ -167,9 +170,11 @@ class Resources:
                 self.peak_pg_pss = max(self.peak_pg_pss, pss)
 
     def start(self) -> None:
+        """Start sampling memory."""
         self._thread.start()
 
     def stop(self) -> None:
+        """Stop sampling memory (CPU times stay readable)."""
         self._stop.set()
         self._thread.join()
 
@@ -222,6 +227,7 @@ class Profiler:
 
     @contextmanager
     def record(self, name: str) -> Iterator[None]:
+        """Sample the server into ``<out>/<name>.txt`` during the block (no-op without out)."""
         if self.out is None:
             yield
             return
@@ -245,6 +251,7 @@ class Profiler:
             self.files.append((name, path, seconds))
 
     def print(self, top: int = 25) -> None:
+        """Print the hottest functions of every recorded block."""
         for name, path, seconds in self.files:
             if path.exists():
                 print_profile(name, path, seconds, top)
@@ -283,6 +290,7 @@ def _frame_name(frame: str) -> str:
 
 
 async def timed(call: Callable[[], Awaitable[Any]]) -> tuple[float, Any]:
+    """``(seconds, result)`` of awaiting ``call()``."""
     t0 = time.perf_counter()
     result = await call()
     return time.perf_counter() - t0, result
@@ -334,6 +342,8 @@ async def concurrent(total: int, job: Callable[[], Awaitable[Any]]) -> float:
 
 @dataclass
 class StreamFigures:
+    """One stream: seconds to its first event and first custom event, custom events/s."""
+
     first_event: float
     first_custom: float
     events_per_second: float
@@ -389,6 +399,7 @@ async def baseline(
 
 
 async def warm_up(client: LangGraphClient) -> None:
+    """32 concurrent runs of ``echo`` and of ``ten``, then one ``emitter`` stream."""
     for graph in ("echo", "ten"):
         await asyncio.gather(*(wait_echo(client, graph) for _ in range(CONCURRENCY)))
     await stream_emitter(client)
@@ -406,6 +417,7 @@ class Bench:
     report: Report = field(default_factory=Report)
 
     async def latencies(self) -> None:
+        """HTTP floor, run create and runs/wait latencies, one request at a time."""
         samples = [(await timed(lambda: self.client.http.get("/ok")))[0] for _ in range(200)]
         self.report.add("GET /ok latency p50 / p99 (HTTP floor)", p50_p99(samples))
         samples = await create_latency(self.client, self.counts.create)
@@ -414,6 +426,7 @@ class Bench:
         self.report.add("runs/wait e2e latency p50 / p99 (c=1)", p50_p99(samples), "p50 <= 10 ms")
 
     async def throughput(self, graph: str, total: int, target: int) -> None:
+        """Completed runs/s of ``graph`` at concurrency 32, with CPU per run."""
         label = f"{graph} at c={CONCURRENCY}"
         with self.resources.cpu_share(self.report, label, total, "run"):
             with self.profiler.record(graph):
@@ -421,6 +434,7 @@ class Bench:
         self.report.add(f"completed runs/s, {label}", f"{rate:.0f}", f">= {target}")
 
     async def streams(self) -> None:
+        """First-event latencies and events/s of the 5,000-event ``emitter`` streams."""
         n = self.counts.streams
         with self.resources.cpu_share(self.report, "emitter", n * STREAM_EVENTS, "event"):
             with self.profiler.record("emitter"):
@@ -435,6 +449,7 @@ class Bench:
         )
 
     def memory(self) -> None:
+        """Peak memory seen while the server was under load."""
         peak_rss, peak_pss = self.resources.peak_rss, self.resources.peak_pg_pss
         self.report.add("peak RSS, lg-deploy process tree", f"{peak_rss / 2**20:.0f} MiB")
         self.report.add("peak PSS, embedded PostgreSQL", f"{peak_pss / 2**20:.0f} MiB")
@@ -529,8 +544,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.profile:
         counts = replace(counts, streams=counts.streams * 3)  # enough samples of the stream
     load = os.getloadavg()[0]
-    with tempfile.TemporaryDirectory(prefix="lgd-bench-") as tmp:
-        base = Path(tmp)
+    with postgres_dir("bench") as base:
 
         def make_server() -> Server:
             log = base / "server.log"

@@ -11,7 +11,7 @@ import itertools
 import operator
 import time
 from pathlib import Path
-from typing import Annotated, Any, TypedDict
+from typing import Annotated, Any
 
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, AnyMessage
@@ -19,7 +19,10 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, MessagesState, StateGraph
 from langgraph.graph.message import add_messages
+from langgraph.runtime import Runtime
+from langgraph.store.base import BaseStore
 from langgraph.types import interrupt
+from typing_extensions import TypedDict  # pydantic describes it on Python 3.11
 
 
 class Items(TypedDict, total=False):
@@ -169,3 +172,44 @@ _flaky.add_edge(START, "prepare")
 _flaky.add_edge("prepare", "flaky")
 _flaky.add_edge("flaky", END)
 flaky = _flaky.compile()
+
+
+class Memory(TypedDict, total=False):
+    user: str
+    facts: list[str]
+    seed: Any
+
+
+async def _remember(state: Memory, runtime: Runtime[Any]) -> Memory:
+    """Puts each fact into the store at ("memories", user) through ``runtime.store`` and reads
+    back the item "seed" (put there by a test through the API)."""
+    assert runtime.store is not None
+    namespace = ("memories", state["user"])
+    for i, fact in enumerate(state.get("facts", [])):
+        await runtime.store.aput(namespace, f"fact-{i}", {"text": fact})
+    seed = await runtime.store.aget(namespace, "seed")
+    return {"seed": seed.value if seed else None}
+
+
+def _tally(state: Memory, *, store: BaseStore) -> Memory:
+    """A sync node with the injected store: counts the facts in item "tally"."""
+    store.put(("memories", state["user"]), "tally", {"count": len(state.get("facts", []))})
+    return {}
+
+
+_memory = StateGraph(Memory)
+_memory.add_node("remember", _remember)
+_memory.add_node("tally", _tally)
+_memory.add_edge(START, "remember")
+_memory.add_edge("remember", "tally")
+_memory.add_edge("tally", END)
+memory = _memory.compile()
+
+
+async def _slow_reply(state: MessagesState, config: RunnableConfig) -> dict[str, Any]:
+    """Sleeps ``configurable.sleep`` seconds (default 0.5), then answers as ``chat`` does."""
+    await asyncio.sleep(float((config.get("configurable") or {}).get("sleep", 0.5)))
+    return dict(_reply(state))
+
+
+slow_chat = _single("model", _slow_reply, MessagesState)

@@ -187,7 +187,13 @@ async def test_writes_under_a_wrong_claim_token_change_nothing(
         assert not await runs_db.release(db.pool, run_id, wrong)
         assert await runs_db.delete_claimed(db.pool, run_id, wrong, "idle", {}, {}) is None
         assert not await events_db.append(db.pool, run_id, wrong, [9999], ["x"], ["{}"])
-        saver = FencedSaver(db.checkpoint_pool, pool=db.pool, run_id=run_id, claim_token=wrong)
+        saver = FencedSaver(
+            db.checkpoint_pool,
+            pool=db.pool,
+            run_id=run_id,
+            claim_token=wrong,
+            trusted=lambda: False,  # no lease confirmed: the fence must ask the database
+        )
         config = {"configurable": {"thread_id": tid, "checkpoint_ns": ""}}
         forged_checkpoint = empty_checkpoint()
         with pytest.raises(LostClaim):

@@ -1,7 +1,66 @@
-"""Endpoints of the crons API (issue 3; being built)."""
+"""Cron endpoints: ``/runs/crons*`` and ``/threads/{thread_id}/runs/crons``.
+
+Source: Agent Server API, "Crons". The crons fire from the cron function (``functions/cron``).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Response
+
+from functions.intake.deps import RuntimeDep
+from functions.intake.responses import Json, paginated
+from shared.api.crons import Cron, CronCount, CronCreate, CronPatch, CronSearch, ThreadCronCreate
+from shared.runtime import crons as service
 
 router = APIRouter(tags=["crons"])
+CRON_DOC: dict[int | str, dict[str, Any]] = {200: {"model": Cron}}
+
+
+@router.post("/runs/crons", responses=CRON_DOC)
+async def create_cron(body: CronCreate, rt: RuntimeDep) -> Response:
+    """Create a stateless cron: each firing runs on a new thread, deleted after the run unless
+    ``on_run_completed`` is ``keep``. 422 for an invalid schedule or timezone."""
+    return Json(await service.create_cron(rt, None, body))
+
+
+@router.post("/threads/{thread_id}/runs/crons", responses=CRON_DOC)
+async def create_thread_cron(
+    thread_id: uuid.UUID, body: ThreadCronCreate, rt: RuntimeDep
+) -> Response:
+    """Create a cron whose runs run on ``thread_id`` (with its ``multitask_strategy``)."""
+    return Json(await service.create_cron(rt, thread_id, body))
+
+
+@router.post("/runs/crons/search", responses={200: {"model": list[Cron]}})
+async def search_crons(body: CronSearch, rt: RuntimeDep) -> Response:
+    """Crons matching the filters; headers ``X-Pagination-Total`` and ``X-Pagination-Next``."""
+    page = await service.search_crons(rt, body)
+    return paginated(page.items, page.total, page.next_offset)
+
+
+@router.post("/runs/crons/count", responses={200: {"model": int}})
+async def count_crons(body: CronCount, rt: RuntimeDep) -> Response:
+    """How many crons match the filters."""
+    return Json(await service.count_crons(rt, body))
+
+
+@router.get("/runs/crons/{cron_id}", responses=CRON_DOC)
+async def get_cron(cron_id: uuid.UUID, rt: RuntimeDep) -> Response:
+    """One cron."""
+    return Json(await service.get_cron(rt, cron_id))
+
+
+@router.patch("/runs/crons/{cron_id}", responses=CRON_DOC)
+async def update_cron(cron_id: uuid.UUID, body: CronPatch, rt: RuntimeDep) -> Response:
+    """Update a cron (an empty body is 400; ``end_time: null`` clears the end time)."""
+    return Json(await service.update_cron(rt, cron_id, body))
+
+
+@router.delete("/runs/crons/{cron_id}", status_code=204)
+async def delete_cron(cron_id: uuid.UUID, rt: RuntimeDep) -> Response:
+    """Delete a cron; the runs it created stay."""
+    await service.delete_cron(rt, cron_id)
+    return Response(status_code=204)

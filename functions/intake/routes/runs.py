@@ -22,7 +22,12 @@ from shared.db import runs as runs_db
 from shared.errors import Invalid, NotFound
 from shared.runtime import runs as runs_service
 from shared.runtime.context import Runtime
-from shared.runtime.streams import RunWatcher, follow_events, requested_modes, wait_for_end
+from shared.runtime.streams import (
+    RunWatcher,
+    follow_event_batches,
+    requested_modes,
+    wait_for_end,
+)
 from shared.serde import dumps
 
 router = APIRouter(tags=["runs"])
@@ -93,7 +98,7 @@ async def _create_stream(
     rt: Runtime, watcher: RunWatcher, thread_id: uuid.UUID | None, body: RunCreateStateless
 ) -> Response:
     run = await _create(rt, thread_id, body)
-    events = follow_events(rt.db.pool, watcher, run["run_id"], after_seq=0)
+    events = follow_event_batches(rt.db.pool, watcher, run["run_id"], after_seq=0)
     return sse_response(
         events,
         headers=_run_headers(run, thread_id is None, "/stream"),
@@ -197,7 +202,7 @@ class JoinQuery:
 
 
 def _join_stream(rt: Runtime, watcher: RunWatcher, run_id: uuid.UUID, join: JoinQuery) -> Response:
-    events = follow_events(
+    events = follow_event_batches(
         rt.db.pool,
         watcher,
         run_id,

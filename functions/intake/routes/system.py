@@ -33,7 +33,7 @@ async def info(rt: RuntimeDep) -> Response:
         {
             "version": version("lg-deploy"),
             "langgraph_py_version": version("langgraph"),
-            "flags": {"assistants": True, "crons": False, "langsmith": False},
+            "flags": {"assistants": True, "crons": True, "langsmith": False},
             "host": {"kind": "lg-deploy", "project_id": None, "revision_id": None},
             "graphs": rt.graphs.graph_ids,
         }

@@ -1,0 +1,157 @@
+"""Request and response models of the store endpoints (``/store/*``).
+
+Source: Agent Server API, "Store" (bodies and query parameters as ``langgraph_sdk`` 0.4 sends
+them). Namespace labels are non-empty and contain no ``.`` (the store joins them with ``.``).
+Values must fit PostgreSQL's ``jsonb``: no NUL characters and only finite numbers.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, Field, field_validator
+
+from shared.api.common import Model, Pagination
+
+FILTER_OPERATORS = frozenset({"$eq", "$ne", "$gt", "$gte", "$lt", "$lte"})
+
+
+def _label(label: str) -> str:
+    if not label or "." in label or "\x00" in label:
+        raise ValueError(f"namespace label {label!r} must be non-empty and contain no '.'")
+    return label
+
+
+def _storable(value: Any) -> Any:
+    """``value`` unchanged if ``jsonb`` can hold it; raises ValueError otherwise."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str) and "\x00" in item:
+            raise ValueError("strings must not contain NUL characters (\\u0000)")
+        if isinstance(item, float) and not math.isfinite(item):
+            raise ValueError("numbers must be finite")
+        if isinstance(item, dict):
+            pending.extend(item)
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return value
+
+
+def _filter(conditions: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Operator objects (``{"$gt": 3}``) checked; a plain object becomes ``{"$eq": object}``."""
+    if conditions is None:
+        return None
+    normalized: dict[str, Any] = {}
+    for field, condition in conditions.items():
+        operators = isinstance(condition, dict) and any(k.startswith("$") for k in condition)
+        if not operators:
+            normalized[field] = {"$eq": condition} if isinstance(condition, dict) else condition
+            continue
+        unknown = sorted(set(condition) - FILTER_OPERATORS)
+        if unknown:
+            raise ValueError(
+                f"filter on {field!r}: unknown operator(s) {unknown}; "
+                f"use {sorted(FILTER_OPERATORS)} or a plain value"
+            )
+        normalized[field] = condition
+    return normalized
+
+
+Label = Annotated[str, AfterValidator(_label)]
+Key = Annotated[str, AfterValidator(_storable)]
+JsonObject = Annotated[dict[str, Any], AfterValidator(_storable)]
+
+
+class StorePut(Model):
+    """``PUT /store/items``: upsert ``value`` at ``namespace``/``key``.
+
+    ``index``: ``false`` (not embedded), field paths to embed, or ``null`` (the configured
+    ``store.index.fields``). ``ttl``: minutes to live; omitted → ``store.ttl.default_ttl``,
+    ``null`` → no expiry.
+    """
+
+    namespace: list[Label] = Field(..., min_length=1)
+    key: Key
+    value: JsonObject
+    index: Literal[False] | list[str] | None = None
+    ttl: float | None = Field(None, gt=0)
+
+
+class StoreGet(Model):
+    """``GET /store/items`` query: ``namespace`` as labels joined with ``.`` (or repeated),
+    ``key`` (required; missing → 400) and ``refresh_ttl`` (``null`` → store default)."""
+
+    namespace: list[str] = []
+    key: Key | None = None
+    refresh_ttl: bool | None = None
+
+    @field_validator("namespace")
+    @classmethod
+    def _split(cls, values: list[str]) -> list[str]:
+        return [_label(part) for value in values if value for part in value.split(".")]
+
+
+class StoreDelete(Model):
+    """``DELETE /store/items`` body; deleting a missing item is fine."""
+
+    namespace: list[Label] = []
+    key: Key
+
+
+class StoreSearch(Pagination):
+    """``POST /store/items/search``: items under ``namespace_prefix``, newest update first, or
+    by similarity to ``query`` when ``store.index`` is configured.
+
+    ``filter`` matches top-level value fields: a plain value (equality) or an object of
+    operators ``$eq $ne $gt $gte $lt $lte`` (range operators compare values of one JSON type).
+    """
+
+    namespace_prefix: list[Label] | None = None
+    filter: Annotated[dict[str, Any] | None, AfterValidator(_storable), AfterValidator(_filter)] = (
+        None
+    )
+    query: Annotated[str | None, AfterValidator(_storable)] = None
+    refresh_ttl: bool | None = None
+
+
+class StoreNamespaceList(Model):
+    """``POST /store/namespaces``: namespaces matching ``prefix``/``suffix`` (``*`` matches
+    one label), cut to ``max_depth`` labels and deduplicated, in order."""
+
+    prefix: list[Label] | None = None
+    suffix: list[Label] | None = None
+    max_depth: int | None = Field(None, ge=1)
+    limit: int = Field(100, ge=1, le=1000)
+    offset: int = Field(0, ge=0)
+
+
+class Item(BaseModel):
+    """A stored item."""
+
+    namespace: list[str]
+    key: str
+    value: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+
+class SearchItem(Item):
+    """An item found by a search; ``score`` is the similarity to ``query`` (else ``null``)."""
+
+    score: float | None = None
+
+
+class SearchItems(BaseModel):
+    """Response of ``POST /store/items/search``."""
+
+    items: list[SearchItem]
+
+
+class Namespaces(BaseModel):
+    """Response of ``POST /store/namespaces``."""
+
+    namespaces: list[list[str]]

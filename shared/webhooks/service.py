@@ -1,0 +1,31 @@
+"""The webhook operations the API calls: check a run's webhook URL, list its deliveries."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from shared.db import runs as runs_db
+from shared.errors import NotFound
+from shared.runtime.context import Runtime
+from shared.webhooks import outbox
+from shared.webhooks.policy import check_url
+
+
+def check_webhook(rt: Runtime, url: str | None) -> None:
+    """Refuse a run's ``webhook`` the project's ``webhooks.url`` policy does not allow
+    (``None``: no webhook). Raises :class:`~shared.webhooks.policy.WebhookRefused` (422)."""
+    if url is not None:
+        check_url(rt.webhooks.policy, url)
+
+
+async def list_deliveries(
+    rt: Runtime, thread_id: uuid.UUID, run_id: uuid.UUID
+) -> list[dict[str, Any]]:
+    """``GET /threads/{thread_id}/runs/{run_id}/webhooks`` (lg-deploy extension): the run's
+    webhook deliveries, each with every attempt. Raises NotFound when the run is unknown
+    (a delivery outlives a deleted stateless run)."""
+    deliveries = await outbox.deliveries_of_run(rt.db.pool, thread_id, run_id)
+    if not deliveries and await runs_db.get(rt.db.pool, run_id, thread_id) is None:
+        raise NotFound(f"Run '{run_id}' not found")
+    return deliveries
