@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     temporary_thread_grace_seconds: float = Field(
         60.0, ge=0, description="how long a stateless run's thread outlives the run"
     )
+    idempotency_retention_seconds: float = Field(
+        86400.0, gt=0, description="how long an Idempotency-Key keeps returning its run"
+    )
     max_body_bytes: int = Field(10 * 1024 * 1024, ge=1024, description="largest request body")
     db_pool_size: int = Field(20, ge=2, description="asyncpg pool size per process")
     checkpointer_pool_size: int = Field(20, ge=2, description="psycopg pool size per process")

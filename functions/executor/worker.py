@@ -20,6 +20,7 @@ import asyncpg
 from functions.executor.heartbeat import Heartbeat
 from shared.bus.base import RUN_CANCEL, RUN_EVENTS, RUN_REQUESTED
 from shared.db import events as events_db
+from shared.db import idempotency as idempotency_db
 from shared.db import runs as runs_db
 from shared.db import threads as threads_db
 from shared.metrics import LEASE_RECLAIMS
@@ -197,7 +198,8 @@ class Executor:
                 log.warning("sweep failed: %s", exc)
 
     async def sweep(self, *, every_running: bool = False) -> None:
-        """Reclaim expired leases, expire old events and delete ended stateless threads."""
+        """Reclaim expired leases, expire old events and idempotency keys, and delete ended
+        stateless threads."""
         rt = self.rt
         touched = await runs_db.reclaim_expired(
             rt.db.pool, rt.settings.max_attempts, every_running=every_running
@@ -211,6 +213,9 @@ class Executor:
             self._wake.set()
             await rt.bus.publish(RUN_REQUESTED, {})
         await events_db.delete_expired(rt.db.pool, rt.settings.event_retention_seconds)
+        await idempotency_db.delete_older_than(
+            rt.db.pool, rt.settings.idempotency_retention_seconds
+        )
         ended = await threads_db.delete_ended_temporary(
             rt.db.pool, rt.settings.temporary_thread_grace_seconds
         )

@@ -8,16 +8,19 @@ Source: Agent Server API, "Runs on a thread", "multitask_strategy", "Cancel".
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
+import orjson
 from pydantic import ValidationError
 
 from shared.api.runs import BulkCancel, RetryPolicy, RunCreateStateless
 from shared.bus.base import RUN_CANCEL, RUN_EVENTS, RUN_REQUESTED
 from shared.db import assistants as assistants_db
+from shared.db import idempotency as idempotency_db
 from shared.db import runs as runs_db
 from shared.db import threads as threads_db
 from shared.errors import BadRequest, Conflict, Invalid, NotFound
@@ -112,31 +115,75 @@ class CreatedRun:
 
 
 async def create_run(
-    rt: Runtime, thread_id: uuid.UUID | None, body: RunCreateStateless
+    rt: Runtime,
+    thread_id: uuid.UUID | None,
+    body: RunCreateStateless,
+    *,
+    idempotency_key: str | None = None,
 ) -> dict[str, Any]:
     """Create a run on ``thread_id``, or on a new temporary thread when ``None`` (stateless);
     returns the API Run object.
+
+    With ``idempotency_key`` (the ``Idempotency-Key`` header) the same key on the same thread
+    (or among stateless runs) returns the run it created first, even under concurrent
+    duplicates; reusing a key for a different request raises Invalid.
 
     Raises NotFound (thread or assistant), Invalid (unknown graph, or a ``webhook`` the
     ``webhooks.url`` policy refuses), BadRequest (conflicting fields) and Conflict
     (``multitask_strategy=reject`` on a busy thread); nothing is written when it raises.
     """
+    run_id = new_id()
     async with rt.db.pool.acquire() as conn, conn.transaction():
-        created = await create_run_in(rt, conn, thread_id, body)
+        if idempotency_key is not None:
+            earlier = await _earlier_run(conn, thread_id, body, idempotency_key, run_id)
+            if earlier is not None:
+                return earlier
+        created = await create_run_in(rt, conn, thread_id, body, run_id=run_id)
     await announce_run(rt, created)
     return runs_db.run_to_api(created.row)
 
 
+async def _earlier_run(
+    conn: asyncpg.Connection,
+    thread_id: uuid.UUID | None,
+    body: RunCreateStateless,
+    key: str,
+    run_id: uuid.UUID,
+) -> dict[str, Any] | None:
+    """Bind ``key`` to ``run_id``; or the run an earlier request with ``key`` created."""
+    if not 0 < len(key) <= 255:
+        raise Invalid("Idempotency-Key must be 1 to 255 characters")
+    request_hash = hashlib.sha256(
+        orjson.dumps(body.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
+    ).hexdigest()
+    scope = str(thread_id) if thread_id is not None else "stateless"
+    bound = await idempotency_db.reserve(conn, scope, key, request_hash, run_id)
+    if bound is None:
+        return None
+    if bound["request_hash"] != request_hash:
+        raise Invalid("Idempotency-Key was already used for a different request")
+    row = await runs_db.get(conn, bound["run_id"])
+    if row is None:
+        raise Conflict("the run created with this Idempotency-Key no longer exists")
+    return runs_db.run_to_api(row)
+
+
 async def create_run_in(
-    rt: Runtime, conn: asyncpg.Connection, thread_id: uuid.UUID | None, body: RunCreateStateless
+    rt: Runtime,
+    conn: asyncpg.Connection,
+    thread_id: uuid.UUID | None,
+    body: RunCreateStateless,
+    *,
+    run_id: uuid.UUID | None = None,
 ) -> CreatedRun:
     """:func:`create_run` inside the caller's transaction on ``conn`` (which it must commit,
-    then call :func:`announce_run`). Raises as :func:`create_run` does."""
+    then call :func:`announce_run`); ``run_id`` defaults to a new id. Raises as
+    :func:`create_run` does."""
     stateless = thread_id is None
     if stateless and body.command is not None and body.command.resume is not None:
         raise BadRequest("You must provide a thread_id when resuming.")
     check_webhook(rt, body.webhook)
-    run_id = new_id()
+    run_id = run_id or new_id()
     cancelled: list[asyncpg.Record] = []
     assistant = await resolve_assistant(rt, conn, body.assistant_id)
     graph_id = assistant["graph_id"]

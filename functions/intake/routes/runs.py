@@ -88,16 +88,29 @@ def _run_headers(run: dict[str, Any], stateless: bool, suffix: str) -> dict[str,
     return headers
 
 
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="the same key returns the run it created first (per thread)",
+    ),
+]
+
+
 async def _create(
-    rt: Runtime, thread_id: uuid.UUID | None, body: RunCreateStateless
+    rt: Runtime, thread_id: uuid.UUID | None, body: RunCreateStateless, key: str | None = None
 ) -> dict[str, Any]:
-    return await runs_service.create_run(rt, thread_id, body)
+    return await runs_service.create_run(rt, thread_id, body, idempotency_key=key)
 
 
 async def _create_stream(
-    rt: Runtime, watcher: RunWatcher, thread_id: uuid.UUID | None, body: RunCreateStateless
+    rt: Runtime,
+    watcher: RunWatcher,
+    thread_id: uuid.UUID | None,
+    body: RunCreateStateless,
+    key: str | None,
 ) -> Response:
-    run = await _create(rt, thread_id, body)
+    run = await _create(rt, thread_id, body, key)
     events = follow_event_batches(rt.db.pool, watcher, run["run_id"], after_seq=0)
     return sse_response(
         events,
@@ -108,9 +121,13 @@ async def _create_stream(
 
 
 async def _create_wait(
-    rt: Runtime, watcher: RunWatcher, thread_id: uuid.UUID | None, body: RunCreateStateless
+    rt: Runtime,
+    watcher: RunWatcher,
+    thread_id: uuid.UUID | None,
+    body: RunCreateStateless,
+    key: str | None,
 ) -> Response:
-    run = await _create(rt, thread_id, body)
+    run = await _create(rt, thread_id, body, key)
     # a stateless wait names its temporary thread, so clients learn the thread id
     headers = _run_headers(run, False, "/join" if thread_id is not None else "")
     return StreamingResponse(
@@ -121,26 +138,36 @@ async def _create_wait(
 
 
 @router.post("/threads/{thread_id}/runs", responses=RUN_DOC)
-async def create_run(thread_id: uuid.UUID, body: RunCreateStateful, rt: RuntimeDep) -> Response:
+async def create_run(
+    thread_id: uuid.UUID, body: RunCreateStateful, rt: RuntimeDep, key: IdempotencyKey = None
+) -> Response:
     """Create a background run on a thread; answers at once with the pending run."""
-    run = await _create(rt, thread_id, body)
+    run = await _create(rt, thread_id, body, key)
     return Json(run, headers=_run_headers(run, False, ""))
 
 
 @router.post("/threads/{thread_id}/runs/stream", response_class=Response)
 async def stream_run(
-    thread_id: uuid.UUID, body: RunCreateStateful, rt: RuntimeDep, watcher: WatcherDep
+    thread_id: uuid.UUID,
+    body: RunCreateStateful,
+    rt: RuntimeDep,
+    watcher: WatcherDep,
+    key: IdempotencyKey = None,
 ) -> Response:
     """Create a run and stream its events as SSE until it ends."""
-    return await _create_stream(rt, watcher, thread_id, body)
+    return await _create_stream(rt, watcher, thread_id, body, key)
 
 
 @router.post("/threads/{thread_id}/runs/wait")
 async def wait_run(
-    thread_id: uuid.UUID, body: RunCreateStateful, rt: RuntimeDep, watcher: WatcherDep
+    thread_id: uuid.UUID,
+    body: RunCreateStateful,
+    rt: RuntimeDep,
+    watcher: WatcherDep,
+    key: IdempotencyKey = None,
 ) -> Response:
     """Create a run and answer with its final values once it ends."""
-    return await _create_wait(rt, watcher, thread_id, body)
+    return await _create_wait(rt, watcher, thread_id, body, key)
 
 
 @router.get("/threads/{thread_id}/runs", responses={200: {"model": list[Run]}})
@@ -252,26 +279,28 @@ async def cancel_runs(body: BulkCancel, rt: RuntimeDep, action: str = "interrupt
 
 
 @router.post("/runs", responses=RUN_DOC)
-async def create_stateless_run(body: RunCreateStateless, rt: RuntimeDep) -> Response:
+async def create_stateless_run(
+    body: RunCreateStateless, rt: RuntimeDep, key: IdempotencyKey = None
+) -> Response:
     """Create a background run on a new temporary thread."""
-    run = await _create(rt, None, body)
+    run = await _create(rt, None, body, key)
     return Json(run, headers=_run_headers(run, True, ""))
 
 
 @router.post("/runs/stream", response_class=Response)
 async def stream_stateless_run(
-    body: RunCreateStateless, rt: RuntimeDep, watcher: WatcherDep
+    body: RunCreateStateless, rt: RuntimeDep, watcher: WatcherDep, key: IdempotencyKey = None
 ) -> Response:
     """Create a stateless run and stream it."""
-    return await _create_stream(rt, watcher, None, body)
+    return await _create_stream(rt, watcher, None, body, key)
 
 
 @router.post("/runs/wait")
 async def wait_stateless_run(
-    body: RunCreateStateless, rt: RuntimeDep, watcher: WatcherDep
+    body: RunCreateStateless, rt: RuntimeDep, watcher: WatcherDep, key: IdempotencyKey = None
 ) -> Response:
     """Create a stateless run and answer with its final values."""
-    return await _create_wait(rt, watcher, None, body)
+    return await _create_wait(rt, watcher, None, body, key)
 
 
 @router.post("/runs/batch", responses={200: {"model": list[Run]}})
