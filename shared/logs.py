@@ -43,3 +43,5 @@ def configure_logging(level: str, as_json: bool) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # httpx logs every request URL at INFO, webhook URLs (and their tokens) included
+    logging.getLogger("httpx").setLevel(max(root.level, logging.WARNING))

@@ -407,3 +407,44 @@ async def status_counts(pool: asyncpg.Pool) -> tuple[dict[str, int], float]:
         " WHERE status = 'pending' AND available_at <= now()"
     )
     return {r["status"]: r["n"] for r in rows}, float(age)
+
+
+async def cancel_pending(conn: asyncpg.Connection, run_ids: list[uuid.UUID], action: str) -> int:
+    """End the pending runs among ``run_ids`` at once: ``interrupted`` (queuing their
+    webhooks in the same statement), or deleted for ``rollback``. Returns how many."""
+    if action == "rollback":
+        status = await conn.execute(
+            "DELETE FROM runs WHERE run_id = ANY($1) AND status = 'pending'", run_ids
+        )
+        return int(status.split()[-1])
+    ended: int = await conn.fetchval(
+        f"""WITH r AS (
+               UPDATE runs SET status = 'interrupted', ended_at = now(), updated_at = now()
+               WHERE run_id = ANY($1) AND status = 'pending'
+               RETURNING {ENDED_RUN_COLUMNS}),
+           w AS ({enqueue_sql(_ENDED_WITH_VALUES)})
+           SELECT count(*) FROM r""",
+        run_ids,
+    )
+    return ended
+
+
+async def flag_cancel(conn: asyncpg.Connection, run_ids: list[uuid.UUID], action: str) -> int:
+    """Mark the running runs among ``run_ids`` for their executor to cancel with ``action``."""
+    status = await conn.execute(
+        """UPDATE runs SET cancel_action = $2, updated_at = now()
+           WHERE run_id = ANY($1) AND status = 'running'""",
+        run_ids,
+        action,
+    )
+    return int(status.split()[-1])
+
+
+async def lock_active(conn: asyncpg.Connection, run_ids: list[uuid.UUID]) -> list[asyncpg.Record]:
+    """``run_id, thread_id, status`` of the pending or running runs among ``run_ids``, locked
+    for the caller's transaction."""
+    return await conn.fetch(
+        "SELECT run_id, thread_id, status FROM runs WHERE run_id = ANY($1)"
+        " AND status IN ('pending', 'running') FOR UPDATE",
+        run_ids,
+    )

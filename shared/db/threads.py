@@ -218,3 +218,18 @@ async def set_state(
         interrupts,
         status,
     )
+
+
+async def settle(conn: asyncpg.Connection, thread_ids: list[uuid.UUID]) -> None:
+    """Set the status of threads whose runs changed: ``busy`` while any run is pending or
+    running, else what their stored state says (``interrupted``, ``error`` or ``idle``)."""
+    await conn.execute(
+        """UPDATE threads t SET updated_at = now(), status = CASE
+               WHEN EXISTS (SELECT 1 FROM runs r WHERE r.thread_id = t.thread_id
+                            AND r.status IN ('pending', 'running')) THEN 'busy'
+               WHEN t.interrupts <> '{}'::jsonb THEN 'interrupted'
+               WHEN t.error IS NOT NULL THEN 'error'
+               ELSE 'idle' END
+           WHERE thread_id = ANY($1)""",
+        thread_ids,
+    )

@@ -253,26 +253,11 @@ async def _apply_multitask(
 async def cancel_locked(conn: asyncpg.Connection, run_ids: list[uuid.UUID], action: str) -> int:
     """Record a cancel of ``run_ids`` inside the caller's transaction; returns how many.
 
-    Pending runs end at once (``interrupted``, or deleted by ``rollback``); running ones get
-    ``cancel_action`` set for their executor to act on.
+    Pending runs end at once (``interrupted``, with their webhooks queued, or deleted by
+    ``rollback``); running ones get ``cancel_action`` set for their executor to act on.
     """
-    if action == "rollback":
-        deleted = await conn.execute(
-            "DELETE FROM runs WHERE run_id = ANY($1) AND status = 'pending'", run_ids
-        )
-    else:
-        deleted = await conn.execute(
-            """UPDATE runs SET status = 'interrupted', ended_at = now(), updated_at = now()
-               WHERE run_id = ANY($1) AND status = 'pending'""",
-            run_ids,
-        )
-    flagged = await conn.execute(
-        """UPDATE runs SET cancel_action = $2, updated_at = now()
-           WHERE run_id = ANY($1) AND status = 'running'""",
-        run_ids,
-        action,
-    )
-    return int(deleted.split()[-1]) + int(flagged.split()[-1])
+    ended = await runs_db.cancel_pending(conn, run_ids, action)
+    return ended + await runs_db.flag_cancel(conn, run_ids, action)
 
 
 async def cancel_runs(rt: Runtime, run_ids: list[uuid.UUID], action: str) -> list[uuid.UUID]:
@@ -282,25 +267,11 @@ async def cancel_runs(rt: Runtime, run_ids: list[uuid.UUID], action: str) -> lis
     running ones by their executor.
     """
     async with rt.db.pool.acquire() as conn, conn.transaction():
-        active = await conn.fetch(
-            "SELECT run_id, thread_id, status FROM runs WHERE run_id = ANY($1)"
-            " AND status IN ('pending', 'running') FOR UPDATE",
-            run_ids,
-        )
+        active = await runs_db.lock_active(conn, run_ids)
         if not active:
             return []
         await cancel_locked(conn, [r["run_id"] for r in active], action)
-        threads = {r["thread_id"] for r in active if r["status"] == "pending"}
-        if threads:
-            await conn.execute(
-                """UPDATE threads t SET status = CASE WHEN EXISTS (
-                       SELECT 1 FROM runs r WHERE r.thread_id = t.thread_id
-                         AND r.status IN ('pending', 'running')) THEN 'busy'
-                       ELSE (CASE WHEN t.status = 'busy' THEN 'idle' ELSE t.status END) END,
-                       updated_at = now()
-                   WHERE thread_id = ANY($1)""",
-                list(threads),
-            )
+        await threads_db.settle(conn, list({r["thread_id"] for r in active}))
     await _signal_cancelled(rt, active)
     return [r["run_id"] for r in active]
 

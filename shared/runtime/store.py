@@ -12,7 +12,6 @@ before the sweeper deletes them; every process that opens the store runs its swe
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,8 +29,6 @@ from shared.errors import BadRequest, Invalid
 from shared.graphs.config import ConfigError, ObjectRef, ProjectConfig, parse_object_ref
 from shared.graphs.registry import import_object
 from shared.runtime.context import Runtime
-
-log = logging.getLogger(__name__)
 
 _RANGE_OPERATORS = {"$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}
 
@@ -147,7 +144,7 @@ def index_config(project: ProjectConfig, index: IndexSettings) -> PostgresIndexC
     return config
 
 
-class PostgresStore(AsyncPostgresStore):
+class Store(AsyncPostgresStore):
     """``AsyncPostgresStore`` whose range filters (``$gt $gte $lt $lte``) compare JSON values of
     one type, numbers as numbers (as ``InMemoryStore`` does); the library compares their text,
     so 10 < 9."""
@@ -163,13 +160,13 @@ class PostgresStore(AsyncPostgresStore):
         return condition, [key, operand, key, operand]
 
 
-async def open_store(pool: AsyncConnectionPool, project: ProjectConfig) -> PostgresStore:
+async def open_store(pool: AsyncConnectionPool, project: ProjectConfig) -> Store:
     """Create the store's tables (pgvector's too with an index), open the store on ``pool``
     and start its TTL sweeper. Raises :class:`ConfigError` for a bad ``store`` section."""
     settings = parse_store_config(project)
     index = index_config(project, settings.index) if settings.index else None
     await setup_store_tables(pool, index)
-    store = PostgresStore(pool, index=index, ttl=settings.ttl)  # type: ignore[arg-type]
+    store = Store(pool, index=index, ttl=settings.ttl)  # type: ignore[arg-type]
     await store.start_ttl_sweeper()
     return store
 
