@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 StreamMode = Literal[
     "values",
@@ -30,10 +31,34 @@ SortOrder = Literal["asc", "desc"]
 Json = dict[str, Any]
 
 
+def storable(value: Any) -> Any:
+    """``value`` unchanged if PostgreSQL ``jsonb`` can hold it; raises ValueError (a 422)
+    for a string with a NUL character or a non-finite number anywhere inside it."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str) and "\x00" in item:
+            raise ValueError("strings must not contain NUL characters (\\u0000)")
+        if isinstance(item, float) and not math.isfinite(item):
+            raise ValueError("numbers must be finite")
+        if isinstance(item, dict):
+            pending.extend(item)
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return value
+
+
 class Model(BaseModel):
-    """Base of request models: unknown fields are ignored, as newer SDKs may send more."""
+    """Base of request models: unknown fields are ignored, as newer SDKs may send more, and
+    every value must be storable in ``jsonb`` (see :func:`storable`)."""
 
     model_config = ConfigDict(extra="ignore")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _storable(cls, data: Any) -> Any:
+        return storable(data)
 
 
 class CheckpointRef(Model):

@@ -7,13 +7,12 @@ Values must fit PostgreSQL's ``jsonb``: no NUL characters and only finite number
 
 from __future__ import annotations
 
-import math
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, field_validator
 
-from shared.api.common import Model, Pagination
+from shared.api.common import Model, Pagination, storable
 
 FILTER_OPERATORS = frozenset({"$eq", "$ne", "$gt", "$gte", "$lt", "$lte"})
 
@@ -22,23 +21,6 @@ def _label(label: str) -> str:
     if not label or "." in label or "\x00" in label:
         raise ValueError(f"namespace label {label!r} must be non-empty and contain no '.'")
     return label
-
-
-def _storable(value: Any) -> Any:
-    """``value`` unchanged if ``jsonb`` can hold it; raises ValueError otherwise."""
-    pending = [value]
-    while pending:
-        item = pending.pop()
-        if isinstance(item, str) and "\x00" in item:
-            raise ValueError("strings must not contain NUL characters (\\u0000)")
-        if isinstance(item, float) and not math.isfinite(item):
-            raise ValueError("numbers must be finite")
-        if isinstance(item, dict):
-            pending.extend(item)
-            pending.extend(item.values())
-        elif isinstance(item, list):
-            pending.extend(item)
-    return value
 
 
 def _filter(conditions: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -62,8 +44,8 @@ def _filter(conditions: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 Label = Annotated[str, AfterValidator(_label)]
-Key = Annotated[str, AfterValidator(_storable)]
-JsonObject = Annotated[dict[str, Any], AfterValidator(_storable)]
+Key = Annotated[str, AfterValidator(storable)]
+JsonObject = Annotated[dict[str, Any], AfterValidator(storable)]
 
 
 class StorePut(Model):
@@ -111,10 +93,10 @@ class StoreSearch(Pagination):
     """
 
     namespace_prefix: list[Label] | None = None
-    filter: Annotated[dict[str, Any] | None, AfterValidator(_storable), AfterValidator(_filter)] = (
+    filter: Annotated[dict[str, Any] | None, AfterValidator(storable), AfterValidator(_filter)] = (
         None
     )
-    query: Annotated[str | None, AfterValidator(_storable)] = None
+    query: Annotated[str | None, AfterValidator(storable)] = None
     refresh_ttl: bool | None = None
 
 

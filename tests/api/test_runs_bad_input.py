@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -99,3 +100,22 @@ async def test_bulk_cancel_mixing_forms_is_422(http: httpx.AsyncClient) -> None:
     assert response.status_code == 422
     response = await http.post("/runs/cancel", json={"status": "sometimes"})
     assert response.status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/threads", {"metadata": {"a": "nul\u0000here"}}),
+        ("/threads", {"metadata": {"n": float("nan")}}),
+        ("/assistants", {"graph_id": "echo", "name": "bad\u0000name"}),
+        ("/runs", {"assistant_id": "echo", "input": {"items": [float("inf")]}}),
+    ],
+)
+async def test_values_postgres_cannot_store_are_422(
+    http: httpx.AsyncClient, path: str, body: dict[str, Any]
+) -> None:
+    threads_before = (await http.post("/threads/count", json={})).json()
+    content = json.dumps(body, allow_nan=True).encode()
+    response = await http.post(path, content=content, headers={"content-type": "application/json"})
+    assert response.status_code == 422, response.text
+    assert (await http.post("/threads/count", json={})).json() == threads_before
