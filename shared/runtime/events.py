@@ -24,6 +24,11 @@ log = logging.getLogger(__name__)
 MAX_BATCH = 2000
 
 
+def metadata_event(run_id: uuid.UUID, attempt: int) -> str:
+    """The data of the ``metadata`` event that opens each attempt's stream (JSON text)."""
+    return dumps_str({"run_id": str(run_id), "attempt": attempt})
+
+
 class EventSink:
     """Append-only event log of run ``run_id`` held under ``claim_token``.
 
@@ -52,10 +57,14 @@ class EventSink:
 
     def emit(self, event: str, data: Any) -> None:
         """Queue one event; ``data`` is serialized now."""
+        self.emit_json(event, dumps_str(data))
+
+    def emit_json(self, event: str, data: str) -> None:
+        """Queue one event whose data is JSON text already."""
         self.seq += 1
         self._seqs.append(self.seq)
         self._events.append(event)
-        self._datas.append(dumps_str(data))
+        self._datas.append(data)
         self._wake.set()
 
     async def _flush_loop(self) -> None:

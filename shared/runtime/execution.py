@@ -27,7 +27,7 @@ from shared.logs import run_context
 from shared.metrics import RUN_ATTEMPTS, RUN_DURATION
 from shared.runtime.checkpointer import FencedSaver, delete_run_checkpoints
 from shared.runtime.context import Runtime
-from shared.runtime.events import EventSink
+from shared.runtime.events import EventSink, metadata_event
 from shared.runtime.retry import policy_of, retry_delay, should_retry
 from shared.runtime.translate import stream_events
 from shared.serde import serialize_error, to_jsonable
@@ -102,7 +102,9 @@ class RunAttempt:
     async def run(self) -> None:
         """Execute to a terminal state (or hand back / give up on a lost claim)."""
         rt = self.rt
-        start_seq = await events_db.last_seq(rt.db.pool, self.run_id)
+        attempt = self.row["attempt"]
+        # create_run stored attempt 1's metadata event (seq 1); later attempts open their own
+        start_seq = 1 if attempt == 1 else await events_db.last_seq(rt.db.pool, self.run_id)
         sink = EventSink(rt.db.pool, rt.bus, self.run_id, self.token, start_seq)
         graph: Pregel | None = None
         config = RunnableConfig()
@@ -115,7 +117,8 @@ class RunAttempt:
             }
         )
         try:
-            sink.emit("metadata", {"run_id": str(self.run_id), "attempt": self.row["attempt"]})
+            if attempt > 1:
+                sink.emit_json("metadata", metadata_event(self.run_id, attempt))
             graph_id = self.row["metadata"].get("graph_id")
             config = build_config(self.row, graph_id)
             saver = FencedSaver(

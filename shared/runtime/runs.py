@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from shared.api.runs import BulkCancel, RetryPolicy, RunCreateStateless
 from shared.bus.base import RUN_CANCEL, RUN_EVENTS, RUN_REQUESTED
 from shared.db import assistants as assistants_db
+from shared.db import events as events_db
 from shared.db import idempotency as idempotency_db
 from shared.db import runs as runs_db
 from shared.db import threads as threads_db
@@ -27,6 +28,7 @@ from shared.errors import BadRequest, Conflict, Invalid, NotFound
 from shared.ids import new_id, parse_uuid, system_assistant_id
 from shared.metrics import RUNS_CREATED
 from shared.runtime.context import Runtime
+from shared.runtime.events import metadata_event
 from shared.webhooks.service import check_webhook
 
 
@@ -217,6 +219,7 @@ async def create_run_in(
         after_seconds=body.after_seconds,
     )
     await threads_db.mark_busy(conn, thread_id, patch)
+    await events_db.insert_first(conn, run_id, metadata_event(run_id, attempt=1))
     return CreatedRun(row, cancelled)
 
 
