@@ -38,6 +38,7 @@ from shared.ids import new_id, parse_uuid, system_assistant_id
 from shared.runtime.assistants import Page
 from shared.runtime.context import Runtime
 from shared.runtime.runs import CreatedRun, announce_run, create_run_in, resolve_assistant
+from shared.webhooks.service import check_webhook
 
 log = logging.getLogger(__name__)
 
@@ -48,23 +49,26 @@ TICK_KEY_KEEP_SECONDS = 86400.0
 _COLUMN_FIELDS = frozenset({"schedule", "timezone", "end_time", "on_run_completed", "enabled"})
 
 
-def _check_payload(payload: dict[str, Any]) -> None:
-    """Refuse a run body that every firing would refuse. Raises BadRequest."""
+def _check_payload(rt: Runtime, payload: dict[str, Any]) -> None:
+    """Refuse a run body that every firing would refuse. Raises BadRequest (both
+    ``config.configurable`` and ``context``) and Invalid (a ``webhook`` the policy refuses)."""
     if (payload.get("config") or {}).get("configurable") and payload.get("context"):
         raise BadRequest("Cannot specify both configurable and context. Use context instead.")
+    check_webhook(rt, payload.get("webhook"))
 
 
 async def create_cron(rt: Runtime, thread_id: uuid.UUID | None, body: ThreadCronCreate) -> Json:
     """``POST /runs/crons`` (``thread_id`` ``None``, body a :class:`CronCreate`) and
     ``POST /threads/{thread_id}/runs/crons``: store a cron; returns the Cron object.
 
-    Raises NotFound (assistant or thread), Invalid (unknown graph id) and BadRequest (both
-    ``config.configurable`` and ``context``); nothing is written when it raises.
+    Raises NotFound (assistant or thread), Invalid (unknown graph id, refused ``webhook``) and
+    BadRequest (both ``config.configurable`` and ``context``); nothing is written when it
+    raises.
     """
     payload = body.model_dump(
         include=set(PAYLOAD_FIELDS), exclude_unset=True, exclude_none=True, mode="json"
     )
-    _check_payload(payload)
+    _check_payload(rt, payload)
     on_run_completed = body.on_run_completed if isinstance(body, CronCreate) else None
     next_run = next_run_after(body.schedule, body.timezone, datetime.now(UTC))
     async with rt.db.pool.acquire() as conn, conn.transaction():
@@ -103,7 +107,8 @@ async def update_cron(rt: Runtime, cron_id: uuid.UUID, body: CronPatch) -> Json:
     time. A new ``schedule`` or ``timezone``, or re-enabling, moves ``next_run_date`` to the
     next time from now. Returns the Cron object.
 
-    Raises BadRequest (no field given, or both configurable and context) and NotFound.
+    Raises BadRequest (no field given, or both configurable and context), Invalid (refused
+    ``webhook``) and NotFound.
     """
     run_fields = body.model_dump(
         include=body.model_fields_set & PAYLOAD_FIELDS, exclude_none=True, mode="json"
@@ -126,7 +131,7 @@ async def update_cron(rt: Runtime, cron_id: uuid.UUID, body: CronPatch) -> Json:
                 added = run_fields["metadata"]
                 payload["metadata"] = {**(row["payload"].get("metadata") or {}), **added}
                 changes["metadata"] = {**row["metadata"], **added}
-            _check_payload(payload)
+            _check_payload(rt, payload)
             changes["payload"] = payload
         next_run = row["next_run_date"]
         if {"schedule", "timezone"} & set(columns) or (

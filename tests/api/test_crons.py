@@ -217,6 +217,8 @@ async def test_delete_removes_the_cron_and_deleting_its_thread_too(
         ({"schedule": "* * * * *"}, 422),
         ({"assistant_id": "echo", "schedule": "* * * * *", "end_time": "soon"}, 422),
         ({"assistant_id": "echo", "schedule": "* * * * *", "stream_mode": "bogus"}, 422),
+        ({"assistant_id": "echo", "schedule": "* * * * *", "webhook": "ftp://x.example"}, 422),
+        ({"assistant_id": "echo", "schedule": "* * * * *", "webhook": "/relative"}, 422),
         ({"assistant_id": "no-such-graph", "schedule": "* * * * *"}, 422),
         ({"assistant_id": MISSING, "schedule": "* * * * *"}, 404),
         (
@@ -272,6 +274,7 @@ async def test_thread_cron_on_a_missing_thread_is_404(
         ({"timezone": "Nowhere/Land"}, 422),
         ({"enabled": "sometimes"}, 422),
         ({"context": {"a": 1}}, 400),  # the cron's config has configurable
+        ({"webhook": "http://169.254.169.254/latest"}, 422),  # cloud metadata address
     ],
 )
 async def test_invalid_updates_are_rejected_and_change_nothing(
