@@ -12,7 +12,6 @@ import logging
 import uuid
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -32,6 +31,7 @@ from shared.db import assistants as assistants_db
 from shared.errors import BadRequest, Conflict, NotFound
 from shared.runtime.checkpointer import plain_saver
 from shared.runtime.context import Runtime
+from shared.runtime.pages import Page, search_page
 from shared.runtime.runs import resolve_assistant
 
 log = logging.getLogger(__name__)
@@ -143,39 +143,17 @@ def _filter(body: AssistantFilter) -> assistants_db.Filter:
     return assistants_db.Filter(body.graph_id, body.name, body.metadata)
 
 
-@dataclass
-class Page:
-    """One page of a search: its items, the number of all matches, the next page's offset."""
-
-    items: list[Json]
-    total: int
-    next_offset: int | None
-
-    @classmethod
-    def of(cls, items: list[Json], total: int, offset: int, select: list[str] | None) -> Page:
-        """The page of ``items`` found at ``offset``, cut to the ``select`` fields if given."""
-        if select:
-            items = [{k: item[k] for k in select} for item in items]
-        end = offset + len(items)
-        return cls(items, total, end if end < total else None)
-
-
 async def search_assistants(rt: Runtime, body: AssistantSearch) -> Page:
     """``POST /assistants/search``: a page of matching assistants (only the ``select`` fields
     when given) and the total number of matches."""
-    where = _filter(body)
-    async with rt.db.pool.acquire() as conn:
-        rows = await assistants_db.search(
-            conn,
-            where,
-            sort_by=body.sort_by,
-            sort_order=body.sort_order,
-            limit=body.limit,
-            offset=body.offset,
-        )
-        total = await assistants_db.count(conn, where)
-    items = [assistants_db.assistant_to_api(r) for r in rows]
-    return Page.of(items, total, body.offset, list(body.select or ()))
+    return await search_page(
+        rt.db.pool,
+        assistants_db.search,
+        assistants_db.count,
+        _filter(body),
+        body,
+        assistants_db.assistant_to_api,
+    )
 
 
 async def count_assistants(rt: Runtime, body: AssistantFilter) -> int:

@@ -35,8 +35,8 @@ from shared.db import crons as crons_db
 from shared.db import threads as threads_db
 from shared.errors import BadRequest, DomainError, NotFound
 from shared.ids import new_id, parse_uuid, system_assistant_id
-from shared.runtime.assistants import Page
 from shared.runtime.context import Runtime
+from shared.runtime.pages import Page, search_page
 from shared.runtime.runs import CreatedRun, announce_run, create_run_in, resolve_assistant
 from shared.webhooks.service import check_webhook
 
@@ -164,19 +164,14 @@ def _filter(body: CronCount, enabled: bool | None = None) -> crons_db.Filter:
 async def search_crons(rt: Runtime, body: CronSearch) -> Page:
     """``POST /runs/crons/search``: a page of matching crons (only the ``select`` fields when
     given), the number of all matches and the next page's offset."""
-    where = _filter(body, body.enabled)
-    async with rt.db.pool.acquire() as conn:
-        rows = await crons_db.search(
-            conn,
-            where,
-            sort_by=body.sort_by,
-            sort_order=body.sort_order,
-            limit=body.limit,
-            offset=body.offset,
-        )
-        total = await crons_db.count(conn, where)
-    items = [crons_db.cron_to_api(r) for r in rows]
-    return Page.of(items, total, body.offset, list(body.select or ()))
+    return await search_page(
+        rt.db.pool,
+        crons_db.search,
+        crons_db.count,
+        _filter(body, body.enabled),
+        body,
+        crons_db.cron_to_api,
+    )
 
 
 async def count_crons(rt: Runtime, body: CronCount) -> int:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -40,6 +39,7 @@ from shared.ids import new_id
 from shared.runtime.checkpointer import plain_saver
 from shared.runtime.context import Runtime
 from shared.runtime.execution import state_result
+from shared.runtime.pages import Page
 from shared.runtime.runs import cancel_runs
 from shared.runtime.streams import RunWatcher, wait_for_end
 from shared.serde import to_jsonable
@@ -360,16 +360,7 @@ async def copy_thread(rt: Runtime, thread_id: uuid.UUID) -> dict[str, Any]:
     return threads_db.thread_to_api(row)
 
 
-@dataclass
-class ThreadPage:
-    """One page of a thread search: the threads, the real total and the next offset."""
-
-    threads: list[dict[str, Any]]
-    total: int
-    next_offset: int | None
-
-
-async def search_threads(rt: Runtime, body: ThreadSearch) -> ThreadPage:
+async def search_threads(rt: Runtime, body: ThreadSearch) -> Page:
     """``POST /threads/search`` (temporary threads excluded)."""
     filters: dict[str, Any] = {
         "ids": body.ids,
@@ -396,8 +387,7 @@ async def search_threads(rt: Runtime, body: ThreadSearch) -> ThreadPage:
         if extract:
             thread["extracted"] = {alias: row[f"x{i}"] for i, alias in enumerate(extract)}
         threads.append(thread)
-    end = body.offset + body.limit
-    return ThreadPage(threads, total, end if end < total else None)
+    return Page.of(threads, total, body.offset, None)
 
 
 async def count_threads(rt: Runtime, body: ThreadCount) -> int:

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Response
 
 from functions.intake.deps import RuntimeDep, WatcherDep
-from functions.intake.responses import Json
+from functions.intake.responses import Json, paginated
 from shared.api.common import CheckpointRef
 from shared.api.threads import (
     PruneResult,
@@ -46,10 +46,7 @@ async def create_thread(body: ThreadCreate, rt: RuntimeDep) -> Response:
 async def search_threads(body: ThreadSearch, rt: RuntimeDep) -> Response:
     """Threads matching the filters, with ``X-Pagination-Total``/``X-Pagination-Next``."""
     page = await service.search_threads(rt, body)
-    headers = {"X-Pagination-Total": str(page.total)}
-    if page.next_offset is not None:
-        headers["X-Pagination-Next"] = str(page.next_offset)
-    return Json(page.threads, headers=headers)
+    return paginated(page.items, page.total, page.next_offset)
 
 
 @router.post("/threads/count", responses={200: {"model": int}})
