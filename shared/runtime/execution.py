@@ -29,7 +29,7 @@ from shared.runtime.checkpointer import FencedSaver, delete_run_checkpoints
 from shared.runtime.context import Runtime
 from shared.runtime.events import EventSink, metadata_event
 from shared.runtime.retry import policy_of, retry_delay, should_retry
-from shared.runtime.translate import stream_events
+from shared.runtime.translate import StreamTranslator, stream_events
 from shared.serde import serialize_error, to_jsonable
 
 log = logging.getLogger(__name__)
@@ -134,12 +134,20 @@ class RunAttempt:
                 await self._on_cancel(sink, graph, config)
                 return
             graph_input = await self._input(graph, config)
+            translator = StreamTranslator(self.kwargs["stream_mode"], self.kwargs["subgraphs"])
             async with asyncio.timeout(self._seconds_left()) as deadline:
-                async for name, data in stream_events(graph, graph_input, config, self.kwargs):
+                async for name, data in stream_events(
+                    graph, graph_input, config, self.kwargs, translator
+                ):
                     sink.emit(name, data)
             self.ending = True
-            state = await graph.aget_state(self._latest(config))
-            result, values, interrupts, thread_status = state_result(state)
+            if translator.final_state_known(self.kwargs):
+                values = to_jsonable(translator.final_values)
+                interrupts: dict[str, Any] = {}
+                result, thread_status = values, "idle"
+            else:
+                state = await graph.aget_state(self._latest(config))
+                result, values, interrupts, thread_status = state_result(state)
             await sink.close()
             await self._finish("success", result, None, thread_status, values, interrupts)
         except asyncio.CancelledError:

@@ -27,7 +27,8 @@ class StreamTranslator:
 
     ``modes`` are the run's API stream modes; ``subgraphs`` keeps events from subgraphs
     (named ``<mode>|<ns>``). One translator serves one run: it keeps the legacy ``messages``
-    accumulation and the root run id of ``events`` mode.
+    accumulation and the root run id of ``events`` mode, and watches the stream for what the
+    run's end needs: the root graph's last ``values`` chunk and whether an interrupt was seen.
     """
 
     def __init__(self, modes: list[str], subgraphs: bool) -> None:
@@ -35,6 +36,16 @@ class StreamTranslator:
         self.subgraphs = subgraphs
         self._seen_messages: dict[str, Any] = {}
         self._root_run: str | None = None
+        self.final_values: Any = None
+        self.saw_values = False
+        self.saw_interrupt = False
+
+    def final_state_known(self, kwargs: dict[str, Any]) -> bool:
+        """Whether the stream of a run that ended normally fully describes its final state:
+        ``final_values`` are the thread's values and nothing waits to run (no interrupt seen,
+        none configured). Otherwise the checkpoint must be read."""
+        static = kwargs.get("interrupt_before") or kwargs.get("interrupt_after")
+        return self.saw_values and not self.saw_interrupt and not static
 
     def langgraph_modes(self) -> list[str]:
         """Modes to request from LangGraph for the API modes asked."""
@@ -46,6 +57,10 @@ class StreamTranslator:
 
     def translate(self, ns: tuple[str, ...], mode: str, chunk: Any) -> list[tuple[str, Any]]:
         """SSE events for one ``astream(subgraphs=True)`` chunk; empty when not asked for."""
+        if isinstance(chunk, dict) and "__interrupt__" in chunk:
+            self.saw_interrupt = True
+        elif mode == "values" and not ns:
+            self.final_values, self.saw_values = chunk, True
         if ns and not self.subgraphs:
             return []
         suffix = "|" + "|".join(ns) if ns else ""
@@ -93,7 +108,11 @@ class StreamTranslator:
 
 
 async def stream_events(
-    graph: Pregel, graph_input: Any, config: RunnableConfig, kwargs: dict[str, Any]
+    graph: Pregel,
+    graph_input: Any,
+    config: RunnableConfig,
+    kwargs: dict[str, Any],
+    translator: StreamTranslator,
 ) -> AsyncIterator[tuple[str, Any]]:
     """Run ``graph`` and yield ``(event name, data)`` for the modes in ``kwargs["stream_mode"]``.
 
@@ -101,8 +120,8 @@ async def stream_events(
     ``interrupt_before``/``interrupt_after``, ``durability``). With ``events`` among the modes
     the graph is driven by ``astream_events(version="v2")``, which hands the stream options on
     to ``astream``; otherwise by ``astream``. The graph's own exceptions propagate.
+    ``translator`` (made from the same kwargs) is left holding what the run's end needs.
     """
-    translator = StreamTranslator(kwargs["stream_mode"], kwargs["subgraphs"])
     options: dict[str, Any] = {
         "context": kwargs.get("context") or None,
         "stream_mode": translator.langgraph_modes(),

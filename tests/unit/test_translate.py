@@ -62,7 +62,8 @@ async def _run(
 ) -> list[tuple[str, Any]]:
     config = RunnableConfig(configurable={"thread_id": str(uuid.uuid4())}, run_id=uuid.uuid4())
     kwargs = {"stream_mode": modes, "subgraphs": subgraphs}
-    return [event async for event in stream_events(graph, graph_input, config, kwargs)]
+    translator = StreamTranslator(modes, subgraphs)
+    return [event async for event in stream_events(graph, graph_input, config, kwargs, translator)]
 
 
 async def test_only_requested_modes_are_sent() -> None:
@@ -139,3 +140,24 @@ def test_translator_asks_langgraph_for_native_modes_plus_values() -> None:
     assert translator.langgraph_modes() == ["custom", "messages", "values"]
     assert translator.translate((), "values", {"x": 1}) == []
     assert translator.translate(("sub:1",), "custom", 1) == []
+
+
+async def test_translator_keeps_the_final_values_of_a_run_that_ends() -> None:
+    translator = StreamTranslator(["updates"], False)
+    config = RunnableConfig(configurable={"thread_id": str(uuid.uuid4())})
+    kwargs = {"stream_mode": ["updates"], "subgraphs": False}
+    async for _ in stream_events(parent, {"items": ["in"]}, config, kwargs, translator):
+        pass
+    assert translator.final_state_known(kwargs)
+    assert translator.final_values == (await parent.aget_state(config)).values
+    assert not translator.final_state_known({**kwargs, "interrupt_before": ["after"]})
+
+
+async def test_translator_notices_an_interrupt_so_the_checkpoint_is_read() -> None:
+    asking = _graph(Items, ("ask", _ask), checkpointer=InMemorySaver())
+    translator = StreamTranslator(["values"], False)
+    config = RunnableConfig(configurable={"thread_id": str(uuid.uuid4())})
+    kwargs = {"stream_mode": ["values"], "subgraphs": False}
+    async for _ in stream_events(asking, {"items": []}, config, kwargs, translator):
+        pass
+    assert translator.saw_interrupt and not translator.final_state_known(kwargs)
