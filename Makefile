@@ -1,6 +1,7 @@
 # Two entry points for a fresh clone: `make dev` (the server on the examples) and `make test`.
 VENV ?= .venv
 PYTHON ?= python3
+PORT ?= 2024
 BIN := $(VENV)/bin
 
 $(BIN)/.installed: pyproject.toml
@@ -13,7 +14,7 @@ $(BIN)/.installed: pyproject.toml
 install: $(BIN)/.installed
 
 dev: install
-	$(BIN)/lg-deploy dev --config examples/langgraph.json
+	$(BIN)/lg-deploy dev --config examples/langgraph.json --port $(PORT)
 
 lint: install
 	$(BIN)/ruff check shared functions tests examples

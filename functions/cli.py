@@ -83,6 +83,10 @@ def _build(name: str, rt: Runtime, placement: Placement) -> Function:
     return function
 
 
+class ListenError(Exception):
+    """The HTTP server could not start (the port is taken, or the address is not ours)."""
+
+
 class _Server(uvicorn.Server):
     """uvicorn without its own signal capture: after serving, uvicorn re-raises the signal it
     caught, which would interrupt the functions' clean stop; the launcher handles signals."""
@@ -90,6 +94,13 @@ class _Server(uvicorn.Server):
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         yield
+
+
+async def _serve_http(server: _Server) -> None:
+    """Serve until told to exit; a start-up failure (uvicorn exits; the cause is logged) just
+    ends it, leaving ``server.started`` false: SystemExit must not escape an asyncio task."""
+    with contextlib.suppress(SystemExit):
+        await server.serve()
 
 
 async def _run_until_signalled(app: ASGIApp | None, settings: Settings) -> None:
@@ -119,11 +130,13 @@ async def _run_until_signalled(app: ASGIApp | None, settings: Settings) -> None:
         timeout_graceful_shutdown=5,
     )
     server = _Server(config)
-    serving = asyncio.create_task(server.serve())
+    serving = asyncio.create_task(_serve_http(server))
     log.info("lg-deploy listening on http://%s:%s", settings.host, settings.port)
     waiting = asyncio.create_task(signalled.wait())
     await asyncio.wait([serving, waiting], return_when=asyncio.FIRST_COMPLETED)
     waiting.cancel()
+    if serving.done() and not server.started:
+        raise ListenError(f"cannot listen on {settings.host}:{settings.port} (in use?)")
     server.should_exit = True
     await serving
 
@@ -165,6 +178,9 @@ def main(argv: list[str] | None = None) -> None:
             uvloop.run(_serve(settings, names, dev=dev))
     except ConfigError as exc:
         print(f"lg-deploy: invalid langgraph.json: {exc}", file=sys.stderr)
+        raise SystemExit(2) from exc
+    except ListenError as exc:
+        print(f"lg-deploy: {exc}; choose another with --port", file=sys.stderr)
         raise SystemExit(2) from exc
 
 
