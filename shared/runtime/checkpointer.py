@@ -1,16 +1,18 @@
 """The PostgreSQL checkpointer of one run attempt, fenced by the attempt's claim token.
 
-langgraph-checkpoint-postgres's ``AsyncPostgresSaver`` with one addition: before a checkpoint
-is written, the run must still be ``running`` under this attempt's claim token; otherwise
-:class:`~shared.errors.LostClaim` is raised and nothing is written. Another executor can take a
-run only after its lease expires, so while ``trusted()`` says the attempt is well inside a
-lease the database confirmed (at the claim or a heartbeat), the check needs no query.
+langgraph-checkpoint-postgres's ``AsyncPostgresSaver`` with one addition: before a checkpoint or
+a task's pending writes are stored, the run must still be ``running`` under this attempt's claim
+token; otherwise :class:`~shared.errors.LostClaim` is raised and nothing is written. Another
+executor can take a run only after its lease expires, so while ``trusted()`` says the attempt is
+well inside a lease the database confirmed (at the claim or a heartbeat), the check needs no
+query.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import asyncpg
 from langchain_core.runnables import RunnableConfig
@@ -59,6 +61,17 @@ class FencedSaver(AsyncPostgresSaver):
         """Write a checkpoint if the claim still holds (raises LostClaim otherwise)."""
         await self._fence()
         return await super().aput(config, checkpoint, metadata, new_versions)
+
+    async def aput_writes(
+        self,
+        config: RunnableConfig,
+        writes: Sequence[tuple[str, Any]],
+        task_id: str,
+        task_path: str = "",
+    ) -> None:
+        """Store a task's pending writes if the claim still holds (raises LostClaim)."""
+        await self._fence()
+        await super().aput_writes(config, writes, task_id, task_path)
 
 
 def plain_saver(conn: AsyncConnectionPool) -> AsyncPostgresSaver:

@@ -199,6 +199,8 @@ async def test_writes_under_a_wrong_claim_token_change_nothing(
         with pytest.raises(LostClaim):
             await saver.aput(config, forged_checkpoint, {}, {})  # type: ignore[arg-type]
         assert not await _checkpoint_exists(db, tid, forged_checkpoint["id"])
+        with pytest.raises(LostClaim):
+            await saver.aput_writes(config, [("items", ["forged"])], "task-1")
         assert (await _run_row(db, run["run_id"]))["status"] == "running"
 
         values = await client.runs.join(tid, run["run_id"])
