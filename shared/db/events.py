@@ -34,15 +34,6 @@ async def append(
     return not status.endswith(" 0")
 
 
-async def insert_first(conn: asyncpg.Connection, run_id: uuid.UUID, data: str) -> None:
-    """Store a new run's first event (``metadata``, seq 1) in the transaction creating it."""
-    await conn.execute(
-        "INSERT INTO run_events (run_id, seq, event, data) VALUES ($1, 1, 'metadata', $2)",
-        run_id,
-        data,
-    )
-
-
 async def read_after(
     pool: asyncpg.Pool, run_id: uuid.UUID, after_seq: int, limit: int = 1000
 ) -> list[asyncpg.Record]:

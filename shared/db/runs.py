@@ -48,14 +48,26 @@ async def insert_run(
     kwargs: dict[str, Any],
     multitask_strategy: str,
     after_seconds: float | None,
+    thread_metadata: dict[str, Any],
+    first_event: str,
 ) -> asyncpg.Record:
-    """Insert a ``pending`` run; ``after_seconds`` delays when it may be claimed."""
+    """Insert a ``pending`` run (``after_seconds`` delays when it may be claimed), mark its
+    thread ``busy`` with ``thread_metadata`` merged in, and store the run's first stream event
+    (``metadata``, seq 1, JSON ``first_event``): one statement."""
     return await conn.fetchrow(
-        f"""INSERT INTO runs (run_id, thread_id, assistant_id, status, metadata, kwargs,
-                multitask_strategy, created_at, available_at)
-            VALUES ($1, $2, $3, 'pending', $4, $5, $6,
-                now() + make_interval(secs => $7), now() + make_interval(secs => $7))
-            RETURNING {RUN_COLUMNS}""",
+        f"""WITH r AS (
+               INSERT INTO runs (run_id, thread_id, assistant_id, status, metadata, kwargs,
+                   multitask_strategy, created_at, available_at)
+               VALUES ($1, $2, $3, 'pending', $4, $5, $6,
+                   now() + make_interval(secs => $7), now() + make_interval(secs => $7))
+               RETURNING {RUN_COLUMNS}),
+           t AS (
+               UPDATE threads SET status = 'busy', metadata = metadata || $8, updated_at = now()
+               WHERE thread_id = $2),
+           e AS (
+               INSERT INTO run_events (run_id, seq, event, data)
+               VALUES ($1, 1, 'metadata', $9))
+           SELECT * FROM r""",
         run_id,
         thread_id,
         assistant_id,
@@ -63,6 +75,8 @@ async def insert_run(
         kwargs,
         multitask_strategy,
         after_seconds or 0.0,
+        thread_metadata,
+        first_event,
     )
 
 

@@ -65,18 +65,6 @@ async def insert(
     )
 
 
-async def mark_busy(
-    conn: asyncpg.Connection, thread_id: uuid.UUID, metadata_patch: dict[str, Any]
-) -> None:
-    """Set a thread ``busy`` and merge ``metadata_patch`` into its metadata."""
-    await conn.execute(
-        "UPDATE threads SET status = 'busy', metadata = metadata || $2, updated_at = now()"
-        " WHERE thread_id = $1",
-        thread_id,
-        metadata_patch,
-    )
-
-
 async def delete_ended_temporary(pool: asyncpg.Pool, grace_seconds: float) -> list[uuid.UUID]:
     """Delete stateless runs' threads whose runs all ended ``grace_seconds`` ago."""
     rows = await pool.fetch(

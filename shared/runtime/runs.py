@@ -20,7 +20,6 @@ from pydantic import ValidationError
 from shared.api.runs import BulkCancel, RetryPolicy, RunCreateStateless
 from shared.bus.base import RUN_CANCEL, RUN_EVENTS, RUN_REQUESTED
 from shared.db import assistants as assistants_db
-from shared.db import events as events_db
 from shared.db import idempotency as idempotency_db
 from shared.db import runs as runs_db
 from shared.db import threads as threads_db
@@ -217,9 +216,9 @@ async def create_run_in(
         kwargs=kwargs,
         multitask_strategy=body.multitask_strategy,
         after_seconds=body.after_seconds,
+        thread_metadata=patch,
+        first_event=metadata_event(run_id, attempt=1),
     )
-    await threads_db.mark_busy(conn, thread_id, patch)
-    await events_db.insert_first(conn, run_id, metadata_event(run_id, attempt=1))
     return CreatedRun(row, cancelled)
 
 
