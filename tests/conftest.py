@@ -6,27 +6,23 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 
-from tests.support import Server, postgres_dir, start
+from tests.support import Server, dev_server, sdk
 
 
 @pytest.fixture(scope="session")
 def server() -> Iterator[Server]:
     """One ``lg-deploy dev`` for the API tests (embedded PostgreSQL in a temp folder)."""
-    with postgres_dir("api") as base:
-        srv = start("dev", data_dir=base / "data", log=base / "server.log")
+    with dev_server("api") as srv:
         yield srv
-        srv.stop()
 
 
 @pytest.fixture(scope="session")
 async def client(server: Server) -> AsyncIterator[LangGraphClient]:
     """The official ``langgraph_sdk`` async client on :func:`server`."""
-    c = get_client(url=server.url)
-    yield c
-    await c.aclose()
+    async with sdk(server) as c:
+        yield c
 
 
 @pytest.fixture

@@ -10,12 +10,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from langgraph_sdk import get_client
+from langgraph_sdk.client import LangGraphClient
 
 ROOT = Path(__file__).resolve().parents[1]
 TEST_GRAPHS = ROOT / "tests" / "graphs" / "langgraph.json"
@@ -134,3 +136,29 @@ def postgres_dir(prefix: str) -> Iterator[Path]:
         yield path
     finally:
         shutil.rmtree(path, ignore_errors=True)
+
+
+@contextmanager
+def dev_server(
+    prefix: str, *, config: Path = TEST_GRAPHS, env: dict[str, str] | None = None
+) -> Iterator[Server]:
+    """``lg-deploy dev`` on ``config`` with its own embedded PostgreSQL (a fresh
+    :func:`postgres_dir`), stopped and removed on exit."""
+    with postgres_dir(prefix) as base:
+        server = start(
+            "dev", config=config, data_dir=base / "data", log=base / "server.log", env=env
+        )
+        try:
+            yield server
+        finally:
+            server.stop()
+
+
+@asynccontextmanager
+async def sdk(server: Server) -> AsyncIterator[LangGraphClient]:
+    """The official async client on ``server``, closed on exit."""
+    client = get_client(url=server.url)
+    try:
+        yield client
+    finally:
+        await client.aclose()

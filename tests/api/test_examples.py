@@ -7,10 +7,9 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 
-from tests.support import EXAMPLES, postgres_dir, start
+from tests.support import EXAMPLES, dev_server, sdk
 
 DOCUMENT = (
     "LangGraph runs agents as graphs. Every step of a graph is checkpointed in PostgreSQL. "
@@ -21,14 +20,9 @@ DOCUMENT = (
 @pytest.fixture(scope="module")
 async def examples() -> AsyncIterator[LangGraphClient]:
     """The official SDK client on ``lg-deploy dev`` serving the example project (own data)."""
-    with postgres_dir("examples") as base:
-        server = start("dev", config=EXAMPLES, data_dir=base / "data", log=base / "server.log")
-        client = get_client(url=server.url)
-        try:
+    with dev_server("examples", config=EXAMPLES) as server:
+        async with sdk(server) as client:
             yield client
-        finally:
-            await client.aclose()
-            server.stop()
 
 
 def _user(text: str) -> dict[str, object]:

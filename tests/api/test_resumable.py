@@ -15,11 +15,10 @@ from typing import Any
 
 import httpx
 import pytest
-from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.schema import StreamPart
 
-from tests.support import Server, start
+from tests.support import Server, sdk, start
 
 WAIT = 60.0
 
@@ -405,17 +404,13 @@ def crashable(tmp_path: Path) -> Any:
 
 async def test_ids_keep_increasing_across_executor_attempts(crashable: Any) -> None:
     server, restart = crashable
-    client = get_client(url=server.url)
-    tid, before = await _leave_resumable_run(client, "steps", 4)
-    await client.aclose()
+    async with sdk(server) as client:
+        tid, before = await _leave_resumable_run(client, "steps", 4)
     rid = before[0].data["run_id"]
     server = await asyncio.to_thread(restart)
-    client = get_client(url=server.url)
-    try:
+    async with sdk(server) as client:
         everything = await _join(client, tid, rid, last_event_id="-1")
         run = await client.runs.get(tid, rid)
-    finally:
-        await client.aclose()
     assert run["status"] == "success"
     ids = _ids(everything)
     assert len(ids) == len(everything) and _strictly_increasing(ids)

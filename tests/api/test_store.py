@@ -16,11 +16,10 @@ from typing import Any
 
 import httpx
 import pytest
-from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.errors import BadRequestError, UnprocessableEntityError
 
-from tests.support import ROOT, Server, postgres_dir, start
+from tests.support import ROOT, Server, dev_server, postgres_dir, sdk, start
 
 STORE_CONFIG = ROOT / "tests" / "graphs" / "langgraph_store.json"
 SHORT_TTL = 0.1
@@ -51,18 +50,15 @@ async def http(server: Server) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture(scope="module")
 def store_server() -> Iterator[Server]:
     """``lg-deploy dev`` with the ``store`` settings of ``langgraph_store.json``."""
-    with postgres_dir("store") as base:
-        srv = start("dev", config=STORE_CONFIG, data_dir=base / "data", log=base / "server.log")
+    with dev_server("store", config=STORE_CONFIG) as srv:
         yield srv
-        srv.stop()
 
 
 @pytest.fixture(scope="module")
 async def store_client(store_server: Server) -> AsyncIterator[LangGraphClient]:
     """The official SDK on :func:`store_server`."""
-    c = get_client(url=store_server.url)
-    yield c
-    await c.aclose()
+    async with sdk(store_server) as c:
+        yield c
 
 
 # --- items ------------------------------------------------------------------------------------
@@ -355,19 +351,17 @@ async def test_items_and_their_vectors_survive_a_restart() -> None:
     with postgres_dir("store-restart") as base:
         first = start("dev", config=STORE_CONFIG, data_dir=base / "data", log=base / "first.log")
         try:
-            c = get_client(url=first.url)
-            await c.store.put_item(ns, "kept", {"text": "quiet quay"}, ttl=60)
-            await c.store.put_item(ns, "other", {"text": "loud land"}, ttl=60)
-            await c.aclose()
+            async with sdk(first) as c:
+                await c.store.put_item(ns, "kept", {"text": "quiet quay"}, ttl=60)
+                await c.store.put_item(ns, "other", {"text": "loud land"}, ttl=60)
         finally:
             assert first.stop() == 0, first.log_text()
 
         second = start("dev", config=STORE_CONFIG, data_dir=base / "data", log=base / "second.log")
         try:
-            c = get_client(url=second.url)
-            kept = await c.store.get_item(ns, "kept")
-            found = await c.store.search_items(ns, query="quiet", limit=1)
-            await c.aclose()
+            async with sdk(second) as c:
+                kept = await c.store.get_item(ns, "kept")
+                found = await c.store.search_items(ns, query="quiet", limit=1)
         finally:
             assert second.stop() == 0, second.log_text()
     assert kept["value"] == {"text": "quiet quay"}

@@ -14,12 +14,11 @@ from typing import Any
 
 import httpx
 import pytest
-from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.errors import UnprocessableEntityError
 
 from tests.faults.helpers import eventually
-from tests.support import Server, postgres_dir, start
+from tests.support import Server, postgres_dir, sdk, start
 from tests.webhook_receiver import SECRET_ENV, Receiver, Redirect, receiver, write_project
 
 SETTLE_SECONDS = 60.0
@@ -42,9 +41,8 @@ def hook_server() -> Iterator[Server]:
 @pytest.fixture(scope="module")
 async def hooks(hook_server: Server) -> AsyncIterator[LangGraphClient]:
     """The official client on :func:`hook_server`."""
-    c = get_client(url=hook_server.url)
-    yield c
-    await c.aclose()
+    async with sdk(hook_server) as c:
+        yield c
 
 
 @pytest.fixture

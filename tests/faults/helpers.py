@@ -6,16 +6,12 @@ import asyncio
 import re
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Collection
 from pathlib import Path
 from typing import Any, TypeVar
 
-from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.schema import Run
-
-from tests.support import Server
 
 LEASE_SECONDS = 2.0
 SWEEP_SECONDS = 1.0
@@ -29,16 +25,6 @@ STEP_NAMES = [f"step_{i}" for i in range(1, 21)]
 """The nodes of the ``steps`` test graph, in order."""
 
 T = TypeVar("T")
-
-
-@asynccontextmanager
-async def sdk(server: Server) -> AsyncIterator[LangGraphClient]:
-    """The official async client on ``server``, closed on exit."""
-    client = get_client(url=server.url)
-    try:
-        yield client
-    finally:
-        await client.aclose()
 
 
 def ledger_lines(path: Path) -> list[str]:

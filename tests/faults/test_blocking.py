@@ -11,15 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.helpers import (
-    FAULT_ENV,
-    LEASE_SECONDS,
-    alarming_lines,
-    ledger_lines,
-    sdk,
-    start_run,
-)
-from tests.support import start
+from tests.faults.helpers import FAULT_ENV, LEASE_SECONDS, alarming_lines, ledger_lines, start_run
+from tests.support import sdk, start
 
 
 @pytest.mark.slow

@@ -20,10 +20,9 @@ from tests.faults.helpers import (
     alarming_lines,
     assert_only_in_flight_reran,
     ledger_lines,
-    sdk,
     start_steps_run,
 )
-from tests.support import start
+from tests.support import sdk, start
 
 
 def _kill_postgres_as_after_a_reboot(data: Path) -> None:

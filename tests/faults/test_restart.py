@@ -20,10 +20,9 @@ from tests.faults.helpers import (
     alarming_lines,
     assert_only_in_flight_reran,
     ledger_lines,
-    sdk,
     start_steps_run,
 )
-from tests.support import start
+from tests.support import sdk, start
 
 
 async def _everything(client: LangGraphClient) -> dict[str, Any]:

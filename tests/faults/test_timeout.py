@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.faults.helpers import sdk
-from tests.support import start
+from tests.support import sdk, start
 
 
 async def test_run_over_the_time_limit_ends_timeout(data_dir: Path) -> None:

@@ -27,9 +27,9 @@ from langgraph_sdk.errors import NotFoundError
 from langgraph_sdk.schema import Cron
 
 from shared.db.pool import Database
-from tests.faults.helpers import eventually, sdk
+from tests.faults.helpers import eventually
 from tests.integration.conftest import wait_executor_ready
-from tests.support import Server, start, wait_ready
+from tests.support import Server, sdk, start, wait_ready
 
 ENV = {"LG_DEPLOY_SWEEP_SECONDS": "0.5", "LG_DEPLOY_TEMPORARY_THREAD_GRACE_SECONDS": "0"}
 """Stateless threads are deleted on the first sweep after their run."""

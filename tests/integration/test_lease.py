@@ -35,11 +35,11 @@ from tests.faults.helpers import (
     assert_only_in_flight_reran,
     eventually,
     ledger_lines,
-    sdk,
     start_run,
     start_steps_run,
 )
 from tests.integration.conftest import Cluster, Executor
+from tests.support import sdk
 
 TAKEOVER_SECONDS = LEASE_SECONDS + SWEEP_SECONDS + 5
 """How soon a run of a dead or paused executor must be claimed again."""

@@ -10,11 +10,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from langgraph_sdk import get_client
 
 from shared.db.pool import Database
 from tests.integration.conftest import wait_executor_ready
-from tests.support import ROOT, Server, start
+from tests.support import ROOT, Server, sdk, start
 
 GRAPHS = ROOT / "tests" / "graphs"
 
@@ -44,14 +43,11 @@ def intake(database_url: str, tmp_path: Path) -> Iterator[Server]:
 
 async def test_graph_code_on_the_executor_writes_items_intake_serves(intake: Server) -> None:
     user = uuid.uuid4().hex
-    client = get_client(url=intake.url)
-    try:
+    async with sdk(intake) as client:
         await client.store.put_item(["memories", user], "seed", {"from": "intake"})
         result = await client.runs.wait(None, "memory", input={"user": user, "facts": ["fig"]})
         fact = await client.store.get_item(["memories", user], "fact-0")
         found = await client.store.search_items(["memories", user], query="fig", limit=1)
-    finally:
-        await client.aclose()
     assert result["seed"] == {"from": "intake"}
     assert fact["value"] == {"text": "fig"}
     assert [item["key"] for item in found["items"]] == ["fact-0"]
@@ -59,12 +55,9 @@ async def test_graph_code_on_the_executor_writes_items_intake_serves(intake: Ser
 
 async def test_the_sweeper_deletes_expired_rows(intake: Server, db: Database) -> None:
     label = uuid.uuid4().hex
-    client = get_client(url=intake.url)
-    try:
+    async with sdk(intake) as client:
         await client.store.put_item([label], "brief", {"v": 1}, ttl=0.02)
         await client.store.put_item([label], "kept", {"v": 2})
-    finally:
-        await client.aclose()
     for _ in range(300):
         rows = await db.pool.fetch("SELECT key FROM store WHERE prefix = $1", label)
         if [row["key"] for row in rows] == ["kept"]:

@@ -15,8 +15,8 @@ import httpx
 from shared.db import runs as runs_db
 from shared.db.migrate import apply_migrations
 from shared.db.pool import Database
-from tests.faults.helpers import eventually, sdk
-from tests.support import Server, start
+from tests.faults.helpers import eventually
+from tests.support import Server, sdk, start
 from tests.webhook_receiver import HANG, SECRET_ENV, receiver, write_project
 
 LEASE_SECONDS = 4.0
