@@ -296,19 +296,41 @@ def thread_stream_modes(values: Iterable[str] | None) -> set[str]:
     return modes
 
 
+def _not_an_event_id(value: str | None) -> Invalid:
+    return Invalid(f"Last-Event-ID {value!r} is not an event id")
+
+
+def _event_id(last_event_id: str | None, from_start: tuple[str, ...]) -> int | None:
+    """A ``Last-Event-ID`` as a position: ``None`` when absent (live), ``0`` for a
+    from-the-start token, else the integer id. Raises :class:`Invalid` for anything else."""
+    if not last_event_id:
+        return None
+    if last_event_id in from_start:
+        return 0
+    try:
+        return int(last_event_id)
+    except ValueError as exc:
+        raise _not_an_event_id(last_event_id) from exc
+
+
+def run_cursor(last_event_id: str | None) -> int | None:
+    """The event seq a run stream resumes after: ``None`` (live), ``0`` for ``-1`` (replay
+    all), else the id; an id of the official dev server's ``<n>-<m>`` form resumes after ``n``.
+    Raises :class:`Invalid` for a malformed id."""
+    if last_event_id and last_event_id != "-1" and last_event_id.count("-") == 1:
+        head = last_event_id.split("-", 1)[0]
+        if not head:
+            raise _not_an_event_id(last_event_id)
+        last_event_id = head
+    return _event_id(last_event_id, ("-1",))
+
+
 def thread_cursor(last_event_id: str | None) -> int | None:
     """The position a thread stream resumes after: ``None`` (live), ``0`` for ``-1``/``-``
     (from the first run), else the id itself. Raises :class:`Invalid` for a malformed id."""
-    if not last_event_id:
-        return None
-    if last_event_id in ("-1", "-"):
-        return 0
-    try:
-        cursor = int(last_event_id)
-    except ValueError as exc:
-        raise Invalid(f"Last-Event-ID {last_event_id!r} is not an event id") from exc
-    if cursor < 0 or cursor >> RUN_SHIFT > MAX_RUN_SEQ:
-        raise Invalid(f"Last-Event-ID {last_event_id!r} is not an event id")
+    cursor = _event_id(last_event_id, ("-1", "-"))
+    if cursor is not None and (cursor < 0 or cursor >> RUN_SHIFT > MAX_RUN_SEQ):
+        raise _not_an_event_id(last_event_id)
     return cursor
 
 

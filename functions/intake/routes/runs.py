@@ -19,13 +19,14 @@ from functions.intake.responses import Json, sse_response
 from shared.api.runs import BulkCancel, Run, RunBatchItem, RunCreateStateful, RunCreateStateless
 from shared.db import attempts as attempts_db
 from shared.db import runs as runs_db
-from shared.errors import Invalid, NotFound
+from shared.errors import NotFound
 from shared.runtime import runs as runs_service
 from shared.runtime.context import Runtime
 from shared.runtime.streams import (
     RunWatcher,
     follow_event_batches,
     requested_modes,
+    run_cursor,
     wait_for_end,
 )
 from shared.serde import dumps
@@ -36,17 +37,6 @@ RUN_DOC: dict[int | str, dict[str, Any]] = {200: {"model": Run}}
 
 def _location(thread_id: Any, run_id: Any, stateless: bool) -> str:
     return f"/runs/{run_id}" if stateless else f"/threads/{thread_id}/runs/{run_id}"
-
-
-def _parse_last_event_id(value: str | None) -> int | None:
-    if value is None or value == "":
-        return None
-    if value == "-1":
-        return 0
-    try:
-        return int(value.split("-", 1)[0]) if value.count("-") == 1 else int(value)
-    except ValueError as exc:
-        raise Invalid(f"Last-Event-ID {value!r} is not an event id") from exc
 
 
 def _action(value: str) -> str:
@@ -233,7 +223,7 @@ def _join_stream(rt: Runtime, watcher: RunWatcher, run_id: uuid.UUID, join: Join
         rt.db.pool,
         watcher,
         run_id,
-        after_seq=_parse_last_event_id(join.last_event_id),
+        after_seq=run_cursor(join.last_event_id),
         modes=requested_modes(join.stream_mode),
     )
     return sse_response(events, on_close=_cancel_on_close(rt, run_id, join.cancel_on_disconnect))
