@@ -72,6 +72,7 @@ class RunCreateStateless(Model):
     @field_validator("stream_mode")
     @classmethod
     def _as_list(cls, value: StreamMode | list[StreamMode]) -> list[StreamMode]:
+        """One mode or several, stored as a de-duplicated list."""
         return [value] if isinstance(value, str) else list(dict.fromkeys(value))
 
     @model_validator(mode="after")
@@ -79,11 +80,6 @@ class RunCreateStateless(Model):
         if self.durability is None:
             self.durability = "exit" if self.checkpoint_during is False else "async"
         return self
-
-    def stream_modes(self) -> list[StreamMode]:
-        """``stream_mode`` as a de-duplicated list."""
-        modes = self.stream_mode
-        return [modes] if isinstance(modes, str) else modes
 
 
 class RunCreateStateful(RunCreateStateless):

@@ -78,7 +78,7 @@ def _kwargs(assistant: asyncpg.Record, body: RunCreateStateless, temporary: bool
         "command": body.command.model_dump(exclude_none=True) if body.command else None,
         "config": _merge_config(assistant, body),
         "context": context,
-        "stream_mode": body.stream_modes(),
+        "stream_mode": body.stream_mode,
         "interrupt_before": body.interrupt_before,
         "interrupt_after": body.interrupt_after,
         "webhook": body.webhook,
