@@ -52,7 +52,7 @@ class RunCreateStateless(Model):
     config: Config | None = None
     context: Json | None = None
     webhook: str | None = None
-    stream_mode: StreamMode | list[StreamMode] = "values"
+    stream_mode: StreamMode | list[StreamMode] = Field(default="values", validate_default=True)
     stream_subgraphs: bool = False
     stream_resumable: bool = False
     feedback_keys: list[str] | None = None
