@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from langgraph_sdk.client import LangGraphClient
 
+from shared.infra.kafka import LocalKafka
+from tests.kafka_support import kafka_broker
 from tests.support import Server, dev_server, sdk
 
 
@@ -29,3 +31,11 @@ async def client(server: Server) -> AsyncIterator[LangGraphClient]:
 def ledger(tmp_path: Path) -> Path:
     """A file the test graphs append one line to per node execution."""
     return tmp_path / "ledger.txt"
+
+
+@pytest.fixture(scope="session")
+def kafka() -> Iterator[LocalKafka]:
+    """A real single-node Kafka (KRaft) on free ports, started when first asked for and
+    stopped at the end of the session; ``kafka.bootstrap`` is ``"127.0.0.1:<port>"``."""
+    with kafka_broker() as broker:
+        yield broker
