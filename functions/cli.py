@@ -1,8 +1,10 @@
 """``lg-deploy``: run the functions, all in one process (``dev``) or one each.
 
 - ``lg-deploy dev``: embedded PostgreSQL, in-process bus, intake + executor, port 2024.
-- ``lg-deploy intake`` / ``lg-deploy executor``: one function against ``--database-url``;
-  they meet through PostgreSQL (LISTEN/NOTIFY wakes).
+- ``lg-deploy intake|executor|cron|webhooks|builder``: one function against
+  ``--database-url``; with ``--kafka-bootstrap`` they are connected by Kafka topics (run
+  requests, run ends, cron ticks, build requests), else by PostgreSQL LISTEN/NOTIFY alone.
+- ``lg-deploy up``: the production topology on one machine (functions/up.py).
 
 Flags follow ``langgraph dev`` where one exists; each has an ``LG_DEPLOY_*`` variable.
 """
@@ -22,6 +24,7 @@ import uvicorn
 import uvloop
 from starlette.types import ASGIApp
 
+from functions.up import run_up
 from shared.config import Settings, load_settings
 from shared.embedded import start_embedded_postgres
 from shared.graphs.config import ConfigError
@@ -41,13 +44,19 @@ HELP = {
     "executor": "the graph executor only (needs --database-url)",
     "cron": "fires due crons, one tick per CloudEvent on POST / (needs --database-url)",
     "webhooks": "delivers run-end webhooks from the outbox (needs --database-url)",
+    "builder": "validates and packages a Git repo per build request (needs --database-url)",
 }
+"""Every one-function command; ``lg-deploy <name>`` runs ``functions/<name>`` alone."""
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lg-deploy", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    commands = {"dev": "all functions in one process on an embedded PostgreSQL", **HELP}
+    commands = {
+        "dev": "all functions in one process on an embedded PostgreSQL",
+        "up": "the production topology here: PostgreSQL, Kafka, one process per function",
+        **HELP,
+    }
     for name, help_text in commands.items():
         p = sub.add_parser(name, help=help_text)
         p.add_argument("--config", help="path to langgraph.json (default ./langgraph.json)")
@@ -61,8 +70,23 @@ def _parser() -> argparse.ArgumentParser:
         )
         p.add_argument("--host", help="bind address (default 127.0.0.1)")
         p.add_argument("--port", type=int, help="port (default 2024)")
-        if name == "dev":
+        if name in ("dev", "up"):
             p.add_argument("--data-dir", help="embedded PostgreSQL data (default ./.lg-deploy)")
+        if name in HELP:
+            p.add_argument(
+                "--kafka-bootstrap",
+                help="Kafka brokers, host:port,… (env LG_DEPLOY_KAFKA_BOOTSTRAP)",
+            )
+        if name == "up":
+            p.add_argument(
+                "--executors", type=int, default=2, help="executor processes (default 2)"
+            )
+            p.add_argument(
+                "--kafka-port",
+                type=int,
+                default=19092,
+                help="port of the local Kafka (default 19092)",
+            )
     return parser
 
 
@@ -74,6 +98,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         host=args.host,
         port=args.port,
         data_dir=getattr(args, "data_dir", None),
+        kafka_bootstrap=getattr(args, "kafka_bootstrap", None),
     )
 
 
@@ -175,7 +200,12 @@ def main(argv: list[str] | None = None) -> None:
     names = FUNCTIONS if dev else (args.command,)
     try:
         with contextlib.suppress(KeyboardInterrupt):
-            uvloop.run(_serve(settings, names, dev=dev))
+            if args.command == "up":
+                load_project(settings)  # a bad langgraph.json stops here, before anything starts
+                settings = settings.model_copy(update={"config": settings.config.resolve()})
+                uvloop.run(run_up(settings, args.executors, args.kafka_port))
+            else:
+                uvloop.run(_serve(settings, names, dev=dev))
     except ConfigError as exc:
         print(f"lg-deploy: invalid langgraph.json: {exc}", file=sys.stderr)
         raise SystemExit(2) from exc

@@ -6,6 +6,7 @@ flags of ``lg-deploy`` override them. The README's configuration table lists the
 
 from __future__ import annotations
 
+from importlib.metadata import version
 from pathlib import Path
 
 from pydantic import Field
@@ -47,6 +48,33 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(10 * 1024 * 1024, ge=1024, description="largest request body")
     db_pool_size: int = Field(20, ge=2, description="asyncpg pool size per process")
     checkpointer_pool_size: int = Field(20, ge=2, description="psycopg pool size per process")
+    kafka_bootstrap: str | None = Field(
+        None, description="Kafka bootstrap servers, comma-separated; none = no Kafka"
+    )
+    kafka_topic_prefix: str = Field("lg-deploy.", description="prefix of every Kafka topic name")
+    kafka_consumer: bool = Field(
+        True, description="consume this function's topic itself (false when a KafkaSource does)"
+    )
+    kafka_max_deliveries: int = Field(
+        5, ge=1, description="handling attempts of a Kafka record before it is dead-lettered"
+    )
+    builder_dir: Path = Field(
+        Path(".lg-deploy-builder"), description="builder work folder: git caches, work trees"
+    )
+    builder_artifacts_dir: Path = Field(
+        Path(".lg-deploy-builder/artifacts"), description="build contexts, named by digest"
+    )
+    builder_base_image: str = Field(
+        "python:{python_version}-slim",
+        description="FROM of generated Dockerfiles; {python_version} from langgraph.json",
+    )
+    builder_lg_deploy_requirement: str = Field(
+        default_factory=lambda: f"lg-deploy=={version('lg-deploy')}",
+        description="pip requirement of lg-deploy in built images (default: this version)",
+    )
+    builder_git_timeout_seconds: float = Field(
+        300.0, gt=0, description="longest one git command of a build may take"
+    )
     log_level: str = "INFO"
     log_json: bool = False
 

@@ -45,3 +45,5 @@ def configure_logging(level: str, as_json: bool) -> None:
     root.setLevel(level.upper())
     # httpx logs every request URL at INFO, webhook URLs (and their tokens) included
     logging.getLogger("httpx").setLevel(max(root.level, logging.WARNING))
+    # aiokafka logs every group join and partition assignment at INFO
+    logging.getLogger("aiokafka").setLevel(max(root.level, logging.WARNING))

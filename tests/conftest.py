@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -10,14 +11,20 @@ from langgraph_sdk.client import LangGraphClient
 
 from shared.infra.kafka import LocalKafka
 from tests.kafka_support import kafka_broker
-from tests.support import Server, dev_server, sdk
+from tests.support import Server, dev_server, sdk, topology_server
 
 
 @pytest.fixture(scope="session")
 def server() -> Iterator[Server]:
-    """One ``lg-deploy dev`` for the API tests (embedded PostgreSQL in a temp folder)."""
-    with dev_server("api") as srv:
-        yield srv
+    """One server for the API tests: ``lg-deploy dev`` (embedded PostgreSQL in a temp folder),
+    or with ``LG_DEPLOY_TEST_SERVER=up`` the production topology of ``lg-deploy up`` (Kafka,
+    one process per function), so the same tests show the same API behaviour on both."""
+    if os.environ.get("LG_DEPLOY_TEST_SERVER") == "up":
+        with topology_server("api") as srv:
+            yield srv
+    else:
+        with dev_server("api") as srv:
+            yield srv
 
 
 @pytest.fixture(scope="session")

@@ -81,11 +81,10 @@ def start(
     wait: bool = True,
     extra: list[str] | None = None,
 ) -> Server:
-    """Start ``lg-deploy <command>`` and wait until ``/ok`` answers (intake/dev only)."""
+    """Start ``lg-deploy <command>`` on a free port and wait until ``/ok`` answers (not for
+    an executor: tests wait for its start line, which names its executor id)."""
     port = port or free_port()
-    args = [*LG_DEPLOY, command, "--config", str(config)]
-    if command != "executor":
-        args += ["--port", str(port)]
+    args = [*LG_DEPLOY, command, "--config", str(config), "--port", str(port)]
     if data_dir is not None:
         args += ["--data-dir", str(data_dir)]
     if database_url is not None:
@@ -147,6 +146,25 @@ def dev_server(
     with postgres_dir(prefix) as base:
         server = start(
             "dev", config=config, data_dir=base / "data", log=base / "server.log", env=env
+        )
+        try:
+            yield server
+        finally:
+            server.stop()
+
+
+@contextmanager
+def topology_server(prefix: str, *, config: Path = TEST_GRAPHS) -> Iterator[Server]:
+    """``lg-deploy up`` on ``config`` (its own PostgreSQL and Kafka under a fresh
+    :func:`postgres_dir`, two executors), ready when intake answers; stopped on exit."""
+    with postgres_dir(prefix) as base:
+        server = start(
+            "up",
+            config=config,
+            data_dir=base / "data",
+            log=base / "server.log",
+            extra=["--kafka-port", str(free_port()), "--executors", "2"],
+            env={"LG_DEPLOY_CRON_TICK_SECONDS": "1"},
         )
         try:
             yield server

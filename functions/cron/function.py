@@ -1,8 +1,11 @@
 """The cron function: fires due crons, one tick at a time.
 
-Alone (``lg-deploy cron --database-url …``) it serves :func:`functions.cron.app.create_app`
-and ticks once per CloudEvent (Knative PingSource, every minute). Inside ``lg-deploy dev`` it
-has no HTTP surface and ticks on its own timer every ``cron_tick_seconds``.
+Every CloudEvent it receives is a tick (Knative PingSource's ``dev.knative.sources.ping``,
+``dev.lgdeploy.cron.tick``, …): the event's ``time`` is the tick's "now" (the clock when it has
+none) and its ``source`` + ``id`` make a redelivery a no-op. Alone (``lg-deploy cron``) it
+serves :func:`functions.cron.app.create_app` and, connected to Kafka with ``kafka_consumer``
+on, consumes the ``cron-ticks`` topic. Inside ``lg-deploy dev`` it has no HTTP surface and
+ticks on its own timer every ``cron_tick_seconds``.
 """
 
 from __future__ import annotations
@@ -13,9 +16,12 @@ import logging
 from datetime import UTC, datetime
 
 import asyncpg
+from cloudevents.core.base import BaseCloudEvent
 from starlette.types import ASGIApp
 
 from functions.cron.app import create_app
+from shared.cloud_events.types import CRON_TICKS_TOPIC
+from shared.kafka.consumer import EventConsumer
 from shared.runtime.context import Runtime
 from shared.runtime.crons import tick
 from shared.runtime.function import Placement
@@ -24,21 +30,44 @@ log = logging.getLogger(__name__)
 
 
 class CronFunction:
-    """Ticks from CloudEvents (``app``, when alone) or from a timer (inside ``lg-deploy dev``)."""
+    """Ticks from CloudEvents (``app`` and the Kafka topic, when alone) or from a timer
+    (inside ``lg-deploy dev``)."""
 
     def __init__(self, rt: Runtime, placement: Placement) -> None:
         self.rt = rt
-        self.app: ASGIApp | None = create_app(rt) if placement.alone else None
+        self.app: ASGIApp | None = create_app(rt, self.handle) if placement.alone else None
         self._timer: asyncio.Task[None] | None = None
+        self._consumer: EventConsumer | None = None
+        if placement.alone and rt.producer is not None and rt.settings.kafka_consumer:
+            self._consumer = EventConsumer(
+                rt.settings, CRON_TICKS_TOPIC, "cron", self._on_batch, rt.producer
+            )
+
+    async def handle(self, event: BaseCloudEvent) -> None:
+        """One tick at ``event``'s time, once per ``source`` + ``id``; raises database errors."""
+        key = f"{event.get_source()} {event.get_id()}"
+        done = await tick(self.rt, event.get_time() or datetime.now(UTC), key)
+        level = logging.INFO if done.fired else logging.DEBUG
+        what = "already handled" if done.duplicate else f"fired {len(done.fired)}"
+        log.log(level, "cron tick %s at %s: %s", key, done.now.isoformat(), what)
+
+    async def _on_batch(self, events: list[BaseCloudEvent]) -> None:
+        for event in events:
+            await self.handle(event)
 
     async def start(self) -> None:
-        """Start the timer when there is no CloudEvent source (inside ``lg-deploy dev``)."""
+        """Start the timer when there is no CloudEvent source (inside ``lg-deploy dev``), or
+        the Kafka consumer."""
         if self.app is None:
             self._timer = asyncio.create_task(self._every(self.rt.settings.cron_tick_seconds))
+        if self._consumer is not None:
+            await self._consumer.start()
         log.info("lg-deploy cron running (%s)", "CloudEvents" if self.app else "timer")
 
     async def stop(self) -> None:
-        """Stop the timer; a tick cut short rolls back and the next one redoes it."""
+        """Stop the timer and the consumer; a tick cut short rolls back and is redone."""
+        if self._consumer is not None:
+            await self._consumer.stop()
         if self._timer is not None:
             self._timer.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -16,13 +16,17 @@ import uuid
 from datetime import UTC, datetime
 
 import asyncpg
+from cloudevents.core.base import BaseCloudEvent
 
 from functions.executor.heartbeat import Heartbeat
 from shared.bus.base import RUN_CANCEL, RUN_EVENTS, RUN_REQUESTED
+from shared.cloud_events.types import RUN_REQUESTS_TOPIC
 from shared.db import events as events_db
 from shared.db import idempotency as idempotency_db
 from shared.db import runs as runs_db
 from shared.db import threads as threads_db
+from shared.kafka.bus import names_a_run
+from shared.kafka.consumer import EventConsumer
 from shared.metrics import LEASE_RECLAIMS
 from shared.runtime.checkpointer import plain_saver
 from shared.runtime.context import Runtime
@@ -49,9 +53,21 @@ class Executor:
         self._check_delayed = True
         """Whether a delayed run may have been announced since the timer was last set."""
         self._heartbeat: Heartbeat | None = None
+        self._claiming = asyncio.Lock()
+        self._consumer: EventConsumer | None = None
+        if rt.producer is not None:
+            self._consumer = EventConsumer(
+                rt.settings,
+                RUN_REQUESTS_TOPIC,
+                "executors",
+                self._on_run_requests,
+                rt.producer,
+                capacity=self._free_slots,
+            )
 
     async def start(self) -> None:
-        """Subscribe to the bus, start the heartbeat and the claim and sweep loops."""
+        """Subscribe to the bus (and join the ``run-requests`` consumer group when on Kafka),
+        start the heartbeat and the claim and sweep loops."""
         req = self.rt.bus.subscribe(RUN_REQUESTED)
         cancel = self.rt.bus.subscribe(RUN_CANCEL)
         self._tasks = [
@@ -69,12 +85,16 @@ class Executor:
             self._on_heartbeat,
         )
         self._heartbeat.start()
+        if self._consumer is not None:
+            await self._consumer.start()
         self._wake.set()
 
     async def stop(self) -> None:
         """Stop claiming; hand every running run back to ``pending`` at its last checkpoint
         (runs already ending or being cancelled are let finish)."""
         self._stopping = True
+        if self._consumer is not None:
+            await self._consumer.stop()
         for task in self._tasks:
             task.cancel()
         attempts = list(self._running.items())
@@ -89,10 +109,20 @@ class Executor:
         """Runs executing now."""
         return len(self._running)
 
+    def _free_slots(self) -> int:
+        return 0 if self._stopping else self.n_jobs - len(self._running)
+
+    async def _on_run_requests(self, _events: list[BaseCloudEvent]) -> None:
+        """Handle fetched ``run-requests`` records: claim what the free slots can take. The
+        consumer commits the records once this returns (the claims are committed)."""
+        await self._claim_available()
+
     async def _wake_on(self, sub: object) -> None:
         async for payload in sub:  # type: ignore[attr-defined]
             if payload is None or payload.get("delayed"):
                 self._check_delayed = True
+            elif self._consumer is not None and names_a_run(payload):
+                continue  # the same request comes through the run-requests topic
             self._wake.set()
 
     async def _cancel_on(self, sub: object) -> None:
@@ -142,6 +172,10 @@ class Executor:
                 self._wake.set()
 
     async def _claim_available(self) -> None:
+        async with self._claiming:  # the claim loop and the Kafka consumer share the slots
+            await self._claim_free_slots()
+
+    async def _claim_free_slots(self) -> None:
         while not self._stopping:
             free = self.n_jobs - len(self._running)
             if free <= 0:

@@ -20,6 +20,7 @@ from functions.intake.responses import (
 from functions.intake.routes import (
     a2a,
     assistants,
+    cloudevents,
     crons,
     mcp,
     runs,
@@ -54,7 +55,19 @@ def create_app(rt: Runtime, watcher: RunWatcher) -> FastAPI:
         allow_headers=["*"],
         expose_headers=["X-Pagination-Total", "X-Pagination-Next", "Content-Location", "Location"],
     )
-    routers = (system, assistants, threads, thread_stream, runs, webhooks, crons, store, a2a, mcp)
+    routers = (
+        system,
+        assistants,
+        threads,
+        thread_stream,
+        runs,
+        webhooks,
+        crons,
+        store,
+        a2a,
+        mcp,
+        cloudevents,
+    )
     for module in routers:
         app.include_router(module.router)
     return app

@@ -138,11 +138,28 @@ class Deliverer:
         if purged:
             log.info("purged %d ended webhook deliveries", purged)
 
-    def _launch(self, row: asyncpg.Record) -> None:
+    def _launch(self, row: asyncpg.Record) -> asyncio.Task[None]:
         delivery_id: uuid.UUID = row["delivery_id"]
         task = asyncio.create_task(self._deliver(row), name=f"webhook-{delivery_id}")
         self._in_flight[delivery_id] = (row, task)
         task.add_done_callback(lambda _t: self._on_done(delivery_id))
+        return task
+
+    async def deliver_due(self) -> int:
+        """Claim the deliveries due now (up to the free concurrency) and wait until each
+        attempt's outcome is recorded; returns how many were attempted. What a CloudEvent
+        (a run ended, a tick) asks of the webhook function. Raises database errors from the
+        claim (the event should then be redelivered)."""
+        free = self._options.concurrency - len(self._in_flight)
+        if free <= 0:
+            return 0
+        retry = self._options.retry
+        rows = await outbox.claim(
+            self.rt.db.pool, free, self._options.lease_seconds, retry.max_attempts
+        )
+        tasks = [self._launch(row) for row in rows]
+        await asyncio.gather(*tasks, return_exceptions=True)
+        return len(tasks)
 
     def _on_done(self, delivery_id: uuid.UUID) -> None:
         entry = self._in_flight.pop(delivery_id, None)

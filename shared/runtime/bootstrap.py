@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
 
 import asyncpg
+from aiokafka.errors import KafkaError
 
 from shared.bus.base import Bus
 from shared.bus.inprocess import InProcessBus
@@ -17,6 +20,9 @@ from shared.db.pool import Database, open_database
 from shared.graphs.config import ProjectConfig, apply_environment, load_project_config
 from shared.graphs.registry import GraphRegistry
 from shared.ids import system_assistant_id
+from shared.kafka.bus import KafkaBus
+from shared.kafka.producer import EventProducer
+from shared.kafka.topics import ensure_topics
 from shared.runtime.context import Runtime
 from shared.runtime.store import close_store, open_store, parse_store_config
 from shared.webhooks.config import load_webhook_config
@@ -39,6 +45,28 @@ async def connect_with_retry(settings: Settings, dsn: str, attempts: int = 30) -
             log.warning("database not reachable (%s); retrying", exc)
             await asyncio.sleep(1.0)
     raise AssertionError("unreachable")
+
+
+async def open_kafka(settings: Settings, attempts: int = 30) -> EventProducer:
+    """Create missing topics and start the process's producer, retrying while no broker
+    answers (1 s apart); raises ``KafkaError`` after ``attempts`` tries."""
+    for attempt in range(attempts):
+        try:
+            await ensure_topics(settings)
+            producer = EventProducer(settings, event_source())
+            await producer.start()
+            return producer
+        except KafkaError as exc:
+            if attempt == attempts - 1:
+                raise
+            log.warning("Kafka not reachable (%r); retrying", exc)
+            await asyncio.sleep(1.0)
+    raise AssertionError("unreachable")
+
+
+def event_source() -> str:
+    """This process's CloudEvent ``source``: ``/lg-deploy/<host>/<pid>``."""
+    return f"/lg-deploy/{socket.gethostname()}/{os.getpid()}"
 
 
 def load_project(settings: Settings) -> tuple[ProjectConfig, GraphRegistry]:
@@ -73,6 +101,10 @@ async def open_runtime(
         {system_assistant_id(g): (g, graphs.description(g)) for g in graphs.graph_ids},
     )
     bus: Bus = InProcessBus() if in_process_bus else PgNotifyBus(dsn, db.pool)
+    producer = None
+    if settings.kafka_bootstrap and not in_process_bus:
+        producer = await open_kafka(settings)
+        bus = KafkaBus(bus, producer)
     await bus.start()
     return Runtime(
         settings=settings,
@@ -82,12 +114,15 @@ async def open_runtime(
         graphs=graphs,
         store=store,
         webhooks=load_webhook_config(project),
+        producer=producer,
     )
 
 
 async def close_runtime(rt: Runtime) -> None:
     """Stop the bus and the store's sweeper, and close the pools."""
     await rt.bus.close()
+    if rt.producer is not None:
+        await rt.producer.stop()
     if rt.store is not None:
         await close_store(rt.store)
     await rt.db.close()

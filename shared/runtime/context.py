@@ -12,6 +12,7 @@ from shared.config import Settings
 from shared.db.pool import Database
 from shared.graphs.config import ProjectConfig
 from shared.graphs.registry import GraphRegistry
+from shared.kafka.producer import EventProducer
 from shared.webhooks.config import WebhookConfig
 
 
@@ -28,3 +29,5 @@ class Runtime:
     """The store (long-term memory) graphs and ``/store/*`` share; see shared/runtime/store.py."""
     webhooks: WebhookConfig = field(default_factory=WebhookConfig)
     """``langgraph.json`` ``webhooks``: URL policy, headers, signing key, delivery options."""
+    producer: EventProducer | None = None
+    """The Kafka producer when the functions are connected by Kafka (``--kafka-bootstrap``)."""

@@ -19,6 +19,7 @@ from langgraph.pregel import Pregel
 from langgraph.types import Command, StateSnapshot
 
 from shared.bus.base import RUN_EVENTS, RUN_REQUESTED
+from shared.cloud_events.types import RUN_LIFECYCLE_TOPIC, run_ended
 from shared.db import attempts as attempts_db
 from shared.db import events as events_db
 from shared.db import runs as runs_db
@@ -306,7 +307,21 @@ class RunAttempt:
         )
         if done is not None:
             await self._end_attempt(status, error)
+            self._hint_run_ended(status)
         await self._announce_end(done)
+
+    def _hint_run_ended(self, status: str) -> None:
+        """Tell the ``run-lifecycle`` topic (webhooks) that the run ended, when on Kafka."""
+        producer = self.rt.producer
+        if producer is not None:
+            event = run_ended(
+                producer.source,
+                str(self.run_id),
+                str(self.thread_id),
+                str(self.row["assistant_id"]),
+                status,
+            )
+            producer.hint(RUN_LIFECYCLE_TOPIC, event)
 
     async def _end_attempt(self, outcome: str, error: Any = None) -> None:
         """Record this attempt's outcome (``run_attempts`` and the attempt metrics)."""

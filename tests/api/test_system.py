@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import httpx
 from langgraph_sdk.client import LangGraphClient
 
@@ -46,8 +48,11 @@ def test_unknown_route_is_json_404(server: Server) -> None:
 async def test_metrics_count_runs_and_attempts(client: LangGraphClient, server: Server) -> None:
     thread = await client.threads.create()
     await client.runs.wait(thread["thread_id"], "echo", input={})
-    async with httpx.AsyncClient(base_url=server.url) as http:
-        text = (await http.get("/metrics")).text
+    urls = [server.url]
+    if os.environ.get("LG_DEPLOY_TEST_SERVER") == "up":  # executors count attempts: port+1, +2
+        urls += [f"http://127.0.0.1:{server.port + n}" for n in (1, 2)]
+    async with httpx.AsyncClient() as http:
+        text = "".join([(await http.get(url + "/metrics")).text for url in urls])
     assert 'lgd_run_attempts_total{outcome="success"}' in text
     assert "lgd_runs_created_total" in text
     assert 'lgd_runs{status="success"}' in text

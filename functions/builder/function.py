@@ -1,0 +1,65 @@
+"""The builder function: builds user repositories ("Deploy from Git") from CloudEvents.
+
+Alone (``lg-deploy builder --database-url …``) it serves :func:`functions.builder.app.create_app`
+and, connected to Kafka with ``kafka_consumer`` on, consumes the ``build-requests`` topic; both
+go through :func:`functions.builder.handler.handle_build_request`. It has no background work
+and nothing to do inside ``lg-deploy dev``, where no build requests arrive.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from cloudevents.core.base import BaseCloudEvent
+from starlette.types import ASGIApp
+
+from functions.builder.app import create_app
+from functions.builder.handler import handle_build_request
+from shared.cloud_events.types import BUILD_REQUESTS_TOPIC
+from shared.kafka.consumer import EventConsumer
+from shared.runtime.context import Runtime
+from shared.runtime.function import Placement
+
+log = logging.getLogger(__name__)
+
+
+class BuilderFunction:
+    """Handles build requests from HTTP (``app``) and Kafka, when alone."""
+
+    def __init__(self, rt: Runtime, placement: Placement) -> None:
+        self.rt = rt
+        self.app: ASGIApp | None = create_app(rt) if placement.alone else None
+        self._consumer: EventConsumer | None = None
+        if placement.alone and rt.producer is not None and rt.settings.kafka_consumer:
+            self._consumer = EventConsumer(
+                rt.settings,
+                BUILD_REQUESTS_TOPIC,
+                "builder",
+                self._on_batch,
+                rt.producer,
+                capacity=lambda: 1,  # a build takes seconds or more: commit after each
+            )
+
+    async def _on_batch(self, events: list[BaseCloudEvent]) -> None:
+        for event in events:
+            await handle_build_request(self.rt, event)
+
+    async def start(self) -> None:
+        """Join the ``build-requests`` consumer group, when consuming Kafka."""
+        if self._consumer is not None:
+            await self._consumer.start()
+        log.info(
+            "lg-deploy builder running (work %s, artifacts %s)",
+            self.rt.settings.builder_dir,
+            self.rt.settings.builder_artifacts_dir,
+        )
+
+    async def stop(self) -> None:
+        """Leave the consumer group; a build cut short is redone on redelivery."""
+        if self._consumer is not None:
+            await self._consumer.stop()
+
+
+def build(rt: Runtime, placement: Placement) -> BuilderFunction:
+    """The builder function over ``rt``; it serves HTTP and consumes Kafka only when alone."""
+    return BuilderFunction(rt, placement)

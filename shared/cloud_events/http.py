@@ -1,0 +1,90 @@
+"""CloudEvents over HTTP, as Knative sources and brokers deliver them.
+
+One endpoint shape for every function that takes CloudEvents by HTTP (cron, webhooks, builder,
+intake's ``/cloudevents``), following the Knative Eventing data-plane contract: both binary and
+structured content modes are accepted; ``202`` with an empty body once the handler's effect is
+durable; ``400`` for a request that is not a CloudEvent or an event the function does not take
+(not retried by senders); ``503`` when PostgreSQL is unreachable (senders retry). Handlers must
+be idempotent on the event's ``source`` + ``id``: delivery is at-least-once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Collection
+
+import asyncpg
+import orjson
+from cloudevents.core.base import BaseCloudEvent
+from cloudevents.core.bindings.http import HTTPMessage, from_http
+from cloudevents.core.exceptions import BaseCloudEventException
+from cloudevents.core.formats.json import JSONFormat
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[BaseCloudEvent], Awaitable[None]]
+"""Applies one event; raises :class:`InvalidEvent` for an event it cannot take and database
+errors (``OSError``, asyncpg errors) when the effect could not be made durable."""
+
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+)
+"""Errors after which a redelivery may succeed: the sender should retry."""
+
+
+class InvalidEvent(ValueError):
+    """The event is well-formed but not acceptable here (unknown ``type``, bad ``data``)."""
+
+
+def parse(headers: dict[str, str], body: bytes) -> BaseCloudEvent:
+    """The CloudEvent of an HTTP request in binary or structured mode; InvalidEvent otherwise,
+    also when ``id`` or ``specversion`` is missing (the SDK would invent them, and an invented
+    ``id`` would make every redelivery look new)."""
+    try:
+        _check_required(headers, body)
+        return from_http(HTTPMessage(headers, body), JSONFormat())
+    except (BaseCloudEventException, ValueError, TypeError, KeyError) as exc:
+        raise InvalidEvent(f"not a CloudEvent: {exc}") from exc
+
+
+def _check_required(headers: dict[str, str], body: bytes) -> None:
+    lowered = {name.lower(): value for name, value in headers.items()}
+    if lowered.get("content-type", "").startswith("application/cloudevents"):
+        document = orjson.loads(body)  # JSONDecodeError is a ValueError
+        present = set(document) if isinstance(document, dict) else set()
+    else:
+        present = {name[3:] for name in lowered if name.startswith("ce-")}
+    missing = sorted({"id", "specversion"} - present)
+    if missing:
+        raise ValueError(f"missing required attribute(s) {', '.join(missing)}")
+
+
+def check_type(event: BaseCloudEvent, accepted: Collection[str]) -> None:
+    """InvalidEvent unless ``event``'s ``type`` is one of ``accepted``."""
+    if event.get_type() not in accepted:
+        raise InvalidEvent(
+            f"CloudEvent type {event.get_type()!r} is not accepted here; "
+            f"expected one of {sorted(accepted)}"
+        )
+
+
+def cloudevent_endpoint(handle: Handler) -> Callable[[Request], Awaitable[Response]]:
+    """A Starlette endpoint: parse the request's CloudEvent, ``await handle(event)``, answer
+    ``202`` / ``400`` / ``503`` as the module docstring says."""
+
+    async def endpoint(request: Request) -> Response:
+        try:
+            event = parse(dict(request.headers), await request.body())
+            await handle(event)
+        except InvalidEvent as exc:
+            return JSONResponse({"detail": str(exc)}, status_code=400)
+        except TRANSIENT_ERRORS as exc:
+            log.warning("CloudEvent not handled, the sender should retry: %s", exc)
+            return JSONResponse({"detail": "database unavailable; retry"}, status_code=503)
+        return Response(status_code=202)
+
+    return endpoint
