@@ -39,3 +39,8 @@ class Invalid(DomainError):
 
 class LostClaim(Exception):
     """An executor's claim on a run was taken over; its writes are refused (fencing)."""
+
+
+class StoreUnavailable(Exception):
+    """PostgreSQL could not be reached to store a run's checkpoint or writes: the attempt stops
+    without ending the run, which resumes from its last checkpoint once its lease expires."""

@@ -17,6 +17,26 @@ class _ContextFilter(logging.Filter):
         return True
 
 
+class _Throttle(logging.Filter):
+    """Lets a repeating message of the ``aiokafka`` loggers through once per ``seconds``
+    (a broker that is down makes them log every connection attempt, several per second)."""
+
+    def __init__(self, seconds: float = 30.0) -> None:
+        super().__init__()
+        self._seconds = seconds
+        self._last: dict[tuple[str, object], float] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.name.startswith("aiokafka"):
+            return True
+        key = (record.name, record.msg)
+        last = self._last.get(key)
+        if last is not None and record.created - last < self._seconds:
+            return False
+        self._last[key] = record.created
+        return True
+
+
 class _JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         out = {
@@ -35,6 +55,7 @@ def configure_logging(level: str, as_json: bool) -> None:
     """Configure the root logger once: ``level`` name, JSON lines when ``as_json``."""
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(_ContextFilter())
+    handler.addFilter(_Throttle())
     handler.setFormatter(
         _JsonFormatter()
         if as_json

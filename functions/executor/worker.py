@@ -197,19 +197,24 @@ class Executor:
                 return
 
     def _launch(self, row: asyncpg.Record, asked: float) -> None:
+        run_id: uuid.UUID = row["run_id"]
+        if run_id in self._running:  # an older attempt of this run is still winding down here:
+            self._cancel(run_id, "lost")  # its claim is stale, this one supersedes it
         attempt = RunAttempt(self.rt, row)
         attempt.trusted_until = asked + self.rt.settings.lease_seconds / 2
-        task = asyncio.create_task(attempt.run(), name=f"run-{row['run_id']}")
-        self._running[row["run_id"]] = (attempt, task, time.monotonic())
+        task = asyncio.create_task(attempt.run(), name=f"run-{run_id}")
+        self._running[run_id] = (attempt, task, time.monotonic())
         self._held = tuple(self._running)
-        run_id: uuid.UUID = row["run_id"]
-        task.add_done_callback(lambda _t: self._on_done(run_id))
+        task.add_done_callback(lambda done: self._on_done(run_id, done))
 
-    def _on_done(self, run_id: uuid.UUID) -> None:
-        entry = self._running.pop(run_id, None)
+    def _on_done(self, run_id: uuid.UUID, task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception():
+            log.error("run %s crashed in the executor", run_id, exc_info=task.exception())
+        entry = self._running.get(run_id)
+        if entry is None or entry[1] is not task:
+            return  # a superseded attempt: the entry belongs to the newer one
+        del self._running[run_id]
         self._held = tuple(self._running)
-        if entry is not None and not entry[1].cancelled() and entry[1].exception():
-            log.error("run %s crashed in the executor", run_id, exc_info=entry[1].exception())
         if not self._stopping and len(self._running) + 1 >= self.n_jobs:
             self._wake.set()  # a slot opened on a full executor: runs may be waiting for it
 

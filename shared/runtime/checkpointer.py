@@ -15,12 +15,22 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import asyncpg
+import psycopg
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import ChannelVersions, Checkpoint, CheckpointMetadata
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from psycopg_pool import AsyncConnectionPool
 
-from shared.errors import LostClaim
+from shared.errors import LostClaim, StoreUnavailable
+
+_UNREACHABLE = (
+    OSError,
+    psycopg.OperationalError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.InterfaceError,
+)
+"""Errors of a database that went away (a restart, a failover): not the graph's failure."""
 
 
 class FencedSaver(AsyncPostgresSaver):
@@ -58,9 +68,13 @@ class FencedSaver(AsyncPostgresSaver):
         metadata: CheckpointMetadata,
         new_versions: ChannelVersions,
     ) -> RunnableConfig:
-        """Write a checkpoint if the claim still holds (raises LostClaim otherwise)."""
-        await self._fence()
-        return await super().aput(config, checkpoint, metadata, new_versions)
+        """Write a checkpoint if the claim still holds (raises LostClaim otherwise, and
+        StoreUnavailable when PostgreSQL cannot be reached)."""
+        try:
+            await self._fence()
+            return await super().aput(config, checkpoint, metadata, new_versions)
+        except _UNREACHABLE as exc:
+            raise StoreUnavailable(f"run {self._run_id}: checkpoint not stored: {exc!r}") from exc
 
     async def aput_writes(
         self,
@@ -69,9 +83,13 @@ class FencedSaver(AsyncPostgresSaver):
         task_id: str,
         task_path: str = "",
     ) -> None:
-        """Store a task's pending writes if the claim still holds (raises LostClaim)."""
-        await self._fence()
-        await super().aput_writes(config, writes, task_id, task_path)
+        """Store a task's pending writes if the claim still holds (raises LostClaim, or
+        StoreUnavailable when PostgreSQL cannot be reached)."""
+        try:
+            await self._fence()
+            await super().aput_writes(config, writes, task_id, task_path)
+        except _UNREACHABLE as exc:
+            raise StoreUnavailable(f"run {self._run_id}: writes not stored: {exc!r}") from exc
 
 
 def plain_saver(conn: AsyncConnectionPool) -> AsyncPostgresSaver:

@@ -23,7 +23,7 @@ from shared.cloud_events.types import RUN_LIFECYCLE_TOPIC, run_ended
 from shared.db import attempts as attempts_db
 from shared.db import events as events_db
 from shared.db import runs as runs_db
-from shared.errors import LostClaim
+from shared.errors import LostClaim, StoreUnavailable
 from shared.logs import run_context
 from shared.metrics import RUN_ATTEMPTS, RUN_DURATION
 from shared.runtime.checkpointer import FencedSaver, delete_run_checkpoints
@@ -153,7 +153,7 @@ class RunAttempt:
             await self._finish("success", result, None, thread_status, values, interrupts)
         except asyncio.CancelledError:
             await self._on_cancel(sink, graph, config)
-        except LostClaim as exc:
+        except (LostClaim, StoreUnavailable) as exc:
             log.warning("%s", exc)
             sink.abort()
         except Exception as exc:  # the graph's own failure ends the run as error

@@ -21,3 +21,13 @@ def test_json_lines_carry_run_context(capsys: pytest.CaptureFixture[str]) -> Non
     assert line["msg"] == "hello there"
     assert (line["run_id"], line["thread_id"], line["assistant_id"]) == ("r1", "t1", "a1")
     assert line["level"] == "INFO"
+
+
+def test_repeating_kafka_client_messages_are_throttled(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("INFO", as_json=False)
+    for _ in range(50):  # what a broker that is down makes aiokafka log, several times a second
+        logging.getLogger("aiokafka.conn").error("Unable connect to %r", "node 1")
+        logging.getLogger("lg-deploy.test").warning("our own warning")
+    err = capsys.readouterr().err
+    assert err.count("Unable connect") == 1
+    assert err.count("our own warning") == 50
