@@ -10,7 +10,7 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install -q -e ".[test]"
 	touch $@
 
-.PHONY: install dev test lint bench
+.PHONY: install dev test lint bench manifests
 install: $(BIN)/.installed
 
 dev: install
@@ -26,3 +26,6 @@ test: lint
 
 bench: install
 	$(BIN)/python -m tests.bench.bench_core
+
+manifests: install
+	$(BIN)/python -m tests.deploy.render
