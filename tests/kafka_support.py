@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import tempfile
@@ -10,7 +11,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from cloudevents.core.bindings.kafka import KafkaMessage
 
 from shared.infra.kafka import LocalKafka
 from tests.support import free_port
@@ -50,3 +53,36 @@ async def new_topics(bootstrap: str, *suffixes: str, partitions: int = 3) -> str
     if failed:
         raise RuntimeError(f"create_topics failed: {failed}")
     return prefix
+
+
+async def read_records(bootstrap: str, topic: str, count: int) -> list[KafkaMessage]:
+    """The first ``count`` records of ``topic`` as CloudEvents-binding messages (read without a
+    consumer group, from the beginning); fails after 30 s."""
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+    await consumer.start()
+    found: list[KafkaMessage] = []
+    try:
+        async with asyncio.timeout(30):
+            while len(found) < count:
+                for batch in (await consumer.getmany(timeout_ms=500)).values():
+                    found += [KafkaMessage(dict(r.headers), r.key, r.value or b"") for r in batch]
+    finally:
+        await consumer.stop()
+    return found
+
+
+async def group_lag(bootstrap: str, group: str, topic: str) -> int:
+    """Records of ``topic`` (all partitions) that consumer group ``group`` has not committed."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    probe = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    await probe.start()
+    try:
+        committed = await admin.list_consumer_group_offsets(group)
+        count = len(await probe.partitions_for_topic(topic) or ())
+        partitions = [TopicPartition(topic, p) for p in range(count)]
+        ends = await probe.end_offsets(partitions)
+        return sum(ends[tp] - (committed[tp].offset if tp in committed else 0) for tp in partitions)
+    finally:
+        await probe.stop()
+        await admin.close()

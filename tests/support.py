@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -104,6 +105,23 @@ def start(
     if wait and command != "executor":
         wait_ready(server)
     return server
+
+
+_EXECUTOR_ID = re.compile(r"lg-deploy executor (\S+) running")
+
+
+def executor_id(server: Server, timeout: float = 60.0) -> str:
+    """Wait for an executor's start line; the id it claims runs under. Raises with its log if
+    it dies or does not start within ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = _EXECUTOR_ID.search(server.log_text())
+        if found:
+            return found.group(1)
+        if server.proc.poll() is not None:
+            break
+        time.sleep(0.1)
+    raise RuntimeError(f"executor not ready:\n{server.log_text()}")
 
 
 def wait_ready(server: Server, timeout: float = 60.0) -> None:

@@ -7,8 +7,6 @@ another's.
 
 from __future__ import annotations
 
-import re
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,8 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.support import Server, start, wait_ready
-
-_EXECUTOR_ID = re.compile(r"lg-deploy executor (\S+) running")
 
 
 @dataclass
@@ -67,17 +63,6 @@ class Topology:
     def logs_text(self) -> str:
         """Every function's log, concatenated (for failure messages)."""
         return "\n".join(f"== {n}\n{s.log_text()}" for n, s in self.servers.items())
-
-
-def executor_id(server: Server, timeout: float = 30.0) -> str:
-    """The id an executor claims runs under, from its start line."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = _EXECUTOR_ID.search(server.log_text())
-        if found:
-            return found.group(1)
-        time.sleep(0.1)
-    raise RuntimeError(f"no executor start line:\n{server.log_text()}")
 
 
 @contextmanager

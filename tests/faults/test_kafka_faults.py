@@ -57,8 +57,8 @@ from tests.faults.helpers import (
     start_steps_run,
 )
 from tests.kafka_support import kafka_broker
-from tests.support import Server, sdk
-from tests.topology import Topology, executor_id, kafka_topology
+from tests.support import Server, executor_id, sdk
+from tests.topology import Topology, kafka_topology
 
 if TYPE_CHECKING:
     from tests.faults.conftest import OwnPostgres

@@ -6,8 +6,6 @@ database, as a deployment with separate functions would.
 
 from __future__ import annotations
 
-import re
-import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,9 +15,7 @@ import pytest
 from shared.db.pool import Database, open_database
 from shared.embedded import start_embedded_postgres, stop_embedded_postgres
 from tests.faults.helpers import FAULT_ENV
-from tests.support import Server, postgres_dir, start
-
-_EXECUTOR_READY = re.compile(r"lg-deploy executor (\S+) running")
+from tests.support import Server, executor_id, postgres_dir, start
 
 
 @pytest.fixture(scope="session")
@@ -59,19 +55,6 @@ class Cluster:
         return next(e for e in self.executors if e.executor_id == executor_id)
 
 
-def wait_executor_ready(server: Server, timeout: float = 60.0) -> str:
-    """Wait for an executor's start line; its executor id. Raises with its log otherwise."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = _EXECUTOR_READY.search(server.log_text())
-        if found:
-            return found.group(1)
-        if server.proc.poll() is not None:
-            break
-        time.sleep(0.1)
-    raise RuntimeError(f"executor not ready:\n{server.log_text()}")
-
-
 @pytest.fixture
 def cluster(database_url: str, tmp_path: Path) -> Iterator[Cluster]:
     """Intake and two executors (2 concurrent runs each, so both must take work)."""
@@ -90,7 +73,7 @@ def cluster(database_url: str, tmp_path: Path) -> Iterator[Cluster]:
             "intake", database_url=database_url, env=FAULT_ENV, log=tmp_path / "intake.log"
         )
         procs.append(intake)
-        executors = [Executor(p, wait_executor_ready(p)) for p in procs[:2]]
+        executors = [Executor(p, executor_id(p)) for p in procs[:2]]
         yield Cluster(intake, executors)
     finally:
         for proc in procs:

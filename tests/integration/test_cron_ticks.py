@@ -28,8 +28,7 @@ from langgraph_sdk.schema import Cron
 
 from shared.db.pool import Database
 from tests.faults.helpers import eventually
-from tests.integration.conftest import wait_executor_ready
-from tests.support import Server, sdk, start, wait_ready
+from tests.support import Server, executor_id, sdk, start, wait_ready
 
 ENV = {"LG_DEPLOY_SWEEP_SECONDS": "0.5", "LG_DEPLOY_TEMPORARY_THREAD_GRACE_SECONDS": "0"}
 """Stateless threads are deleted on the first sweep after their run."""
@@ -58,7 +57,7 @@ def cron_cluster(
         procs.append(executor)
         for proc in procs[:3]:
             wait_ready(proc)
-        wait_executor_ready(executor)
+        executor_id(executor)
         yield CronCluster(procs[0], procs[1:3])
     finally:
         for proc in procs:

@@ -7,8 +7,7 @@ import asyncio
 import uuid
 
 import orjson
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka import AIOKafkaProducer
 from cloudevents.core.base import BaseCloudEvent
 from cloudevents.core.bindings.kafka import KafkaMessage, from_kafka
 from cloudevents.core.formats.json import JSONFormat
@@ -20,6 +19,7 @@ from shared.kafka.consumer import EventConsumer
 from shared.kafka.producer import EventProducer
 from shared.kafka.topics import ensure_topics
 from tests.faults.helpers import eventually
+from tests.kafka_support import group_lag, read_records
 
 
 async def _setup(kafka: LocalKafka, **overrides: object) -> tuple[Settings, EventProducer]:
@@ -39,37 +39,13 @@ def _tick(n: int) -> BaseCloudEvent:
 
 
 async def _group_lag(settings: Settings, group: str, topic: str) -> int:
-    """Records of ``topic`` not committed by ``group``, read with the admin client."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
-    await admin.start()
-    probe = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap)
-    await probe.start()
-    try:
-        committed = await admin.list_consumer_group_offsets(settings.kafka_topic_prefix + group)
-        partitions = [TopicPartition(settings.kafka_topic_prefix + topic, p) for p in range(3)]
-        ends = await probe.end_offsets(partitions)
-        return sum(ends[tp] - (committed[tp].offset if tp in committed else 0) for tp in partitions)
-    finally:
-        await probe.stop()
-        await admin.close()
+    prefix = settings.kafka_topic_prefix
+    return await group_lag(str(settings.kafka_bootstrap), prefix + group, prefix + topic)
 
 
 async def _dead_letters(settings: Settings, expected: int) -> list[KafkaMessage]:
-    consumer = AIOKafkaConsumer(
-        settings.kafka_topic_prefix + DEAD_LETTERS_TOPIC,
-        bootstrap_servers=settings.kafka_bootstrap,
-        auto_offset_reset="earliest",
-    )
-    await consumer.start()
-    found: list[KafkaMessage] = []
-    try:
-        async with asyncio.timeout(30):
-            while len(found) < expected:
-                for records in (await consumer.getmany(timeout_ms=500)).values():
-                    found += [KafkaMessage(dict(r.headers), r.key, r.value or b"") for r in records]
-    finally:
-        await consumer.stop()
-    return found
+    topic = settings.kafka_topic_prefix + DEAD_LETTERS_TOPIC
+    return await read_records(str(settings.kafka_bootstrap), topic, expected)
 
 
 async def test_events_are_handled_in_batches_and_committed(kafka: LocalKafka) -> None:

@@ -4,17 +4,14 @@ full executor leaves the backlog in Kafka, and the CloudEvent endpoints answer p
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import orjson
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 from cloudevents.core.bindings.http import to_binary as http_binary
-from cloudevents.core.bindings.kafka import KafkaMessage, from_kafka
+from cloudevents.core.bindings.kafka import from_kafka
 from cloudevents.core.formats.json import JSONFormat
 
 from shared.cloud_events.types import (
@@ -27,6 +24,7 @@ from shared.cloud_events.types import (
 )
 from shared.infra.kafka import LocalKafka
 from tests.faults.helpers import eventually
+from tests.kafka_support import group_lag, read_records
 from tests.support import sdk
 from tests.topology import Topology, kafka_topology
 
@@ -45,21 +43,6 @@ def topology(
         yield running
 
 
-async def _records(bootstrap: str, topic: str, count: int) -> list[KafkaMessage]:
-    """The first ``count`` records of ``topic`` (read by a group of its own)."""
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
-    await consumer.start()
-    found: list[KafkaMessage] = []
-    try:
-        async with asyncio.timeout(30):
-            while len(found) < count:
-                for batch in (await consumer.getmany(timeout_ms=500)).values():
-                    found += [KafkaMessage(dict(r.headers), r.key, r.value or b"") for r in batch]
-    finally:
-        await consumer.stop()
-    return found
-
-
 async def test_runs_travel_as_cloudevents(topology: Topology, kafka: LocalKafka) -> None:
     async with sdk(topology.intake) as client:
         thread = await client.threads.create()
@@ -69,8 +52,8 @@ async def test_runs_travel_as_cloudevents(topology: Topology, kafka: LocalKafka)
         assert parts[0] == "metadata" and "values" in parts
         run = await client.runs.create(None, "echo", input=ECHO)
         await client.runs.join(run["thread_id"], run["run_id"])
-    requests = await _records(kafka.bootstrap, topology.prefix + RUN_REQUESTS_TOPIC, 3)
-    ended = await _records(kafka.bootstrap, topology.prefix + RUN_LIFECYCLE_TOPIC, 3)
+    requests = await read_records(kafka.bootstrap, topology.prefix + RUN_REQUESTS_TOPIC, 3)
+    ended = await read_records(kafka.bootstrap, topology.prefix + RUN_LIFECYCLE_TOPIC, 3)
     for message in requests:
         event = from_kafka(message, JSONFormat())
         assert event.get_type() == RUN_REQUESTED
@@ -81,21 +64,6 @@ async def test_runs_travel_as_cloudevents(topology: Topology, kafka: LocalKafka)
     statuses = [from_kafka(m, JSONFormat()) for m in ended]
     assert {e.get_type() for e in statuses} == {RUN_ENDED}
     assert {e.get_data()["status"] for e in statuses} == {"success"}  # type: ignore[index]
-
-
-async def _lag(bootstrap: str, group: str, topic: str) -> int:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    probe = AIOKafkaConsumer(bootstrap_servers=bootstrap)
-    await probe.start()
-    try:
-        committed = await admin.list_consumer_group_offsets(group)
-        partitions = [TopicPartition(topic, p) for p in range(12)]
-        ends = await probe.end_offsets(partitions)
-        return sum(ends[tp] - (committed[tp].offset if tp in committed else 0) for tp in partitions)
-    finally:
-        await probe.stop()
-        await admin.close()
 
 
 async def test_a_full_executor_leaves_the_backlog_in_kafka(
@@ -109,7 +77,7 @@ async def test_a_full_executor_leaves_the_backlog_in_kafka(
                 await client.runs.create(None, "slow", input={}, config=config) for _ in range(4)
             ]
             backlog = await eventually(
-                lambda: _lag(kafka.bootstrap, group, topic),
+                lambda: group_lag(kafka.bootstrap, group, topic),
                 within=20,
                 what="run requests waiting in Kafka while the only slot is busy",
             )
@@ -122,7 +90,7 @@ async def test_a_full_executor_leaves_the_backlog_in_kafka(
                 assert got["status"] == "success"
 
         async def drained() -> bool:  # the idle executor fetches and commits the rest
-            return await _lag(kafka.bootstrap, group, topic) == 0
+            return await group_lag(kafka.bootstrap, group, topic) == 0
 
         await eventually(drained, within=20, what="the backlog committed once the slot is free")
 

@@ -24,8 +24,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.conftest import wait_executor_ready
-from tests.support import ROOT, TEST_GRAPHS, start
+from tests.support import ROOT, TEST_GRAPHS, executor_id, start
 
 CONTAINER = """
 import asyncio, json, sys
@@ -114,7 +113,7 @@ def container(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> It
         "LG_DEPLOY_CONFIG": str(TEST_GRAPHS),
     }
     try:
-        wait_executor_ready(executor)
+        executor_id(executor)
         with log.open("w") as err:
             proc = subprocess.Popen(
                 [sys.executable, "-c", CONTAINER],

@@ -22,8 +22,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from shared.db.pool import Database
 from tests.faults.helpers import eventually
-from tests.integration.conftest import wait_executor_ready
-from tests.support import Server, sdk, start, wait_ready
+from tests.support import Server, executor_id, sdk, start, wait_ready
 
 CONTRACT = {
     "lgd_runs": "gauge",
@@ -77,7 +76,7 @@ def functions(
             servers[name] = start(
                 name, database_url=database_url, log=tmp / f"{name}.log", wait=False, extra=extra
             )
-        wait_executor_ready(servers["executor"])
+        executor_id(servers["executor"])
         for server in servers.values():
             wait_ready(server)
         yield servers

@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 
 from shared.db.pool import Database
-from tests.integration.conftest import wait_executor_ready
-from tests.support import Server, start, wait_ready
+from tests.support import Server, executor_id, start, wait_ready
 
 
 @pytest.fixture
@@ -45,5 +44,5 @@ async def test_intake_and_executors_starting_together_on_a_fresh_database_all_co
         start("intake", database_url=fresh_database_url, log=tmp_path / "i.log", wait=False)
     )
     wait_ready(started[-1])
-    ids = {wait_executor_ready(server) for server in started[:-1]}
+    ids = {executor_id(server) for server in started[:-1]}
     assert len(ids) == 3

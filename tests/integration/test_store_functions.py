@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 
 from shared.db.pool import Database
-from tests.integration.conftest import wait_executor_ready
-from tests.support import ROOT, Server, sdk, start
+from tests.support import ROOT, Server, executor_id, sdk, start
 
 GRAPHS = ROOT / "tests" / "graphs"
 
@@ -34,7 +33,7 @@ def intake(database_url: str, tmp_path: Path) -> Iterator[Server]:
     )
     api = start("intake", config=config, database_url=database_url, log=tmp_path / "intake.log")
     try:
-        wait_executor_ready(executor)
+        executor_id(executor)
         yield api
     finally:
         api.stop()
