@@ -23,7 +23,7 @@ from pathlib import Path
 
 from shared.cloud_events.types import CRON_TICK, CRON_TICKS_TOPIC, new_event
 from shared.config import Settings
-from shared.embedded import start_embedded_postgres, stop_embedded_postgres
+from shared.embedded import ensure_max_connections, stop_embedded_postgres
 from shared.infra.kafka import LocalKafka
 from shared.kafka.producer import EventProducer
 from shared.kafka.topics import ensure_topics
@@ -66,7 +66,8 @@ async def run_up(settings: Settings, executors: int, kafka_port: int) -> None:
     ``subprocess.CalledProcessError`` when PostgreSQL cannot.
     """
     data_dir = settings.data_dir
-    dsn = await asyncio.to_thread(start_embedded_postgres, data_dir)
+    connections = (executors + 4) * (settings.db_pool_size + settings.checkpointer_pool_size + 4)
+    dsn = await asyncio.to_thread(ensure_max_connections, data_dir, connections)
     kafka = LocalKafka(Path(data_dir) / "kafka", kafka_port)
     try:
         bootstrap = await asyncio.to_thread(kafka.start)

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import psutil
+import psycopg
 
 os.environ.setdefault("XDG_RUNTIME_DIR", f"/tmp/lg-deploy-runtime-{os.getuid()}")
 os.makedirs(os.environ["XDG_RUNTIME_DIR"], mode=0o700, exist_ok=True)
@@ -110,3 +111,17 @@ def stop_embedded_postgres(data_dir: Path) -> None:
     """Stop the server this process started over ``data_dir`` now, as it would at exit (it
     keeps running while another process still uses it)."""
     embedded_postgres.get_server(_pgdata(data_dir)).cleanup()
+
+
+def ensure_max_connections(data_dir: Path, at_least: int) -> str:
+    """Start the server over ``data_dir`` with ``max_connections`` of at least ``at_least``
+    (``ALTER SYSTEM`` and one restart the first time; kept in its data folder); returns its
+    libpq URI. For ``lg-deploy up``, where every function process has pools of its own."""
+    uri = start_embedded_postgres(data_dir)
+    with psycopg.connect(uri, autocommit=True) as conn:
+        current = int(conn.execute("SHOW max_connections").fetchone()[0])  # type: ignore[index]
+        if current >= at_least:
+            return uri
+        conn.execute(f"ALTER SYSTEM SET max_connections = {int(at_least)}")
+    stop_embedded_postgres(data_dir)
+    return start_embedded_postgres(data_dir)

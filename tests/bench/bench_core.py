@@ -122,24 +122,34 @@ def pg_uri(server: Server) -> str:
     return f"postgresql://postgres@/postgres?host={socket_dir}&port={port}"
 
 
-def postmaster(server: Server) -> psutil.Process:
-    """The postmaster of the server's embedded PostgreSQL (not a child of lg-deploy)."""
-    assert server.data_dir is not None
-    pid = (server.data_dir / "pgdata" / "postmaster.pid").read_text().split()[0]
+def postmaster(pgdata: Path) -> psutil.Process:
+    """The postmaster of the PostgreSQL over ``pgdata`` (not a child of lg-deploy)."""
+    pid = (pgdata / "postmaster.pid").read_text().split()[0]
     return psutil.Process(int(pid))
 
 
-class Resources:
-    """Peak memory and CPU time of the server process tree, its PostgreSQL and this process.
+@dataclass(frozen=True)
+class Tree:
+    """A process and its children, measured together: ``name`` in the CPU notes, ``label`` in
+    the peak RSS row."""
 
-    A thread samples RSS every 50 ms (the lg-deploy tree) and PostgreSQL's proportional set
-    size (shared buffers counted once) every second.
+    name: str
+    label: str
+    pid: int
+
+
+class Resources:
+    """Peak memory and CPU time of process trees (the server's), the PostgreSQL over
+    ``pgdata`` and this process.
+
+    A thread samples the RSS of each tree every 50 ms and PostgreSQL's proportional set size
+    (shared buffers counted once) every second.
     """
 
-    def __init__(self, server: Server) -> None:
-        self.server = psutil.Process(server.proc.pid)
-        self.pg = postmaster(server)
-        self.peak_rss = 0
+    def __init__(self, trees: list[Tree], pgdata: Path) -> None:
+        self.trees = {tree: psutil.Process(tree.pid) for tree in trees}
+        self.pg = postmaster(pgdata)
+        self.peak_rss = dict.fromkeys(trees, 0)
         self.peak_pg_pss = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
@@ -162,8 +172,9 @@ class Resources:
     def _sample(self) -> None:
         tick = 0
         while not self._stop.wait(0.05):
-            rss = self._sum(self._tree(self.server), lambda p: p.memory_info().rss)
-            self.peak_rss = max(self.peak_rss, rss)
+            for tree, root in self.trees.items():
+                rss = self._sum(self._tree(root), lambda p: p.memory_info().rss)
+                self.peak_rss[tree] = max(self.peak_rss[tree], rss)
             tick += 1
             if tick % 20 == 0:
                 pss = self._sum(self._tree(self.pg), lambda p: p.memory_full_info().pss)
@@ -179,7 +190,7 @@ class Resources:
         self._thread.join()
 
     def cpu(self) -> dict[str, float]:
-        """CPU seconds so far: ``server`` (lg-deploy tree), ``postgres`` (postmaster, its live
+        """CPU seconds so far: one entry per tree (by name), ``postgres`` (postmaster, its live
         backends and reaped ones), ``client`` (this load generator) and ``others`` (every other
         process on the machine)."""
 
@@ -191,17 +202,12 @@ class Resources:
             t = p.cpu_times()
             return float(t.children_user + t.children_system)
 
-        server = sum(own(p) for p in self._tree(self.server))
-        pg = sum(own(p) for p in self._tree(self.pg)) + reaped(self.pg)
-        client = own(psutil.Process())
+        used = {t.name: sum(own(p) for p in self._tree(root)) for t, root in self.trees.items()}
+        used["postgres"] = sum(own(p) for p in self._tree(self.pg)) + reaped(self.pg)
+        used["client"] = own(psutil.Process())
         machine = psutil.cpu_times()
         busy = sum(machine) - machine.idle - machine.iowait
-        return {
-            "server": server,
-            "postgres": pg,
-            "client": client,
-            "others": busy - server - pg - client,
-        }
+        return {**used, "others": busy - sum(used.values())}
 
     @contextmanager
     def cpu_share(self, report: Report, label: str, units: int, unit: str) -> Iterator[None]:
@@ -409,7 +415,6 @@ async def warm_up(client: LangGraphClient) -> None:
 class Bench:
     """One bench session against a started server: where figures and CPU notes go."""
 
-    server: Server
     client: LangGraphClient
     counts: Counts
     profiler: Profiler
@@ -450,17 +455,20 @@ class Bench:
 
     def memory(self) -> None:
         """Peak memory seen while the server was under load."""
-        peak_rss, peak_pss = self.resources.peak_rss, self.resources.peak_pg_pss
-        self.report.add("peak RSS, lg-deploy process tree", f"{peak_rss / 2**20:.0f} MiB")
+        for tree, peak in self.resources.peak_rss.items():
+            self.report.add(f"peak RSS, {tree.label}", f"{peak / 2**20:.0f} MiB")
+        peak_pss = self.resources.peak_pg_pss
         self.report.add("peak PSS, embedded PostgreSQL", f"{peak_pss / 2**20:.0f} MiB")
 
 
-async def bench(server: Server, counts: Counts, profiler: Profiler) -> Report:
-    """Every figure of the issue's benchmark against a started ``server``."""
-    resources = Resources(server)
+async def bench(
+    url: str, database_url: str, resources: Resources, counts: Counts, profiler: Profiler
+) -> Report:
+    """Every figure of the issue's benchmark against the API at ``url`` whose PostgreSQL is
+    ``database_url`` (the baseline runs on it); ``resources`` watches the server's processes."""
     resources.start()
-    client = get_client(url=server.url)
-    run = Bench(server, client, counts, profiler, resources)
+    client = get_client(url=url)
+    run = Bench(client, counts, profiler, resources)
     try:
         await warm_up(client)
         await run.latencies()
@@ -472,7 +480,7 @@ async def bench(server: Server, counts: Counts, profiler: Profiler) -> Report:
         resources.stop()
     run.memory()
     for graph, total in (("echo", counts.echo), ("ten", counts.ten)):
-        await baseline(pg_uri(server), graph, total, resources, run.report)
+        await baseline(database_url, graph, total, resources, run.report)
     run.report.notes += [
         f"runs on fresh threads are stateless: runs.wait(None, graph), c={CONCURRENCY} workers"
         " sharing one langgraph_sdk client",
@@ -558,7 +566,10 @@ def main(argv: list[str] | None = None) -> None:
         server = make_server()
         try:
             profiler = Profiler(args.profile, server.proc.pid)
-            report = uvloop.run(bench(server, counts, profiler))
+            assert server.data_dir is not None
+            tree = Tree("server", "lg-deploy process tree", server.proc.pid)
+            resources = Resources([tree], server.data_dir / "pgdata")
+            report = uvloop.run(bench(server.url, pg_uri(server), resources, counts, profiler))
         finally:
             server.stop()
     print(f"\nlg-deploy dev, {os.cpu_count()} cores, load average {load:.2f} at start")
