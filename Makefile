@@ -23,6 +23,8 @@ lint: install
 
 test: lint
 	$(BIN)/pytest
+	# the API suite again, against the production topology of `lg-deploy up` (Kafka, processes)
+	LG_DEPLOY_TEST_SERVER=up $(BIN)/pytest tests/api
 
 bench: install
 	$(BIN)/python -m tests.bench.bench_core
