@@ -79,8 +79,8 @@ async def group_lag(bootstrap: str, group: str, topic: str) -> int:
     await probe.start()
     try:
         committed = await admin.list_consumer_group_offsets(group)
-        count = len(await probe.partitions_for_topic(topic) or ())
-        partitions = [TopicPartition(topic, p) for p in range(count)]
+        (described,) = await admin.describe_topics([topic])
+        partitions = [TopicPartition(topic, p["partition"]) for p in described["partitions"]]
         ends = await probe.end_offsets(partitions)
         return sum(ends[tp] - (committed[tp].offset if tp in committed else 0) for tp in partitions)
     finally:
