@@ -3,7 +3,7 @@
 Every CloudEvent it receives is a tick (Knative PingSource's ``dev.knative.sources.ping``,
 ``dev.lgdeploy.cron.tick``, …): the event's ``time`` is the tick's "now" (the clock when it has
 none) and its ``source`` + ``id`` make a redelivery a no-op. Alone (``lg-deploy cron``) it
-serves :func:`functions.cron.app.create_app` and, connected to Kafka with ``kafka_consumer``
+serves :func:`shared.runtime.ops.cloudevent_app` and, connected to Kafka with ``kafka_consumer``
 on, consumes the ``cron-ticks`` topic. Inside ``lg-deploy dev`` it has no HTTP surface and
 ticks on its own timer every ``cron_tick_seconds``.
 """
@@ -19,12 +19,12 @@ import asyncpg
 from cloudevents.core.base import BaseCloudEvent
 from starlette.types import ASGIApp
 
-from functions.cron.app import create_app
 from shared.cloud_events.types import CRON_TICKS_TOPIC
 from shared.kafka.consumer import EventConsumer
 from shared.runtime.context import Runtime
 from shared.runtime.crons import tick
 from shared.runtime.function import Placement
+from shared.runtime.ops import cloudevent_app
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ class CronFunction:
 
     def __init__(self, rt: Runtime, placement: Placement) -> None:
         self.rt = rt
-        self.app: ASGIApp | None = create_app(rt, self.handle) if placement.alone else None
+        self.app: ASGIApp | None = cloudevent_app(rt, self.handle) if placement.alone else None
         self._timer: asyncio.Task[None] | None = None
         self._consumer: EventConsumer | None = None
         if placement.alone and rt.producer is not None and rt.settings.kafka_consumer:

@@ -2,7 +2,7 @@
 
 Its deliverer claims due deliveries, woken by run ends (LISTEN/NOTIFY, or in ``lg-deploy dev``
 the in-process bus) and by its own timer. Alone (``lg-deploy webhooks``) it also serves
-:func:`functions.webhooks.app.create_app`, where a KafkaSource or PingSource delivers
+:func:`shared.runtime.ops.cloudevent_app`, where a KafkaSource or PingSource delivers
 CloudEvents, and, connected to Kafka with ``kafka_consumer`` on, consumes the ``run-lifecycle``
 topic itself. Any number of instances may run at once.
 """
@@ -14,13 +14,13 @@ import logging
 from cloudevents.core.base import BaseCloudEvent
 from starlette.types import ASGIApp
 
-from functions.webhooks.app import create_app
 from functions.webhooks.deliverer import Deliverer
 from shared.cloud_events.http import check_type
 from shared.cloud_events.types import CRON_TICK, PING, RUN_ENDED, RUN_LIFECYCLE_TOPIC
 from shared.kafka.consumer import EventConsumer
 from shared.runtime.context import Runtime
 from shared.runtime.function import Placement
+from shared.runtime.ops import cloudevent_app
 from shared.webhooks import outbox
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ class WebhooksFunction:
         self.deliverer = Deliverer(rt)
         self._rt = rt
         self._owns_database = placement.owns_database
-        self.app: ASGIApp | None = create_app(rt, self.handle) if placement.alone else None
+        self.app: ASGIApp | None = cloudevent_app(rt, self.handle) if placement.alone else None
         self._consumer: EventConsumer | None = None
         if rt.producer is not None and rt.settings.kafka_consumer:
             self._consumer = EventConsumer(

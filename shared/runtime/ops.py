@@ -9,7 +9,8 @@
   ``lgd_database_up`` is 0 and the run gauges are NaN.
 
 Intake declares these paths in its FastAPI app (they belong to its OpenAPI document) and calls
-:func:`health` and :func:`metrics_response`; the other functions mount :func:`ops_routes`.
+:func:`health` and :func:`metrics_response`; the other functions mount :func:`ops_routes`,
+those that only take CloudEvents through :func:`cloudevent_app`.
 """
 
 from __future__ import annotations
@@ -21,11 +22,13 @@ from collections.abc import Callable, Mapping
 from typing import Any, get_args
 
 import asyncpg
+from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from shared.api.common import RunStatus
+from shared.cloud_events.http import Handler, cloudevent_endpoint
 from shared.db import runs as runs_db
 from shared.metrics import (
     CONTENT_TYPE_LATEST,
@@ -107,3 +110,12 @@ def ops_routes(
         return await metrics_response(rt.db.pool)
 
     return [Route("/ok", ok, methods=["GET"]), Route("/metrics", metrics, methods=["GET"])]
+
+
+def cloudevent_app(rt: Runtime, handle: Handler) -> Starlette:
+    """The HTTP surface of a CloudEvent-handling function (cron, webhooks): ``POST /`` →
+    ``handle(event)`` with the answers of :func:`shared.cloud_events.http.cloudevent_endpoint`,
+    plus ``GET /ok`` and ``GET /metrics``."""
+    return Starlette(
+        routes=[Route("/", cloudevent_endpoint(handle), methods=["POST"]), *ops_routes(rt)]
+    )
