@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from shared.cloud_events.http import RetryLater
+
 
 class BuildFailed(Exception):
     """The repository cannot be built as asked (unknown ref, invalid ``langgraph.json`` or
@@ -13,7 +15,7 @@ class BuildFailed(Exception):
         self.commit = commit
 
 
-class BuildRetry(ConnectionError):
+class BuildRetry(RetryLater):
     """A transient failure (network error or timeout reaching the repository): the build goes
-    back to ``queued`` and the request should be delivered again. An ``OSError``, so
-    transports treat it as they treat an unreachable database (HTTP 503, Kafka redelivery)."""
+    back to ``queued`` and the request should be delivered again (HTTP 503 with this message,
+    Kafka redelivery)."""

@@ -11,7 +11,7 @@ be idempotent on the event's ``source`` + ``id``: delivery is at-least-once.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Mapping
 
 import asyncpg
 import orjson
@@ -24,9 +24,10 @@ from starlette.responses import JSONResponse, Response
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[BaseCloudEvent], Awaitable[None]]
-"""Applies one event; raises :class:`InvalidEvent` for an event it cannot take and database
-errors (``OSError``, asyncpg errors) when the effect could not be made durable."""
+Handler = Callable[[BaseCloudEvent], Awaitable[Mapping[str, str] | None]]
+"""Applies one event and returns headers for the ``202`` answer (or None); raises
+:class:`InvalidEvent` for an event it cannot take, :class:`RetryLater` or database errors
+(``OSError``, asyncpg errors) when the effect could not be made durable now."""
 
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     OSError,
@@ -34,6 +35,11 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.InterfaceError,
 )
 """Errors after which a redelivery may succeed: the sender should retry."""
+
+
+class RetryLater(ConnectionError):
+    """The effect could not be made durable now for a reason other than the database (an
+    unreachable Git host …); ``str()`` is shown in the ``503`` answer."""
 
 
 class InvalidEvent(ValueError):
@@ -79,12 +85,19 @@ def cloudevent_endpoint(handle: Handler) -> Callable[[Request], Awaitable[Respon
     async def endpoint(request: Request) -> Response:
         try:
             event = parse(dict(request.headers), await request.body())
-            await handle(event)
+            headers = await handle(event)
         except InvalidEvent as exc:
             return JSONResponse({"detail": str(exc)}, status_code=400)
         except TRANSIENT_ERRORS as exc:
-            log.warning("CloudEvent not handled, the sender should retry: %s", exc)
-            return JSONResponse({"detail": "database unavailable; retry"}, status_code=503)
-        return Response(status_code=202)
+            return retry_response(exc)
+        return Response(status_code=202, headers=headers)
 
     return endpoint
+
+
+def retry_response(exc: BaseException) -> JSONResponse:
+    """``503`` for a failure a redelivery may not meet: the :class:`RetryLater` message, or
+    ``database unavailable; retry``."""
+    log.warning("request not handled, the sender should retry: %s", exc)
+    detail = str(exc) if isinstance(exc, RetryLater) else "database unavailable; retry"
+    return JSONResponse({"detail": detail}, status_code=503)
