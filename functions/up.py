@@ -59,15 +59,18 @@ def plan(settings: Settings, executors: int) -> list[Child]:
 
 
 async def run_up(settings: Settings, executors: int, kafka_port: int) -> None:
-    """Start PostgreSQL, Kafka and the functions; run until SIGINT/SIGTERM; stop them all.
-    ``settings.config`` must be an absolute path (the functions get it as it is).
+    """Start PostgreSQL (unless ``settings.database_url`` names one), Kafka and the functions;
+    run until SIGINT/SIGTERM; stop them all. ``settings.config`` must be an absolute path (the
+    functions get it as it is); ``settings.n_jobs`` goes to every executor.
 
     Raises RuntimeError when Kafka cannot start (its message names the broker log) and
     ``subprocess.CalledProcessError`` when PostgreSQL cannot.
     """
     data_dir = settings.data_dir
-    connections = (executors + 4) * (settings.db_pool_size + settings.checkpointer_pool_size + 4)
-    dsn = await asyncio.to_thread(ensure_max_connections, data_dir, connections)
+    dsn = settings.database_url
+    if dsn is None:
+        pools = settings.db_pool_size + settings.checkpointer_pool_size + 4
+        dsn = await asyncio.to_thread(ensure_max_connections, data_dir, (executors + 4) * pools)
     kafka = LocalKafka(Path(data_dir) / "kafka", kafka_port)
     try:
         bootstrap = await asyncio.to_thread(kafka.start)
@@ -79,11 +82,13 @@ async def run_up(settings: Settings, executors: int, kafka_port: int) -> None:
             "LG_DEPLOY_KAFKA_BOOTSTRAP": bootstrap,
             "LG_DEPLOY_CONFIG": str(settings.config),
             "LG_DEPLOY_KAFKA_CONSUMER": "true",
+            "LG_DEPLOY_N_JOBS": str(settings.n_jobs),
         }
         await _supervise(topology, plan(settings, executors), env)
     finally:
         await asyncio.to_thread(kafka.stop)
-        await asyncio.to_thread(stop_embedded_postgres, data_dir)
+        if settings.database_url is None:
+            await asyncio.to_thread(stop_embedded_postgres, data_dir)
 
 
 async def _supervise(settings: Settings, children: list[Child], env: dict[str, str]) -> None:
