@@ -19,7 +19,8 @@ from starlette.routing import Route
 
 from functions.builder.handler import handle_build_request
 from shared.builds.service import get_build
-from shared.cloud_events.http import TRANSIENT_ERRORS, cloudevent_endpoint, retry_response
+from shared.cloud_events.http import cloudevent_endpoint, retry_response
+from shared.db.pool import DB_ERRORS
 from shared.errors import NotFound
 from shared.runtime.context import Runtime
 from shared.runtime.ops import ops_routes
@@ -37,7 +38,7 @@ def create_app(rt: Runtime) -> Starlette:
             build = await get_build(rt.db.pool, request.path_params["build_id"])
         except NotFound as exc:
             return JSONResponse({"detail": exc.detail}, status_code=404)
-        except TRANSIENT_ERRORS as exc:
+        except DB_ERRORS as exc:
             return retry_response(exc)
         return JSONResponse(build.model_dump(mode="json"))
 

@@ -8,15 +8,15 @@ and nothing to do inside ``lg-deploy dev``, where no build requests arrive.
 
 from __future__ import annotations
 
+import functools
 import logging
 
-from cloudevents.core.base import BaseCloudEvent
 from starlette.types import ASGIApp
 
 from functions.builder.app import create_app
 from functions.builder.handler import handle_build_request
 from shared.cloud_events.types import BUILD_REQUESTS_TOPIC
-from shared.kafka.consumer import EventConsumer
+from shared.kafka.consumer import one_by_one, own_topic_consumer
 from shared.runtime.context import Runtime
 from shared.runtime.function import Placement
 
@@ -29,20 +29,14 @@ class BuilderFunction:
     def __init__(self, rt: Runtime, placement: Placement) -> None:
         self.rt = rt
         self.app: ASGIApp | None = create_app(rt) if placement.alone else None
-        self._consumer: EventConsumer | None = None
-        if placement.alone and rt.producer is not None and rt.settings.kafka_consumer:
-            self._consumer = EventConsumer(
-                rt.settings,
-                BUILD_REQUESTS_TOPIC,
-                "builder",
-                self._on_batch,
-                rt.producer,
-                capacity=lambda: 1,  # a build takes seconds or more: commit after each
-            )
-
-    async def _on_batch(self, events: list[BaseCloudEvent]) -> None:
-        for event in events:
-            await handle_build_request(self.rt, event)
+        self._consumer = own_topic_consumer(
+            rt.settings,
+            rt.producer,
+            BUILD_REQUESTS_TOPIC,
+            "builder",
+            one_by_one(functools.partial(handle_build_request, rt)),
+            capacity=lambda: 1,  # a build takes seconds or more: commit after each
+        )
 
     async def start(self) -> None:
         """Join the ``build-requests`` consumer group, when consuming Kafka."""

@@ -15,12 +15,12 @@ import contextlib
 import logging
 from datetime import UTC, datetime
 
-import asyncpg
 from cloudevents.core.base import BaseCloudEvent
 from starlette.types import ASGIApp
 
 from shared.cloud_events.types import CRON_TICKS_TOPIC
-from shared.kafka.consumer import EventConsumer
+from shared.db.pool import DB_ERRORS
+from shared.kafka.consumer import one_by_one, own_topic_consumer
 from shared.runtime.context import Runtime
 from shared.runtime.crons import tick
 from shared.runtime.function import Placement
@@ -37,11 +37,9 @@ class CronFunction:
         self.rt = rt
         self.app: ASGIApp | None = cloudevent_app(rt, self.handle) if placement.alone else None
         self._timer: asyncio.Task[None] | None = None
-        self._consumer: EventConsumer | None = None
-        if placement.alone and rt.producer is not None and rt.settings.kafka_consumer:
-            self._consumer = EventConsumer(
-                rt.settings, CRON_TICKS_TOPIC, "cron", self._on_batch, rt.producer
-            )
+        self._consumer = own_topic_consumer(
+            rt.settings, rt.producer, CRON_TICKS_TOPIC, "cron", one_by_one(self.handle)
+        )
 
     async def handle(self, event: BaseCloudEvent) -> None:
         """One tick at ``event``'s time, once per ``source`` + ``id``; raises database errors."""
@@ -50,10 +48,6 @@ class CronFunction:
         level = logging.INFO if done.fired else logging.DEBUG
         what = "already handled" if done.duplicate else f"fired {len(done.fired)}"
         log.log(level, "cron tick %s at %s: %s", key, done.now.isoformat(), what)
-
-    async def _on_batch(self, events: list[BaseCloudEvent]) -> None:
-        for event in events:
-            await self.handle(event)
 
     async def start(self) -> None:
         """Start the timer when there is no CloudEvent source (inside ``lg-deploy dev``), or
@@ -79,7 +73,7 @@ class CronFunction:
                 done = await tick(self.rt, datetime.now(UTC))
                 if done.fired:
                     log.info("cron tick at %s: fired %d", done.now.isoformat(), len(done.fired))
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            except DB_ERRORS as exc:
                 log.warning("cron tick failed: %s", exc)
             await asyncio.sleep(seconds)
 

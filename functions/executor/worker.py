@@ -25,6 +25,7 @@ from shared.db import events as events_db
 from shared.db import idempotency as idempotency_db
 from shared.db import runs as runs_db
 from shared.db import threads as threads_db
+from shared.db.pool import DB_ERRORS
 from shared.kafka.bus import names_a_run
 from shared.kafka.consumer import EventConsumer
 from shared.metrics import LEASE_RECLAIMS
@@ -166,7 +167,7 @@ class Executor:
             self._wake.clear()
             try:
                 await self._claim_available()
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            except DB_ERRORS as exc:
                 log.warning("claiming runs failed: %s", exc)
                 await asyncio.sleep(1.0)
                 self._wake.set()
@@ -176,8 +177,8 @@ class Executor:
             await self._claim_free_slots()
 
     async def _claim_free_slots(self) -> None:
-        while not self._stopping:
-            free = self.n_jobs - len(self._running)
+        while True:
+            free = self._free_slots()
             if free <= 0:
                 return
             asked = time.monotonic()
@@ -233,7 +234,7 @@ class Executor:
             await asyncio.sleep(settings.sweep_seconds)
             try:
                 await self.sweep()
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            except DB_ERRORS as exc:
                 log.warning("sweep failed: %s", exc)
 
     async def sweep(self, *, every_running: bool = False) -> None:

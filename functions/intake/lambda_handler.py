@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import logging
 
-import asyncpg
 from mangum import Mangum
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -29,6 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from functions.intake.function import IntakeFunction, build
 from functions.intake.responses import error_response
 from shared.config import load_settings
+from shared.db.pool import DB_ERRORS
 from shared.logs import configure_logging
 from shared.runtime.bootstrap import close_runtime, load_project, open_runtime
 from shared.runtime.context import Runtime
@@ -78,7 +78,7 @@ class LambdaApp:
             return
         try:
             app = await self._app()
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        except DB_ERRORS as exc:
             log.warning("cold start failed, PostgreSQL unreachable: %r", exc)
             await error_response(503, "database unavailable; retry")(scope, receive, send)
             return

@@ -22,6 +22,7 @@ import asyncpg
 from prometheus_client import Counter, Histogram
 
 from shared.bus.base import RUN_EVENTS, Subscription
+from shared.db.pool import DB_ERRORS
 from shared.logs import run_context
 from shared.runtime.context import Runtime
 from shared.webhooks import outbox
@@ -42,8 +43,6 @@ WEBHOOK_ATTEMPTS = Counter(
 WEBHOOK_LATENCY = Histogram(
     "lgd_webhook_attempt_latency_seconds", "Time from a webhook POST to its answer's headers"
 )
-
-_DB_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
 class Deliverer:
@@ -88,7 +87,7 @@ class Deliverer:
             task.cancel()
         await asyncio.gather(*(t for _, t in in_flight), *self._tasks, return_exceptions=True)
         for row, _ in in_flight:
-            with contextlib.suppress(*_DB_ERRORS):
+            with contextlib.suppress(*DB_ERRORS):
                 await outbox.release(self.rt.db.pool, row)
         await self._client.aclose()
 
@@ -104,7 +103,7 @@ class Deliverer:
             try:
                 await self._claim()
                 await self._purge()
-            except _DB_ERRORS as exc:
+            except DB_ERRORS as exc:
                 log.warning("claiming webhook deliveries failed: %s", exc)
                 await asyncio.sleep(1.0)
                 self._wake.set()
@@ -113,17 +112,20 @@ class Deliverer:
         free = self._options.concurrency - len(self._in_flight)
         if free <= 0:
             return  # a finishing delivery wakes the loop
-        pool = self.rt.db.pool
-        retry = self._options.retry
-        rows = await outbox.claim(pool, free, self._options.lease_seconds, retry.max_attempts)
-        for row in rows:
-            self._launch(row)
-        if len(rows) == free:
+        if len(await self._launch_due(free)) == free:
             self._wake.set()  # more may be due
             return
-        due = await outbox.seconds_until_due(pool)
+        due = await outbox.seconds_until_due(self.rt.db.pool)
         delay = MAX_IDLE_SECONDS if due is None else min(due, MAX_IDLE_SECONDS)
         self._set_timer(max(delay, BUSY_RETRY_SECONDS))
+
+    async def _launch_due(self, free: int) -> list[asyncio.Task[None]]:
+        """Claim up to ``free`` due deliveries and start their attempts."""
+        retry = self._options.retry
+        rows = await outbox.claim(
+            self.rt.db.pool, free, self._options.lease_seconds, retry.max_attempts
+        )
+        return [self._launch(row) for row in rows]
 
     def _set_timer(self, delay: float) -> None:
         if self._timer is not None:
@@ -151,13 +153,7 @@ class Deliverer:
         (a run ended, a tick) asks of the webhook function. Raises database errors from the
         claim (the event should then be redelivered)."""
         free = self._options.concurrency - len(self._in_flight)
-        if free <= 0:
-            return 0
-        retry = self._options.retry
-        rows = await outbox.claim(
-            self.rt.db.pool, free, self._options.lease_seconds, retry.max_attempts
-        )
-        tasks = [self._launch(row) for row in rows]
+        tasks = await self._launch_due(free) if free > 0 else []
         await asyncio.gather(*tasks, return_exceptions=True)
         return len(tasks)
 
@@ -204,5 +200,5 @@ class Deliverer:
                 outcome=outcome,
                 retry_in_seconds=retry_in,
             )
-        except _DB_ERRORS as exc:  # the lease brings the delivery back
+        except DB_ERRORS as exc:  # the lease brings the delivery back
             log.warning("recording webhook attempt of run %s failed: %s", row["run_id"], exc)

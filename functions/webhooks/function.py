@@ -17,7 +17,7 @@ from starlette.types import ASGIApp
 from functions.webhooks.deliverer import Deliverer
 from shared.cloud_events.http import check_type
 from shared.cloud_events.types import CRON_TICK, PING, RUN_ENDED, RUN_LIFECYCLE_TOPIC
-from shared.kafka.consumer import EventConsumer
+from shared.kafka.consumer import own_topic_consumer
 from shared.runtime.context import Runtime
 from shared.runtime.function import Placement
 from shared.runtime.ops import cloudevent_app
@@ -39,11 +39,9 @@ class WebhooksFunction:
         self._rt = rt
         self._owns_database = placement.owns_database
         self.app: ASGIApp | None = cloudevent_app(rt, self.handle) if placement.alone else None
-        self._consumer: EventConsumer | None = None
-        if rt.producer is not None and rt.settings.kafka_consumer:
-            self._consumer = EventConsumer(
-                rt.settings, RUN_LIFECYCLE_TOPIC, "webhooks", self._on_batch, rt.producer
-            )
+        self._consumer = own_topic_consumer(
+            rt.settings, rt.producer, RUN_LIFECYCLE_TOPIC, "webhooks", self._on_batch
+        )
 
     async def handle(self, event: BaseCloudEvent) -> None:
         """Deliver the webhooks due now for a run-ended event or a tick; InvalidEvent for any

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Collection, Mapping
 
-import asyncpg
 import orjson
 from cloudevents.core.base import BaseCloudEvent
 from cloudevents.core.bindings.http import HTTPMessage, from_http
@@ -22,19 +21,14 @@ from cloudevents.core.formats.json import JSONFormat
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from shared.db.pool import DB_ERRORS
+
 log = logging.getLogger(__name__)
 
 Handler = Callable[[BaseCloudEvent], Awaitable[Mapping[str, str] | None]]
 """Applies one event and returns headers for the ``202`` answer (or None); raises
 :class:`InvalidEvent` for an event it cannot take, :class:`RetryLater` or database errors
 (``OSError``, asyncpg errors) when the effect could not be made durable now."""
-
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
-    OSError,
-    asyncpg.PostgresError,
-    asyncpg.InterfaceError,
-)
-"""Errors after which a redelivery may succeed: the sender should retry."""
 
 
 class RetryLater(ConnectionError):
@@ -88,7 +82,7 @@ def cloudevent_endpoint(handle: Handler) -> Callable[[Request], Awaitable[Respon
             headers = await handle(event)
         except InvalidEvent as exc:
             return JSONResponse({"detail": str(exc)}, status_code=400)
-        except TRANSIENT_ERRORS as exc:
+        except DB_ERRORS as exc:  # RetryLater is an OSError too
             return retry_response(exc)
         return Response(status_code=202, headers=headers)
 

@@ -16,6 +16,14 @@ from psycopg_pool import AsyncConnectionPool
 
 from shared.serde import dumps_str
 
+DB_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+)
+"""Errors of a database that is down, restarting or refusing (``TimeoutError`` is an
+``OSError``): the operation may succeed if retried later."""
+
 
 async def _reset_connection(conn: asyncpg.Connection) -> None:
     """Returned to the pool: end a transaction left open; nothing else needs resetting (pool

@@ -207,6 +207,32 @@ class EventConsumer:
         return total
 
 
+def one_by_one(handle: Callable[[BaseCloudEvent], Awaitable[object]]) -> BatchHandler:
+    """A batch handler that applies ``handle`` to each event in turn."""
+
+    async def each(events: list[BaseCloudEvent]) -> None:
+        for event in events:
+            await handle(event)
+
+    return each
+
+
+def own_topic_consumer(
+    settings: Settings,
+    producer: EventProducer | None,
+    topic: str,
+    group: str,
+    handle: BatchHandler,
+    capacity: Callable[[], int] | None = None,
+) -> EventConsumer | None:
+    """The consumer of a CloudEvent function's own topic (cron, webhooks, builder), or None
+    when the process is not connected to Kafka (no ``producer``) or ``kafka_consumer`` is off
+    (on Knative a KafkaSource or PingSource delivers to the function's ``POST /`` instead)."""
+    if producer is None or not settings.kafka_consumer:
+        return None
+    return EventConsumer(settings, topic, group, handle, producer, capacity)
+
+
 def _decode(record: ConsumerRecord[bytes, bytes]) -> BaseCloudEvent:
     headers = {name: value for name, value in record.headers}
     message = KafkaMessage(headers=headers, key=record.key, value=record.value or b"")

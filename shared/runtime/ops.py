@@ -30,6 +30,7 @@ from starlette.routing import BaseRoute, Route
 from shared.api.common import RunStatus
 from shared.cloud_events.http import Handler, cloudevent_endpoint
 from shared.db import runs as runs_db
+from shared.db.pool import DB_ERRORS
 from shared.metrics import (
     CONTENT_TYPE_LATEST,
     DATABASE_UP,
@@ -45,8 +46,6 @@ DB_TIMEOUT_SECONDS = 5.0
 """Longest a scrape's or a health check's PostgreSQL read may take (Prometheus' default scrape
 timeout is 10 s)."""
 
-_DB_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)  # TimeoutError is OSError
-
 
 async def refresh_gauges(pool: asyncpg.Pool) -> bool:
     """Read ``lgd_runs{status}`` (every status, 0 when none) and
@@ -56,7 +55,7 @@ async def refresh_gauges(pool: asyncpg.Pool) -> bool:
     try:
         async with asyncio.timeout(DB_TIMEOUT_SECONDS):
             counts, oldest = await runs_db.status_counts(pool)
-    except _DB_ERRORS as exc:
+    except DB_ERRORS as exc:
         log.warning("metrics: cannot read runs from PostgreSQL: %r", exc)
         DATABASE_UP.set(0)
         for status in get_args(RunStatus):
@@ -86,7 +85,7 @@ async def health(
         try:
             async with asyncio.timeout(DB_TIMEOUT_SECONDS):
                 await pool.fetchval("SELECT 1")
-        except _DB_ERRORS as exc:
+        except DB_ERRORS as exc:
             detail = f"database unavailable: {type(exc).__name__}"
             return JSONResponse({"detail": detail}, status_code=503)
     return JSONResponse({"ok": True, **(details or {})})

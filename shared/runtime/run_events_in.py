@@ -41,6 +41,4 @@ async def create_run_from_event(rt: Runtime, event: BaseCloudEvent) -> dict[str,
         data = RunCreateEventData.model_validate(data_object(event))
     except (ValidationError, ValueError) as exc:
         raise InvalidEvent(f"invalid {RUN_CREATE} data: {exc}") from exc
-    thread_id = data.thread_id
-    body = data.model_copy(update={"thread_id": None})
-    return await create_run(rt, thread_id, body, idempotency_key=idempotency_key(event))
+    return await create_run(rt, data.thread_id, data, idempotency_key=idempotency_key(event))
