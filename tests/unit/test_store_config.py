@@ -203,9 +203,9 @@ def test_index_config_imports_the_embedding_function_like_a_graph(
         ("./embed.py:missing", {"embed.py": EMBED_PY}, "variable 'missing' not found"),
         ("./broken.py:embed", {"broken.py": "1 / 0\n"}, "ZeroDivisionError"),
         ("no_such_module_lgd:embed", {}, "ModuleNotFoundError"),
-        ("openai:text-embedding-3-small", {}, "langchain"),
+        ("nosuchprovider:some-model", {}, "not supported"),
     ],
-    ids=["not callable", "missing name", "import fails", "no module", "provider sans langchain"],
+    ids=["not callable", "missing name", "import fails", "no module", "unknown provider"],
 )
 def test_unloadable_embed_raises_config_error_naming_store_index_embed(
     project: WriteProject, embed: str, files: dict[str, str], problem: str
