@@ -16,7 +16,8 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from tests.support import ROOT, dev_server
+from tests.infra.scripts import install
+from tests.support import dev_server
 
 JS = Path(__file__).resolve().parent
 PROJECT = JS / "project" / "langgraph.json"
@@ -51,32 +52,16 @@ class NodeDeps:
     esbuild: Path
 
 
-def _install(script: str) -> dict[str, str]:
-    """Run ``tests/infra/<script> install``; its ``key=value`` lines. RuntimeError with the
-    script's output when it fails."""
-    path = ROOT / "tests" / "infra" / script
-    proc = subprocess.run(
-        ["bash", str(path), "install"],
-        capture_output=True,
-        text=True,
-        timeout=INSTALL_TIMEOUT_SECONDS,
-        check=False,
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(f"{script} install failed:\n{proc.stderr}{proc.stdout}")
-    return dict(line.split("=", 1) for line in proc.stdout.splitlines() if "=" in line)
-
-
 def node_deps() -> NodeDeps:
     """Install (first use) or find the pinned npm packages; also links them as
     ``tests/ecosystem/js/node_modules`` so Node resolves the tests' imports."""
-    paths = _install("node-deps.sh")
+    paths = install("node-deps.sh", INSTALL_TIMEOUT_SECONDS)
     return NodeDeps(Path(paths["node_modules"]), Path(paths["esbuild"]))
 
 
 def chromium() -> Path:
     """Debian's Chromium binary, installed with apt-get when missing (needs root)."""
-    return Path(_install("chromium.sh")["chromium"])
+    return Path(install("chromium.sh", INSTALL_TIMEOUT_SECONDS)["chromium"])
 
 
 @contextmanager
