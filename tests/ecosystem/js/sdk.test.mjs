@@ -108,6 +108,19 @@ sdkTest("threads: create, get, update, search by metadata, delete", async () => 
   await assert.rejects(client.threads.get(b.thread_id), (e) => e.status === 404);
 });
 
+sdkTest("threads.search: the most recently updated thread first, as a chat history lists", async () => {
+  const tag = randomUUID();
+  const older = await client.threads.create({ metadata: { tag } });
+  const newer = await client.threads.create({ metadata: { tag } });
+  await client.runs.wait(older.thread_id, "agent", { input: human("SAY continued") });
+  const listed = await client.threads.search({ metadata: { tag } });
+  assert.deepEqual(
+    listed.map((t) => t.thread_id),
+    [older.thread_id, newer.thread_id],
+    "the thread just continued moves to the top",
+  );
+});
+
 sdkTest("runs.stream: values, messages-tuple, updates and custom from a prebuilt agent", async () => {
   const thread = await client.threads.create();
   const parts = await collect(
@@ -288,6 +301,26 @@ sdkTest("interrupt: runs.wait returns the interrupt, a rejecting resume skips th
   const tool = rejected.messages.find((m) => m.type === "tool");
   assert.match(tool.content, /no refunds today/);
   assert.equal(rejected.messages.at(-1).content, "not refunded");
+});
+
+sdkTest("interrupt: agent-chat-ui's 'Mark as resolved' (input {} beside command goto END)", async () => {
+  // useStream's submit({}, { command: { goto: END } }) sends exactly this body
+  const thread = await client.threads.create();
+  const input = human('CALL refund {"order": "C-3", "amount": 1}\nSAY never said');
+  await client.runs.wait(thread.thread_id, "approval", { input });
+  const parts = await collect(
+    client.runs.stream(thread.thread_id, "approval", {
+      input: {},
+      command: { goto: "__end__" },
+      streamMode: ["values"],
+    }),
+  );
+  assert.ok(!parts.some((p) => p.event === "error"), JSON.stringify(parts.at(-1)));
+  const runs = await client.runs.list(thread.thread_id);
+  assert.deepEqual(
+    runs.map((r) => r.status),
+    ["success", "success"],
+  );
 });
 
 sdkTest("runs.cancel: a running run stops, the thread takes the next run", async () => {
