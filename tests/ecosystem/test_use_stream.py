@@ -72,7 +72,10 @@ class Chat:
         self.problems: list[str] = []
         page.set_default_timeout(TIMEOUT_MS)
         page.on("requestfinished", self._record)
-        page.on("requestfailed", lambda r: self.problems.append(f"failed: {r.url}"))
+        page.on(
+            "requestfailed",
+            lambda r: self.problems.append(f"request failed: {r.url} ({r.failure})"),
+        )
         page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
 
     def _record(self, request: Request) -> None:
