@@ -7,12 +7,12 @@ versions, cached under ``${LG_DEPLOY_CACHE:-~/.cache/lg-deploy}/k8s-tools``); a 
 
 from __future__ import annotations
 
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.infra.scripts import install
+
 REPO = Path(__file__).resolve().parents[2]
-SCRIPT = REPO / "tests" / "infra" / "k8s-tools.sh"
 INSTALL_TIMEOUT_SECONDS = 1800.0
 """A cold helm build on a 2-core machine takes about 1.5 minutes; allow for slow networks."""
 
@@ -30,16 +30,7 @@ class K8sTools:
 def ensure_tools() -> K8sTools:
     """Install (or find, when cached) helm and the CRDs; RuntimeError with the script's output
     when it fails (no Go toolchain, module proxy unreachable)."""
-    proc = subprocess.run(
-        ["bash", str(SCRIPT), "install"],
-        capture_output=True,
-        text=True,
-        timeout=INSTALL_TIMEOUT_SECONDS,
-        check=False,
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(f"{SCRIPT.name} install failed:\n{proc.stderr}{proc.stdout}")
-    paths = dict(line.split("=", 1) for line in proc.stdout.splitlines() if "=" in line)
+    paths = install("k8s-tools.sh", INSTALL_TIMEOUT_SECONDS)
     return K8sTools(
         helm=Path(paths["helm"]),
         crds=Path(paths["crds"]),

@@ -1,0 +1,123 @@
+"""What the JavaScript ecosystem tests need around them: the pinned npm packages
+(``tests/infra/node-deps.sh``), Debian's Chromium (``tests/infra/chromium.sh``), the server
+their graphs run on, the bundled test page and a static server for it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from tests.infra.scripts import install
+from tests.support import dev_server
+
+JS = Path(__file__).resolve().parent
+PROJECT = JS / "project" / "langgraph.json"
+PAGE = JS / "page"
+INSTALL_TIMEOUT_SECONDS = 900.0
+"""npm ci takes 10-30 s, an apt-get install of chromium 1-3 minutes; allow for slow mirrors."""
+
+TARGET_ENV = "LG_DEPLOY_JS_TARGET"
+"""Set to a server URL to run the tests against it (the official ``langgraph dev`` on
+``project/langgraph.json``, to check an expectation) instead of a fresh ``lg-deploy dev``."""
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    # without these three, Chromium's own background connections are refused by a closed
+    # network and slow every page down
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+"""Flags of headless Debian Chromium here (Playwright adds a fresh ``--user-data-dir``)."""
+
+
+@dataclass(frozen=True)
+class NodeDeps:
+    """The installed npm packages: their folder and the esbuild binary."""
+
+    node_modules: Path
+    esbuild: Path
+
+
+def node_deps() -> NodeDeps:
+    """Install (first use) or find the pinned npm packages; also links them as
+    ``tests/ecosystem/js/node_modules`` so Node resolves the tests' imports."""
+    paths = install("node-deps.sh", INSTALL_TIMEOUT_SECONDS)
+    return NodeDeps(Path(paths["node_modules"]), Path(paths["esbuild"]))
+
+
+def chromium() -> Path:
+    """Debian's Chromium binary, installed with apt-get when missing (needs root)."""
+    return Path(install("chromium.sh", INSTALL_TIMEOUT_SECONDS)["chromium"])
+
+
+@contextmanager
+def graph_server(prefix: str, model_env: dict[str, str]) -> Iterator[str]:
+    """URL of a server on ``project/langgraph.json``: ``lg-deploy dev`` with its own embedded
+    PostgreSQL and ``model_env`` (the model stub's ``OPENAI_*``), stopped on exit; or the
+    server named by :data:`TARGET_ENV`."""
+    target = os.environ.get(TARGET_ENV)
+    if target:
+        yield target.rstrip("/")
+        return
+    with dev_server(prefix, config=PROJECT, env=model_env) as server:
+        yield server.url
+
+
+def build_page(deps: NodeDeps, out: Path) -> Path:
+    """Bundle ``page/app.jsx`` (React, useStream) with esbuild into ``out`` beside
+    ``page/index.html``; returns ``out``. RuntimeError with esbuild's output on failure."""
+    out.mkdir(parents=True, exist_ok=True)
+    shutil.copy(PAGE / "index.html", out / "index.html")
+    proc = subprocess.run(
+        [
+            str(deps.esbuild),
+            str(PAGE / "app.jsx"),
+            "--bundle",
+            "--format=esm",
+            "--jsx=automatic",
+            "--target=chrome120",
+            '--define:process.env.NODE_ENV="production"',
+            "--log-level=warning",
+            f"--outfile={out / 'app.js'}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"esbuild failed:\n{proc.stderr}{proc.stdout}")
+    return out
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        """No access log on the test's output."""
+
+
+@contextmanager
+def static_site(folder: Path) -> Iterator[str]:
+    """Serve ``folder`` over HTTP on a free loopback port (its own origin, so the page calls
+    the server cross-origin); yields the base URL, stops on exit."""
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(_QuietHandler, directory=str(folder)))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
