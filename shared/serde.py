@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -21,13 +21,26 @@ def serialize_error(exc: BaseException) -> dict[str, str]:
     return {"error": type(exc).__name__, "message": str(exc)}
 
 
+def interrupts_to_api(interrupts: Iterable[Interrupt]) -> list[dict[str, Any]]:
+    """Interrupts as a thread's ``interrupts`` and a ThreadState list them: ``{id, value}``,
+    plus ``response_schema`` when the interrupt has one (the official server's shape there;
+    streamed interrupts carry every field)."""
+    out = []
+    for i in interrupts:
+        item = {"id": i.id, "value": i.value}
+        if i.response_schema is not None:
+            item["response_schema"] = i.response_schema
+        out.append(to_jsonable(item))
+    return out
+
+
 def _default(obj: Any) -> Any:
     if isinstance(obj, uuid.UUID):  # asyncpg's UUID subclass is not orjson's native type
         return str(obj)
     if isinstance(obj, BaseModel):
         return obj.model_dump(mode="json")
-    if isinstance(obj, Interrupt):
-        return {"value": obj.value, "id": obj.id}
+    if isinstance(obj, Interrupt):  # as streamed: every field, ``response_schema`` even if null
+        return {"value": obj.value, "id": obj.id, "response_schema": obj.response_schema}
     if isinstance(obj, Send):
         return {"node": obj.node, "arg": obj.arg}
     if isinstance(obj, Command):

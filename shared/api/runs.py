@@ -94,6 +94,21 @@ class RunBatchItem(RunCreateStateless):
     """One item of ``POST /runs/batch``."""
 
 
+RunField = Literal[
+    "run_id",
+    "thread_id",
+    "assistant_id",
+    "created_at",
+    "updated_at",
+    "status",
+    "metadata",
+    "kwargs",
+    "multitask_strategy",
+    "attempt",
+]
+"""Fields ``GET /threads/{thread_id}/runs`` can ``select`` (those of :class:`Run`)."""
+
+
 class Run(BaseModel):
     """A run as returned by every run endpoint."""
 

@@ -203,15 +203,37 @@ async def versions(
     )
 
 
+@dataclass
+class SystemAssistant:
+    """What start-up makes of a graph's system assistant."""
+
+    graph_id: str
+    name: str
+    description: str | None
+
+
 async def ensure_system_assistants(
-    pool: asyncpg.Pool, graphs: dict[uuid.UUID, tuple[str, str | None]]
+    pool: asyncpg.Pool, graphs: dict[uuid.UUID, SystemAssistant]
 ) -> None:
-    """Create the default assistant of each graph (id → (graph_id, description)) if missing:
-    named after the graph, ``metadata = {"created_by": "system"}``."""
+    """Create the system assistant of each graph (by assistant id) if missing, with
+    ``metadata = {"created_by": "system"}``; one whose name or description differs from the
+    graph's gets them in a new version, as the official server syncs them at start-up."""
     async with pool.acquire() as conn, conn.transaction():
-        for assistant_id, (graph_id, description) in graphs.items():
-            await insert(
-                conn,
-                assistant_id,
-                Fields(graph_id, {}, {}, {"created_by": "system"}, graph_id, description),
+        for assistant_id, graph in graphs.items():
+            fields = Fields(
+                graph.graph_id, {}, {}, {"created_by": "system"}, graph.name, graph.description
             )
+            if await insert(conn, assistant_id, fields) is not None:
+                continue
+            row = await get(conn, assistant_id, for_update=True)
+            if row is None or (row["name"], row["description"]) == (graph.name, graph.description):
+                continue
+            current = Fields(
+                row["graph_id"],
+                row["config"],
+                row["context"],
+                row["metadata"],
+                graph.name,
+                graph.description,
+            )
+            await add_version(conn, assistant_id, current)

@@ -19,7 +19,8 @@ THREAD_COLUMNS = (
 
 
 def thread_to_api(row: asyncpg.Record | dict[str, Any]) -> dict[str, Any]:
-    """A ``threads`` row as the API's Thread object (``error`` only when set)."""
+    """A ``threads`` row as the API's Thread object (``error`` only when set; ``values`` null
+    until the thread has state, as the official server answers)."""
     out = {
         "thread_id": row["thread_id"],
         "created_at": row["created_at"],
@@ -28,7 +29,7 @@ def thread_to_api(row: asyncpg.Record | dict[str, Any]) -> dict[str, Any]:
         "metadata": row["metadata"],
         "status": row["status"],
         "config": row["config"],
-        "values": row["values"] if row["values"] is not None else {},
+        "values": row["values"],
         "interrupts": row["interrupts"],
     }
     if row["error"] is not None:

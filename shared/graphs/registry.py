@@ -2,7 +2,9 @@
 
 A graph entry may be a compiled graph (``Pregel``), an uncompiled ``StateGraph`` (compiled
 here), or a factory: a function of zero arguments or of the run's ``config`` that returns either
-(sync or async). Factories are called for every run; compiled graphs are loaded once.
+(sync or async). Factories are called for every run; compiled graphs are loaded once. A graph
+with LangGraph's default name is handed out named after its graph id, as the official server
+does (its schemas' titles and its runs' root event are named after it).
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ from langgraph.store.base import BaseStore
 
 from shared.errors import NotFound
 from shared.graphs.config import ConfigError, GraphSpec, ObjectRef, ProjectConfig
+
+DEFAULT_NAME = "LangGraph"
+"""The name LangGraph gives a graph compiled without one."""
 
 
 @dataclass
@@ -122,6 +127,14 @@ class GraphRegistry:
         """The ``description`` given in ``langgraph.json``, if any."""
         return self._graphs[graph_id].spec.description
 
+    def name(self, graph_id: str) -> str:
+        """The graph's own name (``compile(name=...)``), else its graph id (a factory's too):
+        the name of its system assistant, as the official server names it."""
+        graph = self._graphs[graph_id].graph
+        if graph is None or graph.name == DEFAULT_NAME:
+            return graph_id
+        return graph.name
+
     async def get(
         self,
         graph_id: str,
@@ -139,6 +152,8 @@ class GraphRegistry:
             assert entry.factory is not None
             graph = await _call_factory(graph_id, entry.factory, config or {})
         update: dict[str, Any] = {}
+        if graph.name == DEFAULT_NAME:
+            update["name"] = graph_id
         if checkpointer is not None:
             update["checkpointer"] = checkpointer
         if store is not None:

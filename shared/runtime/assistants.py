@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -226,10 +225,27 @@ def _channels_schema(graph: Pregel, title: str) -> Json:
     return create_model(graph.get_name(title), **fields).model_json_schema()
 
 
+RESERVED_CONFIGURABLE = (
+    "thread_id",
+    "checkpoint_id",
+    "checkpoint_ns",
+    "__pregel_checkpointer",
+    "__pregel_store",
+)
+"""``configurable`` keys the server sets itself: left out of ``config_schema``."""
+
+
 def _config_schema(graph: Pregel) -> Json:
-    with warnings.catch_warnings():  # deprecated in LangGraph 1.x, still part of the API
-        warnings.simplefilter("ignore")
-        return graph.get_config_jsonschema()
+    """The graph's ``configurable`` options as the official server describes them: the schema
+    of what a run's ``config.configurable`` holds (in LangGraph 1.x the context schema),
+    without the keys the server sets; ``{}`` for a graph without one."""
+    schema = graph.get_context_jsonschema()
+    if schema is None:
+        return {}
+    properties = schema.get("properties") or {}
+    for key in RESERVED_CONFIGURABLE:
+        properties.pop(key, None)
+    return schema
 
 
 async def input_schema(rt: Runtime, row: asyncpg.Record) -> Json | None:

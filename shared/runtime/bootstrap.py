@@ -98,7 +98,12 @@ async def open_runtime(
     store = await open_store(db.checkpoint_pool, project)
     await assistants_db.ensure_system_assistants(
         db.pool,
-        {system_assistant_id(g): (g, graphs.description(g)) for g in graphs.graph_ids},
+        {
+            system_assistant_id(g): assistants_db.SystemAssistant(
+                g, graphs.name(g), graphs.description(g)
+            )
+            for g in graphs.graph_ids
+        },
     )
     bus: Bus = InProcessBus() if in_process_bus else PgNotifyBus(dsn, db.pool)
     producer = None

@@ -30,8 +30,8 @@ from shared.runtime.checkpointer import FencedSaver, delete_run_checkpoints
 from shared.runtime.context import Runtime
 from shared.runtime.events import EventSink, metadata_event
 from shared.runtime.retry import policy_of, retry_delay, should_retry
-from shared.runtime.translate import StreamTranslator, stream_events
-from shared.serde import serialize_error, to_jsonable
+from shared.runtime.translate import StreamTranslator, output_of, stream_events
+from shared.serde import interrupts_to_api, serialize_error, to_jsonable
 
 log = logging.getLogger(__name__)
 
@@ -53,21 +53,25 @@ def build_config(row: asyncpg.Record | dict[str, Any], graph_id: str) -> Runnabl
     return RunnableConfig(**config)
 
 
-def state_result(state: StateSnapshot) -> tuple[Any, Any, dict[str, Any], str]:
+def state_result(
+    state: StateSnapshot, graph: Pregel | None = None
+) -> tuple[Any, Any, dict[str, Any], str]:
     """``(result, values, interrupts by task id, thread status)`` of a thread's latest state.
 
-    ``result`` is what wait/join answer: the values plus ``__interrupt__`` when paused.
+    ``result`` is what wait/join answer, as the official server does: the output channels of
+    ``graph`` (all values without it) plus ``__interrupt__`` (the interrupts as streamed) when
+    paused. ``values`` are the whole state, ``interrupts`` in the shape of a thread's.
     """
     values = to_jsonable(state.values) if state.values is not None else {}
     interrupts: dict[str, Any] = {}
     flat: list[Any] = []
     for task in state.tasks:
         if task.interrupts:
-            interrupts[task.id] = to_jsonable(list(task.interrupts))
-            flat.extend(interrupts[task.id])
-    result = values
-    if flat and isinstance(values, dict):
-        result = {**values, "__interrupt__": flat}
+            interrupts[task.id] = interrupts_to_api(task.interrupts)
+            flat.extend(task.interrupts)
+    result = output_of(graph, values) if graph is not None else values
+    if flat and isinstance(result, dict):
+        result = {**result, "__interrupt__": to_jsonable(flat)}
     status = "interrupted" if (state.next or flat) else "idle"
     return result, values, interrupts, status
 
@@ -142,13 +146,13 @@ class RunAttempt:
                 ):
                     sink.emit(name, data)
             self.ending = True
-            if translator.final_state_known(self.kwargs):
+            if translator.final_state_known(self.kwargs, graph):
                 values = to_jsonable(translator.final_values)
                 interrupts: dict[str, Any] = {}
                 result, thread_status = values, "idle"
             else:
                 state = await graph.aget_state(self._latest(config))
-                result, values, interrupts, thread_status = state_result(state)
+                result, values, interrupts, thread_status = state_result(state, graph)
             await sink.close()
             await self._finish("success", result, None, thread_status, values, interrupts)
         except asyncio.CancelledError:
@@ -267,23 +271,22 @@ class RunAttempt:
             await delete_run_checkpoints(
                 rt.db.checkpoint_pool, str(self.thread_id), str(self.run_id)
             )
-            values, interrupts, status = await self._state_or_empty(graph, config)
+            _, values, interrupts, status = await self._state_or_empty(graph, config)
             done = await runs_db.delete_claimed(
                 rt.db.pool, self.run_id, self.token, status, values, interrupts
             )
             await self._announce_end(done)
             return
-        values, interrupts, status = await self._state_or_empty(graph, config)
-        await self._finish("interrupted", values, None, status, values, interrupts)
+        result, values, interrupts, status = await self._state_or_empty(graph, config)
+        await self._finish("interrupted", result, None, status, values, interrupts)
 
     async def _state_or_empty(
         self, graph: Pregel | None, config: RunnableConfig
-    ) -> tuple[Any, dict[str, Any], str]:
+    ) -> tuple[Any, Any, dict[str, Any], str]:
+        """:func:`state_result` of the thread's latest state (empty without a graph)."""
         if graph is None:
-            return {}, {}, "idle"
-        state = await graph.aget_state(self._latest(config))
-        _, values, interrupts, status = state_result(state)
-        return values, interrupts, status
+            return {}, {}, {}, "idle"
+        return state_result(await graph.aget_state(self._latest(config)), graph)
 
     async def _finish(
         self,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -288,13 +289,23 @@ async def _signal_cancelled(rt: Runtime, runs: list[asyncpg.Record]) -> None:
 
 
 async def list_runs(
-    rt: Runtime, thread_id: uuid.UUID, limit: int, offset: int, status: str | None
+    rt: Runtime,
+    thread_id: uuid.UUID,
+    limit: int,
+    offset: int,
+    status: str | None,
+    select: Sequence[str] | None = None,
 ) -> list[dict[str, Any]]:
-    """Runs of a thread, newest first (``GET /threads/{thread_id}/runs``). Raises NotFound."""
+    """Runs of a thread, newest first (``GET /threads/{thread_id}/runs``); with ``select``
+    (names of Run fields, validated by the caller) only those fields, as the official server
+    answers. Raises NotFound."""
     if await threads_db.get(rt.db.pool, thread_id) is None:
         raise NotFound(f"Thread '{thread_id}' not found")
     rows = await runs_db.list_for_thread(rt.db.pool, thread_id, limit, offset, status)
-    return [runs_db.run_to_api(r) for r in rows]
+    runs = [runs_db.run_to_api(r) for r in rows]
+    if select:
+        runs = [{k: v for k, v in run.items() if k in select} for run in runs]
+    return runs
 
 
 async def get_run(rt: Runtime, thread_id: uuid.UUID, run_id: uuid.UUID) -> asyncpg.Record:

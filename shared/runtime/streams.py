@@ -167,16 +167,6 @@ class StoredEvent:
     data: str
 
 
-def mode_of(event: str) -> str:
-    """The ``stream_mode`` an event name belongs to (``messages/partial`` → ``messages``)."""
-    base = event.split("|", 1)[0]
-    if base.startswith("messages/"):
-        return "messages"
-    if base == "messages":
-        return "messages-tuple"
-    return base
-
-
 def requested_modes(values: Iterable[str] | None) -> set[str] | None:
     """The modes of a ``stream_mode`` query: repeated, comma separated or a JSON array.
 
@@ -231,7 +221,15 @@ async def _run_event_batches(
 
 
 def _keeps(event: StoredEvent, modes: set[str] | None) -> bool:
-    return modes is None or event.event in ("metadata", "error") or mode_of(event.event) in modes
+    """Whether a joined stream filtered by ``modes`` sends ``event``, as the official server
+    decides: its name (``metadata`` and ``error`` included) or the mode before ``|`` is asked
+    for, and either messages mode asks for every ``messages*`` event. No filter sends all."""
+    if modes is None:
+        return True
+    name = event.event
+    if name in modes or name.split("|", 1)[0] in modes:
+        return True
+    return bool(modes & {"messages", "messages-tuple"}) and name.startswith("messages")
 
 
 async def follow_event_batches(
@@ -246,9 +244,9 @@ async def follow_event_batches(
     the batches they were read (one SSE write each).
 
     Serves ``POST .../runs/stream`` (``after_seq=0``) and ``GET .../runs/{run_id}/stream``
-    (``Last-Event-ID``). ``modes`` filters by stream mode (``metadata`` and ``error`` always
-    pass). Yields ``None`` every :data:`KEEPALIVE_SECONDS` of silence, for a heartbeat
-    comment. Returns at once for a run that already ended when nothing is left to replay.
+    (``Last-Event-ID``). ``modes`` filters by stream mode (see :func:`_keeps`). Yields
+    ``None`` every :data:`KEEPALIVE_SECONDS` of silence, for a heartbeat comment. Returns at
+    once for a run that already ended when nothing is left to replay.
     """
     async for batch in _run_event_batches(pool, watcher, run_id, after_seq):
         if batch is None:

@@ -42,7 +42,8 @@ from shared.runtime.execution import state_result
 from shared.runtime.pages import Page
 from shared.runtime.runs import cancel_runs
 from shared.runtime.streams import RunWatcher, wait_for_end
-from shared.serde import to_jsonable
+from shared.runtime.translate import checkpoint_to_api
+from shared.serde import interrupts_to_api, to_jsonable
 
 # Errors LangGraph raises for updates that do not fit the graph (unknown node, values its
 # reducers refuse): the client's input, so 422.
@@ -67,23 +68,11 @@ def empty_state() -> dict[str, Any]:
     }
 
 
-def checkpoint_to_api(config: RunnableConfig | None) -> dict[str, Any] | None:
-    """``{thread_id, checkpoint_ns, checkpoint_id, checkpoint_map}`` of a checkpoint config."""
-    if not config:
-        return None
-    conf = config.get("configurable") or {}
-    return {
-        "thread_id": conf.get("thread_id"),
-        "checkpoint_ns": conf.get("checkpoint_ns", ""),
-        "checkpoint_id": conf.get("checkpoint_id"),
-        "checkpoint_map": to_jsonable(conf["checkpoint_map"]) if "checkpoint_map" in conf else None,
-    }
-
-
 def state_to_api(state: StateSnapshot) -> dict[str, Any]:
     """A LangGraph ``StateSnapshot`` as the API's ThreadState (JSON types only).
 
-    Subgraph tasks carry their ``state`` when read with ``subgraphs``, else their ``checkpoint``.
+    Subgraph tasks carry their ``state`` when read with ``subgraphs``, else their ``checkpoint``
+    (the ``configurable`` of the subgraph's config, as the official server lists it).
     """
     if state.metadata is None:
         return empty_state()
@@ -95,8 +84,12 @@ def state_to_api(state: StateSnapshot) -> dict[str, Any]:
             "name": task.name,
             "path": to_jsonable(task.path),
             "error": repr(task.error) if task.error is not None else None,
-            "interrupts": to_jsonable(list(task.interrupts)),
-            "checkpoint": checkpoint_to_api(task.state) if isinstance(task.state, dict) else None,
+            "interrupts": interrupts_to_api(task.interrupts),
+            "checkpoint": (
+                to_jsonable(task.state.get("configurable"))
+                if isinstance(task.state, dict)
+                else None
+            ),
             "state": state_to_api(task.state) if isinstance(task.state, StateSnapshot) else None,
             "result": to_jsonable(task.result),
         }
@@ -110,7 +103,7 @@ def state_to_api(state: StateSnapshot) -> dict[str, Any]:
         "created_at": state.created_at,
         "checkpoint": checkpoint,
         "parent_checkpoint": parent,
-        "interrupts": to_jsonable(list(state.interrupts)),
+        "interrupts": interrupts_to_api(state.interrupts),
         "checkpoint_id": checkpoint["checkpoint_id"] if checkpoint else None,
         "parent_checkpoint_id": parent["checkpoint_id"] if parent else None,
     }

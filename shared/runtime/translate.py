@@ -4,7 +4,9 @@ Source: Agent Server API, "SSE wire format": event names per ``stream_mode``
 (``messages-tuple`` → ``messages``; legacy ``messages`` → ``messages/metadata``,
 ``messages/partial``, ``messages/complete``; ``events`` → LangChain ``astream_events`` v2
 records), subgraph events named ``<mode>|<namespace>``. ``feedback_keys`` (a LangSmith
-feature) is accepted on runs but sends no ``feedback`` event.
+feature) is accepted on runs but sends no ``feedback`` event. As the official server does,
+``values`` and ``updates`` carry only the graph's output channels (its ``output_schema``), and
+``debug`` checkpoint events carry ``checkpoint``/``parent_checkpoint`` beside their configs.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from langchain_core.messages import BaseMessageChunk
+from langchain_core.messages import BaseMessage, BaseMessageChunk, message_chunk_to_message
 from langchain_core.runnables import RunnableConfig
 from langchain_core.runnables.schema import StreamEvent
 from langgraph.constants import TAG_HIDDEN
@@ -22,30 +24,87 @@ NATIVE_MODES = {"values", "updates", "debug", "tasks", "checkpoints", "custom"}
 """API stream modes that are LangGraph stream modes of the same name."""
 
 
+def checkpoint_to_api(config: RunnableConfig | None) -> dict[str, Any] | None:
+    """The API's Checkpoint ``{checkpoint_id, thread_id, checkpoint_ns[, checkpoint_map]}``
+    of a checkpoint config; ``None`` without a thread id and a checkpoint id.
+
+    Source: the official server's ThreadState ``checkpoint``/``parent_checkpoint`` and its
+    ``debug`` checkpoint events (``checkpoint_ns`` and ``checkpoint_map`` only when set).
+    """
+    conf = (config or {}).get("configurable") or {}
+    if not conf.get("thread_id") or not conf.get("checkpoint_id"):
+        return None
+    checkpoint = {"checkpoint_id": conf["checkpoint_id"], "thread_id": conf["thread_id"]}
+    if "checkpoint_ns" in conf:
+        checkpoint["checkpoint_ns"] = conf["checkpoint_ns"] or ""
+    if "checkpoint_map" in conf:
+        checkpoint["checkpoint_map"] = conf["checkpoint_map"]
+    return checkpoint
+
+
+def _debug_checkpoint(payload: dict[str, Any]) -> dict[str, Any]:
+    """A ``debug`` checkpoint payload as the official server sends it: plus ``checkpoint`` and
+    ``parent_checkpoint`` (of ``config``/``parent_config``), and each task whose ``state`` is
+    a subgraph's config with that config's ``configurable`` as ``checkpoint`` instead."""
+    tasks = []
+    for task in payload.get("tasks") or ():
+        state = task.get("state")
+        if isinstance(state, dict) and state.get("configurable"):
+            task = {k: v for k, v in task.items() if k != "state"}
+            task["checkpoint"] = state["configurable"]
+        tasks.append(task)
+    return {
+        **payload,
+        "checkpoint": checkpoint_to_api(payload.get("config")),
+        "parent_checkpoint": checkpoint_to_api(payload.get("parent_config")),
+        "tasks": tasks,
+    }
+
+
+def returns_whole_state(graph: Pregel) -> bool:
+    """Whether the graph's output (its ``values`` stream and run result) is its whole state,
+    i.e. it declares no ``output_schema`` narrower than its state."""
+    return graph.output_channels == graph.stream_channels_asis
+
+
+def output_of(graph: Pregel, values: Any) -> Any:
+    """The graph's output channels among a state's ``values`` (all of them for a graph without
+    an ``output_schema``), in the order LangGraph streams them."""
+    keys = graph.output_channels
+    if returns_whole_state(graph) or not isinstance(values, dict):
+        return values
+    if isinstance(keys, str):
+        return values.get(keys)
+    return {k: values[k] for k in keys if k in values}
+
+
 class StreamTranslator:
     """Turns LangGraph stream output into Agent Server SSE events ``(name, data)``.
 
     ``modes`` are the run's API stream modes; ``subgraphs`` keeps events from subgraphs
     (named ``<mode>|<ns>``). One translator serves one run: it keeps the legacy ``messages``
     accumulation and the root run id of ``events`` mode, and watches the stream for what the
-    run's end needs: the root graph's last ``values`` chunk and whether an interrupt was seen.
+    run's end needs: the root graph's last ``values`` chunk (its output channels only) and
+    whether an interrupt was seen.
     """
 
     def __init__(self, modes: list[str], subgraphs: bool) -> None:
         self.modes = set(modes)
         self.subgraphs = subgraphs
-        self._seen_messages: dict[str, Any] = {}
+        self._messages: dict[str, BaseMessage] = {}
         self._root_run: str | None = None
         self.final_values: Any = None
         self.saw_values = False
         self.saw_interrupt = False
 
-    def final_state_known(self, kwargs: dict[str, Any]) -> bool:
-        """Whether the stream of a run that ended normally fully describes its final state:
-        ``final_values`` are the thread's values and nothing waits to run (no interrupt seen,
-        none configured). Otherwise the checkpoint must be read."""
+    def final_state_known(self, kwargs: dict[str, Any], graph: Pregel) -> bool:
+        """Whether the stream of a run of ``graph`` that ended normally fully describes its
+        final state: ``final_values`` are the thread's values (the graph's output is its whole
+        state) and nothing waits to run (no interrupt seen, none configured). Otherwise the
+        checkpoint must be read."""
         static = kwargs.get("interrupt_before") or kwargs.get("interrupt_after")
-        return self.saw_values and not self.saw_interrupt and not static
+        whole = returns_whole_state(graph)
+        return whole and self.saw_values and not self.saw_interrupt and not static
 
     def langgraph_modes(self) -> list[str]:
         """Modes to request from LangGraph for the API modes asked."""
@@ -67,10 +126,12 @@ class StreamTranslator:
         out: list[tuple[str, Any]] = []
         if mode == "messages":
             message, meta = chunk
-            if "messages-tuple" in self.modes:
+            if "messages-tuple" in self.modes:  # it wins over legacy ``messages`` if both
                 out.append(("messages" + suffix, (message, meta)))
-            if "messages" in self.modes:
+            else:
                 out.extend((name + suffix, data) for name, data in self._legacy(message, meta))
+        elif mode == "debug" and mode in self.modes and chunk.get("type") == "checkpoint":
+            out.append((mode + suffix, {**chunk, "payload": _debug_checkpoint(chunk["payload"])}))
         elif mode in self.modes:
             out.append((mode + suffix, chunk))
         return out
@@ -91,19 +152,24 @@ class StreamTranslator:
             return []
         return [("events", event)]
 
-    def _legacy(self, message: Any, meta: Any) -> list[tuple[str, Any]]:
-        msg_id = getattr(message, "id", None) or ""
+    def _legacy(self, message: BaseMessage, meta: Any) -> list[tuple[str, Any]]:
+        """Legacy ``messages`` mode, as the official server sends it: ``messages/metadata`` for
+        a message id seen first, then the message so far (the chunks of one id added up) as a
+        whole message (type ``ai``, not ``AIMessageChunk``): ``messages/partial`` after a
+        chunk, ``messages/complete`` for a whole message."""
+        msg_id = message.id or ""
         out: list[tuple[str, Any]] = []
-        if msg_id not in self._seen_messages:
+        seen = self._messages.get(msg_id)
+        if seen is None:
             out.append(("messages/metadata", {msg_id: {"metadata": meta}}))
-            self._seen_messages[msg_id] = None
         if isinstance(message, BaseMessageChunk):
-            acc = self._seen_messages[msg_id]
-            acc = message if acc is None else acc + message
-            self._seen_messages[msg_id] = acc
-            out.append(("messages/partial", [acc]))
+            name = "messages/partial"
+            if isinstance(seen, BaseMessageChunk):
+                message = seen + message
         else:
-            out.append(("messages/complete", [message]))
+            name = "messages/complete"
+        self._messages[msg_id] = message
+        out.append((name, [message_chunk_to_message(message)]))
         return out
 
 
@@ -117,14 +183,16 @@ async def stream_events(
     """Run ``graph`` and yield ``(event name, data)`` for the modes in ``kwargs["stream_mode"]``.
 
     ``kwargs`` is a run's stored kwargs (``stream_mode``, ``subgraphs``, ``context``,
-    ``interrupt_before``/``interrupt_after``, ``durability``). With ``events`` among the modes
-    the graph is driven by ``astream_events(version="v2")``, which hands the stream options on
-    to ``astream``; otherwise by ``astream``. The graph's own exceptions propagate.
+    ``interrupt_before``/``interrupt_after``, ``durability``). The root graph streams only
+    its output channels (``output_keys``), as the official server asks. With ``events`` among
+    the modes the graph is driven by ``astream_events(version="v2")``, which hands the stream
+    options on to ``astream``; otherwise by ``astream``. The graph's own exceptions propagate.
     ``translator`` (made from the same kwargs) is left holding what the run's end needs.
     """
     options: dict[str, Any] = {
         "context": kwargs.get("context") or None,
         "stream_mode": translator.langgraph_modes(),
+        "output_keys": graph.output_channels,
         "subgraphs": True,
         "interrupt_before": kwargs.get("interrupt_before"),
         "interrupt_after": kwargs.get("interrupt_after"),

@@ -49,7 +49,7 @@ async def test_create_with_id_and_metadata_then_get(client: LangGraphClient) -> 
     assert created["thread_id"] == thread_id
     assert created["metadata"] == {"user": "ann"}
     assert created["status"] == "idle"
-    assert created["values"] == {}
+    assert created["values"] is None
     assert await client.threads.get(thread_id) == created
 
 

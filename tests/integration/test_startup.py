@@ -1,11 +1,13 @@
 """Several functions starting at once on a fresh database all come up (G10: no operator).
 
 Each starter migrates the database and creates the checkpointer's tables, whose indexes are
-built ``CONCURRENTLY``; starters waiting their turn must not deadlock with that build.
+built ``CONCURRENTLY``; starters waiting their turn must not deadlock with that build. Each
+start also syncs the graphs' system assistants with their graphs.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from shared.db.pool import Database
-from tests.support import Server, executor_id, start, wait_ready
+from shared.ids import system_assistant_id
+from tests.support import ROOT, Server, executor_id, sdk, start, wait_ready
 
 
 @pytest.fixture
@@ -46,3 +49,35 @@ async def test_intake_and_executors_starting_together_on_a_fresh_database_all_co
     wait_ready(started[-1])
     ids = {executor_id(server) for server in started[:-1]}
     assert len(ids) == 3
+
+
+async def _named_versions(
+    config: Path, database_url: str, log: Path
+) -> list[tuple[int, str, str | None]]:
+    """Start intake on ``config``; the (version, name, description) of graph ``named``'s
+    system assistant, newest first."""
+    server = start("intake", config=config, database_url=database_url, log=log)
+    try:
+        async with sdk(server) as client:
+            versions = await client.assistants.get_versions(str(system_assistant_id("named")))
+    finally:
+        server.stop()
+    return [(v["version"], v["name"], v["description"]) for v in versions]
+
+
+async def test_a_renamed_graph_renames_its_system_assistant_at_the_next_start(
+    fresh_database_url: str, tmp_path: Path
+) -> None:
+    """As the official server does: the system assistant takes the graph's own name (else
+    its graph id) and description; a change becomes a new version at the next start."""
+    graphs = ROOT / "tests" / "graphs"
+    config = tmp_path / "langgraph.json"
+    config.write_text(json.dumps({"graphs": {"named": f"{graphs}/graphs.py:echo"}}))
+    first = await _named_versions(config, fresh_database_url, tmp_path / "1.log")
+    assert first == [(1, "named", None)]
+
+    spec = {"path": f"{graphs}/shapes.py:named", "description": "remembers"}
+    config.write_text(json.dumps({"graphs": {"named": spec}}))
+    renamed = [(2, "MemoryAgent", "remembers"), (1, "named", None)]
+    assert await _named_versions(config, fresh_database_url, tmp_path / "2.log") == renamed
+    assert await _named_versions(config, fresh_database_url, tmp_path / "3.log") == renamed

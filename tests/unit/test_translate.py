@@ -97,6 +97,7 @@ async def test_legacy_messages_send_metadata_once_then_accumulated_partials() ->
     assert names[1:] == ["messages/partial"] * (len(names) - 1)
     (msg_id, meta), *_ = events[0][1].items()
     assert meta["metadata"]["langgraph_node"] == "model"
+    assert {type(data[0]) for _, data in events[1:]} == {AIMessage}  # whole messages so far
     partials = [data[0].content for _, data in events[1:]]
     assert partials[-1] == "a b"
     assert all(b.startswith(a) for a, b in itertools.pairwise(partials))
@@ -148,9 +149,9 @@ async def test_translator_keeps_the_final_values_of_a_run_that_ends() -> None:
     kwargs = {"stream_mode": ["updates"], "subgraphs": False}
     async for _ in stream_events(parent, {"items": ["in"]}, config, kwargs, translator):
         pass
-    assert translator.final_state_known(kwargs)
+    assert translator.final_state_known(kwargs, parent)
     assert translator.final_values == (await parent.aget_state(config)).values
-    assert not translator.final_state_known({**kwargs, "interrupt_before": ["after"]})
+    assert not translator.final_state_known({**kwargs, "interrupt_before": ["after"]}, parent)
 
 
 async def test_translator_notices_an_interrupt_so_the_checkpoint_is_read() -> None:
@@ -160,4 +161,58 @@ async def test_translator_notices_an_interrupt_so_the_checkpoint_is_read() -> No
     kwargs = {"stream_mode": ["values"], "subgraphs": False}
     async for _ in stream_events(asking, {"items": []}, config, kwargs, translator):
         pass
-    assert translator.saw_interrupt and not translator.final_state_known(kwargs)
+    assert translator.saw_interrupt and not translator.final_state_known(kwargs, asking)
+
+
+async def test_messages_tuple_wins_over_legacy_messages_when_both_are_asked() -> None:
+    events = await _run(chat, {"messages": [("user", "hi")]}, ["messages", "messages-tuple"])
+    assert {name for name, _ in events} == {"messages"}
+
+
+class Wide(TypedDict, total=False):
+    topic: str
+    info: str
+
+
+class Narrow(TypedDict, total=False):
+    info: str
+
+
+def _narrowed() -> Any:
+    g = StateGraph(Wide, output_schema=Narrow)
+    g.add_node("note", lambda s: {"topic": "t"})
+    g.add_node("sum", lambda s: {"info": "i"})
+    g.add_edge(START, "note")
+    g.add_edge("note", "sum")
+    return g.compile(checkpointer=InMemorySaver())
+
+
+async def test_values_and_updates_carry_only_the_output_schema_and_the_state_is_read() -> None:
+    graph = _narrowed()
+    translator = StreamTranslator(["values", "updates"], False)
+    config = RunnableConfig(configurable={"thread_id": str(uuid.uuid4())})
+    kwargs = {"stream_mode": ["values", "updates"], "subgraphs": False}
+    events = [e async for e in stream_events(graph, {"topic": "x"}, config, kwargs, translator)]
+    assert events == [
+        ("updates", {"note": None}),
+        ("updates", {"sum": {"info": "i"}}),
+        ("values", {"info": "i"}),
+    ]
+    assert not translator.final_state_known(kwargs, graph)  # final values are not the state
+
+
+async def test_debug_checkpoints_name_their_checkpoint() -> None:
+    events = await _run(parent, {"items": []}, ["debug"])
+    payloads = [data["payload"] for _, data in events if data["type"] == "checkpoint"]
+    assert payloads[0]["parent_checkpoint"] is None
+    for before, after in itertools.pairwise(payloads):
+        conf = before["config"]["configurable"]
+        assert (
+            after["parent_checkpoint"]
+            == before["checkpoint"]
+            == {
+                "checkpoint_id": conf["checkpoint_id"],
+                "thread_id": conf["thread_id"],
+                "checkpoint_ns": "",
+            }
+        )

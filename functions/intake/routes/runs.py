@@ -16,7 +16,14 @@ from fastapi.responses import StreamingResponse
 
 from functions.intake.deps import RuntimeDep, WatcherDep
 from functions.intake.responses import Json, sse_response
-from shared.api.runs import BulkCancel, Run, RunBatchItem, RunCreateStateful, RunCreateStateless
+from shared.api.runs import (
+    BulkCancel,
+    Run,
+    RunBatchItem,
+    RunCreateStateful,
+    RunCreateStateless,
+    RunField,
+)
 from shared.db import attempts as attempts_db
 from shared.db import runs as runs_db
 from shared.errors import NotFound
@@ -167,9 +174,10 @@ async def list_runs(
     limit: Annotated[int, Query(ge=1, le=1000)] = 10,
     offset: Annotated[int, Query(ge=0)] = 0,
     status: str | None = None,
+    select: Annotated[list[RunField] | None, Query()] = None,
 ) -> Response:
-    """Runs of a thread, newest first."""
-    return Json(await runs_service.list_runs(rt, thread_id, limit, offset, status))
+    """Runs of a thread, newest first; ``select`` (repeated) keeps only those fields."""
+    return Json(await runs_service.list_runs(rt, thread_id, limit, offset, status, select))
 
 
 @router.get("/threads/{thread_id}/runs/{run_id}", responses=RUN_DOC)
