@@ -25,6 +25,7 @@ from shared.db import attempts as attempts_db
 from shared.db import events as events_db
 from shared.db import runs as runs_db
 from shared.errors import LostClaim, StoreUnavailable
+from shared.graphs.context import graph_context
 from shared.logs import run_context
 from shared.metrics import RUN_ATTEMPTS, RUN_DURATION
 from shared.runtime.checkpointer import FencedSaver, delete_run_checkpoints
@@ -146,10 +147,12 @@ class RunAttempt:
                 await self._on_cancel(sink, graph, config)
                 return
             graph_input = await self._input(graph, config)
+            mirror = config["configurable"] if self.kwargs.get("context_given") else None
+            context = graph_context(graph, self.kwargs.get("context"), mirror)
             translator = StreamTranslator(self.kwargs["stream_mode"], self.kwargs["subgraphs"])
             async with asyncio.timeout(self._seconds_left()) as deadline:
                 async for name, data in stream_events(
-                    graph, graph_input, config, self.kwargs, translator
+                    graph, graph_input, config, self.kwargs, translator, context=context
                 ):
                     sink.emit(name, data)
             self.ending = True
