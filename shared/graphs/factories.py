@@ -80,7 +80,13 @@ class Factory:
     def of(cls, fn: Callable[..., Any]) -> Factory:
         """Classify ``fn`` by its parameters. Raises ValueError (the problem, for the user)
         when it has more than two, or two that are not one runtime and one config."""
-        params = list(inspect.signature(fn).parameters.values())
+        name = getattr(fn, "__name__", repr(fn))
+        try:
+            params = list(inspect.signature(fn).parameters.values())
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                f"cannot read the parameters of graph factory {name!r}: {exc}"
+            ) from exc
         hints = _hints(fn)
         kinds = [
             "runtime" if _is_runtime(hints.get(p.name, p.annotation)) else "config" for p in params
@@ -89,12 +95,12 @@ class Factory:
         if len(params) > 2:
             raise ValueError(
                 f"a graph factory takes at most two parameters (a config and a ServerRuntime); "
-                f"{fn.__name__!r} takes {len(params)}: {names}"
+                f"{name!r} takes {len(params)}: {names}"
             )
         if len(params) == 2 and sorted(kinds) != ["config", "runtime"]:
             raise ValueError(
                 f"a graph factory of two parameters takes a config and one annotated "
-                f"ServerRuntime (langgraph_sdk.runtime); {fn.__name__!r} takes {names}, "
+                f"ServerRuntime (langgraph_sdk.runtime); {name!r} takes {names}, "
                 f"{'both' if kinds[0] == 'runtime' else 'neither'} annotated ServerRuntime"
             )
         return cls(fn, tuple(zip(params, kinds, strict=True)))
