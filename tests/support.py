@@ -190,6 +190,23 @@ def topology_server(prefix: str, *, config: Path = TEST_GRAPHS) -> Iterator[Serv
             server.stop()
 
 
+def refused_start(config: Path, data_dir: Path) -> str:
+    """Run ``lg-deploy dev`` on a ``config`` it must refuse and return its stderr, after
+    checking that it stopped with exit code 2, no traceback, before PostgreSQL started (no
+    ``data_dir``)."""
+    done = subprocess.run(
+        [*LG_DEPLOY, "dev", "--config", str(config), "--data-dir", str(data_dir)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    assert not data_dir.exists()
+    return done.stderr
+
+
 @asynccontextmanager
 async def sdk(server: Server) -> AsyncIterator[LangGraphClient]:
     """The official async client on ``server``, closed on exit."""

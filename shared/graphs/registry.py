@@ -1,32 +1,35 @@
 """Load the graphs named in ``langgraph.json`` and hand out copies bound to the checkpointer.
 
 A graph entry may be a compiled graph (``Pregel``), an uncompiled ``StateGraph`` (compiled
-here), or a factory: a function of zero arguments or of the run's ``config`` that returns either
-(sync or async). Factories are called for every run; compiled graphs are loaded once. A graph
-with LangGraph's default name is handed out named after its graph id, as the official server
-does (its schemas' titles and its runs' root event are named after it).
+here), or a factory of a shape the official Agent Server accepts (``shared/graphs/factories.py``:
+``config`` and/or ``ServerRuntime`` parameters, sync or async, possibly a context manager).
+Factories are called for every use (run, schema read, state read); compiled graphs are loaded
+once. An unsupported factory shape stops start-up with a :class:`ConfigError`. A graph with
+LangGraph's default name is handed out named after its graph id, as the official server does
+(its schemas' titles and its runs' root event are named after it).
 """
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
-import inspect
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
-from langgraph.graph import StateGraph
 from langgraph.pregel import Pregel
 from langgraph.store.base import BaseStore
+from langgraph_sdk.runtime import AccessContext
 
 from shared.errors import NotFound
 from shared.graphs.config import ConfigError, GraphSpec, ObjectRef, ProjectConfig
+from shared.graphs.factories import Factory, as_pregel
 
 DEFAULT_NAME = "LangGraph"
 """The name LangGraph gives a graph compiled without one."""
@@ -38,7 +41,7 @@ class LoadedGraph:
 
     spec: GraphSpec
     graph: Pregel | None
-    factory: Callable[..., Any] | None
+    factory: Factory | None
 
 
 def import_object(project: ProjectConfig, ref: ObjectRef, module_name: str) -> Any:
@@ -79,14 +82,6 @@ def import_object(project: ProjectConfig, ref: ObjectRef, module_name: str) -> A
     return getattr(module, ref.variable)
 
 
-def _as_pregel(obj: Any) -> Pregel | None:
-    if isinstance(obj, Pregel):
-        return obj
-    if isinstance(obj, StateGraph):
-        return obj.compile()
-    return None
-
-
 class GraphRegistry:
     """Every graph of a project, by graph id. Build with :meth:`load` (raises ConfigError)."""
 
@@ -102,15 +97,18 @@ class GraphRegistry:
         loaded: dict[str, LoadedGraph] = {}
         for graph_id, spec in project.graphs.items():
             obj = import_object(project, spec, "_lgd_graph_" + re.sub(r"\W", "_", graph_id))
-            graph = _as_pregel(obj)
+            graph = as_pregel(obj)
             if graph is not None:
                 loaded[graph_id] = LoadedGraph(spec, graph, None)
             elif callable(obj):
-                loaded[graph_id] = LoadedGraph(spec, None, obj)
+                try:
+                    loaded[graph_id] = LoadedGraph(spec, None, Factory.of(obj))
+                except ValueError as exc:
+                    raise ConfigError(project.path, spec.key, str(exc)) from exc
             else:
                 raise ConfigError(
                     project.path,
-                    f"graphs.{graph_id}",
+                    spec.key,
                     f"{spec.variable!r} is a {type(obj).__name__}, not a graph or a graph factory",
                 )
         return cls(loaded)
@@ -135,40 +133,50 @@ class GraphRegistry:
             return graph_id
         return graph.name
 
-    async def get(
+    @asynccontextmanager
+    async def use(
         self,
         graph_id: str,
-        config: RunnableConfig | None = None,
+        access: AccessContext,
+        config: RunnableConfig,
         *,
+        store: BaseStore | None,
         checkpointer: BaseCheckpointSaver | None = None,
-        store: BaseStore | None = None,
-    ) -> Pregel:
-        """The graph ``graph_id`` bound to ``checkpointer``/``store``. Raises NotFound."""
+        context: Any = None,
+    ) -> AsyncIterator[Pregel]:
+        """The graph ``graph_id`` bound to ``checkpointer`` and ``store``, for one use.
+
+        ``access`` says why it is wanted (``threads.create_run``, ``threads.read``,
+        ``threads.update`` or ``assistants.read``, as on the official server); a factory is
+        called with it, ``config`` and, for a run, the run's ``context``, and a factory that is
+        a context manager is exited when this context ends. Raises NotFound (unknown graph id),
+        TypeError (a factory that built no graph) and whatever the factory raises.
+        """
         entry = self._graphs.get(graph_id)
         if entry is None:
             raise NotFound(f"Graph '{graph_id}' not found")
-        graph = entry.graph
-        if graph is None:
-            assert entry.factory is not None
-            graph = await _call_factory(graph_id, entry.factory, config or {})
-        update: dict[str, Any] = {}
-        if graph.name == DEFAULT_NAME:
-            update["name"] = graph_id
-        if checkpointer is not None:
-            update["checkpointer"] = checkpointer
-        if store is not None:
-            update["store"] = store
-        return graph.copy(update=update) if update else graph
+        if entry.factory is None:
+            assert entry.graph is not None
+            yield _bind(graph_id, entry.graph, checkpointer, store)
+            return
+        async with entry.factory.build(config, access, store, context) as built:
+            graph = as_pregel(built)
+            if graph is None:
+                raise TypeError(f"factory of graph {graph_id!r} returned {type(built).__name__}")
+            yield _bind(graph_id, graph, checkpointer, store)
 
 
-async def _call_factory(
-    graph_id: str, factory: Callable[..., Any], config: RunnableConfig
+def _bind(
+    graph_id: str,
+    graph: Pregel,
+    checkpointer: BaseCheckpointSaver | None,
+    store: BaseStore | None,
 ) -> Pregel:
-    params = inspect.signature(factory).parameters
-    result = factory(config) if params else factory()
-    if inspect.isawaitable(result):
-        result = await result
-    graph = _as_pregel(result)
-    if graph is None:
-        raise TypeError(f"factory of graph {graph_id!r} returned {type(result).__name__}")
-    return graph
+    update: dict[str, Any] = {}
+    if graph.name == DEFAULT_NAME:
+        update["name"] = graph_id
+    if checkpointer is not None:
+        update["checkpointer"] = checkpointer
+    if store is not None:
+        update["store"] = store
+    return graph.copy(update=update) if update else graph

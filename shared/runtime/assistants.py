@@ -11,9 +11,11 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import asyncpg
+from langchain_core.runnables import RunnableConfig
 from langgraph.channels.base import BaseChannel
 from langgraph.pregel import Pregel
 from pydantic import TypeAdapter, create_model
@@ -183,8 +185,10 @@ async def set_latest_version(rt: Runtime, assistant_id: uuid.UUID, version: int)
     return assistants_db.assistant_to_api(row)
 
 
-async def _graph_of(rt: Runtime, row: asyncpg.Record) -> Pregel:
-    return await rt.graphs.get(row["graph_id"], {"configurable": {}, **row["config"]})
+def _graph_of(rt: Runtime, row: asyncpg.Record) -> AbstractAsyncContextManager[Pregel]:
+    """The assistant's graph for a read (``assistants.read``), built from its config."""
+    config = RunnableConfig(**{"configurable": {}, **row["config"]})
+    return rt.graphs.use(row["graph_id"], "assistants.read", config, store=rt.store)
 
 
 async def drawable_graph(rt: Runtime, assistant_id: str, xray: bool | int) -> Json:
@@ -192,8 +196,8 @@ async def drawable_graph(rt: Runtime, assistant_id: str, xray: bool | int) -> Js
     assistant given by UUID or graph id; ``xray`` expands subgraphs (``True`` or a depth).
     Raises NotFound (unknown assistant), Invalid (neither a UUID nor a graph id)."""
     row = await resolve_assistant(rt, rt.db.pool, assistant_id)
-    graph = await _graph_of(rt, row)
-    drawing = await graph.aget_graph(xray=xray)
+    async with _graph_of(rt, row) as graph:
+        drawing = await graph.aget_graph(xray=xray)
     return drawing.to_json()
 
 
@@ -251,8 +255,10 @@ def _config_schema(graph: Pregel) -> Json:
 async def input_schema(rt: Runtime, row: asyncpg.Record) -> Json | None:
     """The ``input_schema`` of :func:`graph_schemas` for an assistant (an ``assistants`` row)
     alone, cheaper than all five. Raises NotFound when its graph left the project."""
-    graph = await _graph_of(rt, row)
-    return _schema(graph.get_input_jsonschema) or _schema(lambda: _channels_schema(graph, "State"))
+    async with _graph_of(rt, row) as graph:
+        return _schema(graph.get_input_jsonschema) or _schema(
+            lambda: _channels_schema(graph, "State")
+        )
 
 
 def graph_schemas(graph: Pregel) -> Json:
@@ -273,7 +279,8 @@ async def schemas(rt: Runtime, assistant_id: uuid.UUID) -> Json:
     """``GET /assistants/{id}/schemas``: ``graph_id`` and :func:`graph_schemas` of the
     assistant's graph. Raises NotFound."""
     row = await _row(rt.db.pool, assistant_id)
-    return {"graph_id": row["graph_id"], **graph_schemas(await _graph_of(rt, row))}
+    async with _graph_of(rt, row) as graph:
+        return {"graph_id": row["graph_id"], **graph_schemas(graph)}
 
 
 async def subgraphs(
@@ -282,9 +289,9 @@ async def subgraphs(
     """``GET /assistants/{id}/subgraphs[/{namespace}]``: namespace → :func:`graph_schemas` of
     each subgraph (only ``namespace`` when given; nested ones, ``|``-joined, with ``recurse``).
     Raises NotFound (assistant)."""
-    graph = await _graph_of(rt, await _row(rt.db.pool, assistant_id))
-    return {
-        ns: graph_schemas(sub)
-        async for ns, sub in graph.aget_subgraphs(namespace=namespace, recurse=recurse)
-        if isinstance(sub, Pregel)
-    }
+    async with _graph_of(rt, await _row(rt.db.pool, assistant_id)) as graph:
+        return {
+            ns: graph_schemas(sub)
+            async for ns, sub in graph.aget_subgraphs(namespace=namespace, recurse=recurse)
+            if isinstance(sub, Pregel)
+        }

@@ -10,6 +10,7 @@ import asyncio
 import logging
 import time
 import uuid
+from contextlib import AsyncExitStack
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,6 +25,7 @@ from shared.db import attempts as attempts_db
 from shared.db import events as events_db
 from shared.db import runs as runs_db
 from shared.errors import LostClaim, StoreUnavailable
+from shared.graphs.context import graph_context
 from shared.logs import run_context
 from shared.metrics import RUN_ATTEMPTS, RUN_DURATION
 from shared.runtime.checkpointer import FencedSaver, delete_run_checkpoints
@@ -112,6 +114,7 @@ class RunAttempt:
         start_seq = 1 if attempt == 1 else await events_db.last_seq(rt.db.pool, self.run_id)
         sink = EventSink(rt.db.pool, rt.bus, self.run_id, self.token, start_seq)
         graph: Pregel | None = None
+        graph_use = AsyncExitStack()  # a factory's context manager is exited with it
         config = RunnableConfig()
         deadline: asyncio.Timeout | None = None
         run_context.set(
@@ -133,16 +136,27 @@ class RunAttempt:
                 claim_token=self.token,
                 trusted=self.claim_trusted,
             )
-            graph = await rt.graphs.get(graph_id, config, checkpointer=saver, store=rt.store)
+            graph = await graph_use.enter_async_context(
+                rt.graphs.use(
+                    graph_id,
+                    "threads.create_run",
+                    config,
+                    store=rt.store,
+                    checkpointer=saver,
+                    context=self.kwargs.get("context"),
+                )
+            )
             if self.row["cancel_action"]:
                 self.cancel_reason = self.row["cancel_action"]
                 await self._on_cancel(sink, graph, config)
                 return
             graph_input = await self._input(graph, config)
+            mirror = config["configurable"] if self.kwargs.get("context_given") else None
+            context = graph_context(graph, self.kwargs.get("context"), mirror)
             translator = StreamTranslator(self.kwargs["stream_mode"], self.kwargs["subgraphs"])
             async with asyncio.timeout(self._seconds_left()) as deadline:
                 async for name, data in stream_events(
-                    graph, graph_input, config, self.kwargs, translator
+                    graph, graph_input, config, self.kwargs, translator, context=context
                 ):
                     sink.emit(name, data)
             self.ending = True
@@ -153,6 +167,7 @@ class RunAttempt:
             else:
                 state = await graph.aget_state(self._latest(config))
                 result, values, interrupts, thread_status = state_result(state, graph)
+            await self._release_graph(graph_use)  # before the end is announced, as officially
             await sink.close()
             await self._finish("success", result, None, thread_status, values, interrupts)
         except asyncio.CancelledError:
@@ -165,6 +180,16 @@ class RunAttempt:
                 isinstance(exc, TimeoutError) and deadline is not None and deadline.expired()
             )
             await self._fail(sink, graph, config, exc, "timeout" if timed_out else "error")
+        finally:
+            await self._release_graph(graph_use)
+
+    async def _release_graph(self, graph_use: AsyncExitStack) -> None:
+        """End the run's use of its graph (exit a factory's context manager; again is a
+        no-op). A failure there is logged: it does not change the run's outcome."""
+        try:
+            await graph_use.aclose()
+        except Exception:  # user code of a factory's context manager
+            log.exception("run %s: leaving the graph factory's context failed", self.run_id)
 
     async def _retry(self, sink: EventSink, delay: float, error: dict[str, Any]) -> None:
         """Hand the run back as ``pending`` for another attempt in ``delay`` seconds; the

@@ -47,11 +47,19 @@ async def resolve_assistant(
     return row
 
 
+def _own_context(body: RunCreateStateless) -> dict[str, Any]:
+    """The run's own context: its ``context``, else its ``config.configurable``; the official
+    server mirrors one into the other (``shared/graphs/context.py``)."""
+    configurable = body.config.configurable if body.config else None
+    return dict(body.context or configurable or {})
+
+
 def _merge_config(assistant: asyncpg.Record, body: RunCreateStateless) -> dict[str, Any]:
     config: dict[str, Any] = dict(assistant["config"] or {})
     config.pop("retry_policy", None)  # lg-deploy's, not LangGraph's: kept in kwargs
     run_config = body.config.model_dump(exclude_none=True) if body.config else {}
-    configurable = {**config.get("configurable", {}), **run_config.pop("configurable", {})}
+    run_config.pop("configurable", None)
+    configurable = {**config.get("configurable", {}), **_own_context(body)}
     tags = [*config.get("tags", []), *run_config.pop("tags", [])]
     config.update(run_config)
     config["configurable"] = configurable
@@ -73,12 +81,13 @@ def _kwargs(assistant: asyncpg.Record, body: RunCreateStateless, temporary: bool
         raise BadRequest("Cannot specify both configurable and context. Use context instead.")
     if body.input is not None and body.command is not None:
         raise BadRequest("Cannot specify both input and command")
-    context = {**(assistant["context"] or {}), **(body.context or {})}
+    context = {**(assistant["context"] or {}), **_own_context(body)}
     return {
         "input": body.input,
         "command": body.command.model_dump(exclude_none=True) if body.command else None,
         "config": _merge_config(assistant, body),
         "context": context,
+        "context_given": bool(body.context),
         "stream_mode": body.stream_mode,
         "interrupt_before": body.interrupt_before,
         "interrupt_after": body.interrupt_after,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -19,6 +20,7 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.errors import InvalidUpdateError
 from langgraph.pregel import Pregel
 from langgraph.types import Command, StateSnapshot, StateUpdate
+from langgraph_sdk.runtime import AccessContext
 from psycopg_pool import AsyncConnectionPool
 
 from shared.api.common import CheckpointRef
@@ -155,16 +157,26 @@ async def _thread(rt: Runtime, thread_id: uuid.UUID) -> asyncpg.Record:
     return row
 
 
-async def _graph(rt: Runtime, thread_id: uuid.UUID, graph_id: Any) -> Pregel | None:
-    """The thread's graph bound to the plain saver; ``None`` when it has no ``graph_id``."""
+@contextlib.asynccontextmanager
+async def _graph(
+    rt: Runtime, thread_id: uuid.UUID, graph_id: Any, access: AccessContext
+) -> AsyncIterator[Pregel | None]:
+    """The thread's graph bound to the plain saver, for a state read (``threads.read``) or
+    write (``threads.update``); ``None`` when it has no ``graph_id``."""
     if not graph_id:
-        return None
+        yield None
+        return
     saver = plain_saver(rt.db.checkpoint_pool)
-    return await rt.graphs.get(str(graph_id), _config(thread_id), checkpointer=saver)
+    async with rt.graphs.use(
+        str(graph_id), access, _config(thread_id), store=rt.store, checkpointer=saver
+    ) as graph:
+        yield graph
 
 
-async def _graph_of(rt: Runtime, row: asyncpg.Record) -> Pregel | None:
-    return await _graph(rt, row["thread_id"], (row["metadata"] or {}).get("graph_id"))
+def _graph_of(
+    rt: Runtime, row: asyncpg.Record, access: AccessContext
+) -> contextlib.AbstractAsyncContextManager[Pregel | None]:
+    return _graph(rt, row["thread_id"], (row["metadata"] or {}).get("graph_id"), access)
 
 
 async def _store_state(rt: Runtime, thread_id: uuid.UUID, graph: Pregel) -> None:
@@ -204,12 +216,12 @@ async def create_thread(rt: Runtime, body: ThreadCreate) -> dict[str, Any]:
             raise Conflict(f"Thread '{thread_id}' already exists")
         return threads_db.thread_to_api(await _thread(rt, thread_id))
     if body.supersteps:
-        graph = await _graph(rt, thread_id, graph_id)
-        assert graph is not None
         supersteps = [[_state_update(u) for u in step.updates] for step in body.supersteps]
         try:
-            await graph.abulk_update_state(_config(thread_id), supersteps)
-            await _store_state(rt, thread_id, graph)
+            async with _graph(rt, thread_id, graph_id, "threads.update") as graph:
+                assert graph is not None
+                await graph.abulk_update_state(_config(thread_id), supersteps)
+                await _store_state(rt, thread_id, graph)
         except BaseException as exc:  # leave no half-made thread behind
             await _delete_rows_and_checkpoints(rt, [thread_id])
             if isinstance(exc, UPDATE_ERRORS):
@@ -343,10 +355,10 @@ async def copy_thread(rt: Runtime, thread_id: uuid.UUID) -> dict[str, Any]:
     try:
         await _copy_checkpoints(rt.db.checkpoint_pool, str(thread_id), str(target_id))
         if source["status"] == "busy":  # mid-run: the copy holds the checkpoints written so far
-            graph = await _graph_of(rt, row)
-            if graph is not None:
-                await _store_state(rt, target_id, graph)
-                row = await _thread(rt, target_id)
+            async with _graph_of(rt, row, "threads.read") as graph:
+                if graph is not None:
+                    await _store_state(rt, target_id, graph)
+                    row = await _thread(rt, target_id)
     except BaseException:
         await _delete_rows_and_checkpoints(rt, [target_id])
         raise
@@ -405,13 +417,13 @@ async def get_state(
     ``POST …/state/checkpoint``: the ThreadState at ``checkpoint`` (latest when it names no
     checkpoint id). Raises NotFound (thread, or a checkpoint id it does not have)."""
     row = await _thread(rt, thread_id)
-    graph = await _graph_of(rt, row)
     checkpoint_id = checkpoint.checkpoint_id if checkpoint else None
     state = empty_state()
-    if graph is not None:
-        state = state_to_api(
-            await graph.aget_state(_ref_config(thread_id, checkpoint), subgraphs=subgraphs)
-        )
+    async with _graph_of(rt, row, "threads.read") as graph:
+        if graph is not None:
+            state = state_to_api(
+                await graph.aget_state(_ref_config(thread_id, checkpoint), subgraphs=subgraphs)
+            )
     if checkpoint_id and state["checkpoint_id"] is None:
         raise NotFound(f"Checkpoint '{checkpoint_id}' not found in thread '{thread_id}'")
     return select_state(state, select)
@@ -422,18 +434,18 @@ async def get_history(
 ) -> list[dict[str, Any]]:
     """``GET``/``POST /threads/{thread_id}/history``: states newest first. Raises NotFound."""
     row = await _thread(rt, thread_id)
-    graph = await _graph_of(rt, row)
-    if graph is None:
-        return []
     before = body.before
     before_id = before.checkpoint_id if isinstance(before, CheckpointRef) else before
-    history = graph.aget_state_history(
-        _ref_config(thread_id, body.checkpoint),
-        filter=body.metadata,
-        before=_config(thread_id, checkpoint_id=before_id) if before_id else None,
-        limit=body.limit,
-    )
-    return [select_state(state_to_api(s), body.select) async for s in history]
+    async with _graph_of(rt, row, "threads.read") as graph:
+        if graph is None:
+            return []
+        history = graph.aget_state_history(
+            _ref_config(thread_id, body.checkpoint),
+            filter=body.metadata,
+            before=_config(thread_id, checkpoint_id=before_id) if before_id else None,
+            limit=body.limit,
+        )
+        return [select_state(state_to_api(s), body.select) async for s in history]
 
 
 async def update_state(
@@ -449,19 +461,19 @@ async def update_state(
     row = await _thread(rt, thread_id)
     if row["status"] == "busy":
         raise Conflict(f"Thread '{thread_id}' is busy: its state changes only between runs")
-    graph = await _graph_of(rt, row)
-    if graph is None:
-        raise BadRequest(f"Thread '{thread_id}' has no metadata.graph_id: it never ran a graph")
     ref = body.checkpoint or CheckpointRef()
     checkpoint_id = ref.checkpoint_id or body.checkpoint_id
     config = _config(thread_id, ref.checkpoint_ns, checkpoint_id)
-    if checkpoint_id and (await graph.aget_state(config)).metadata is None:
-        raise NotFound(f"Checkpoint '{checkpoint_id}' not found in thread '{thread_id}'")
-    try:
-        written = await graph.aupdate_state(config, body.values, as_node=body.as_node)
-    except UPDATE_ERRORS as exc:
-        raise Invalid(f"state update refused: {exc}") from exc
-    await _store_state(rt, thread_id, graph)
+    async with _graph_of(rt, row, "threads.update") as graph:
+        if graph is None:
+            raise BadRequest(f"Thread '{thread_id}' has no metadata.graph_id: it never ran a graph")
+        if checkpoint_id and (await graph.aget_state(config)).metadata is None:
+            raise NotFound(f"Checkpoint '{checkpoint_id}' not found in thread '{thread_id}'")
+        try:
+            written = await graph.aupdate_state(config, body.values, as_node=body.as_node)
+        except UPDATE_ERRORS as exc:
+            raise Invalid(f"state update refused: {exc}") from exc
+        await _store_state(rt, thread_id, graph)
     checkpoint = checkpoint_to_api(written)
     assert checkpoint is not None
     return {

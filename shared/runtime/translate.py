@@ -179,18 +179,21 @@ async def stream_events(
     config: RunnableConfig,
     kwargs: dict[str, Any],
     translator: StreamTranslator,
+    *,
+    context: dict[str, Any] | None = None,
 ) -> AsyncIterator[tuple[str, Any]]:
     """Run ``graph`` and yield ``(event name, data)`` for the modes in ``kwargs["stream_mode"]``.
 
-    ``kwargs`` is a run's stored kwargs (``stream_mode``, ``subgraphs``, ``context``,
-    ``interrupt_before``/``interrupt_after``, ``durability``). The root graph streams only
-    its output channels (``output_keys``), as the official server asks. With ``events`` among
-    the modes the graph is driven by ``astream_events(version="v2")``, which hands the stream
-    options on to ``astream``; otherwise by ``astream``. The graph's own exceptions propagate.
+    ``kwargs`` is a run's stored kwargs (``stream_mode``, ``subgraphs``,
+    ``interrupt_before``/``interrupt_after``, ``durability``); ``context`` is the run context
+    the graph gets (``shared/graphs/context.py``). The root graph streams only its output
+    channels (``output_keys``), as the official server asks. With ``events`` among the modes
+    the graph is driven by ``astream_events(version="v2")``, which hands the stream options on
+    to ``astream``; otherwise by ``astream``. The graph's own exceptions propagate.
     ``translator`` (made from the same kwargs) is left holding what the run's end needs.
     """
     options: dict[str, Any] = {
-        "context": kwargs.get("context") or None,
+        "context": context,
         "stream_mode": translator.langgraph_modes(),
         "output_keys": graph.output_channels,
         "subgraphs": True,

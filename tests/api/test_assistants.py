@@ -37,12 +37,16 @@ def tag() -> dict[str, str]:
     return {"test": uuid.uuid4().hex}
 
 
+OWN_NAMES = {"named": "MemoryAgent", "react_like": "ReAct Agent"}
+"""Test graphs compiled with a name of their own (their system assistants carry it)."""
+
+
 async def test_each_graph_has_a_system_assistant(client: LangGraphClient) -> None:
     found = await client.assistants.search(metadata={"created_by": "system"}, limit=100)
     assert sorted(a["graph_id"] for a in found) == sorted(GRAPH_IDS)
     for a in found:
         assert a["assistant_id"] == str(system_assistant_id(a["graph_id"]))
-        own_name = "MemoryAgent" if a["graph_id"] == "named" else a["graph_id"]
+        own_name = OWN_NAMES.get(a["graph_id"], a["graph_id"])
         assert a["name"] == own_name and a["version"] == 1
 
 

@@ -390,17 +390,19 @@ async def baseline(
         uri, min_size=CONCURRENCY, max_size=CONCURRENCY, kwargs=kwargs, open=False
     ) as pool:
         await pool.wait()
-        graph = await registry.get(graph_id, checkpointer=AsyncPostgresSaver(pool))  # type: ignore[arg-type]
+        saver = AsyncPostgresSaver(pool)  # type: ignore[arg-type]
+        use = registry.use(graph_id, "threads.create_run", {}, store=None, checkpointer=saver)
+        async with use as graph:
 
-        async def job() -> None:
-            config = RunnableConfig(configurable={"thread_id": str(uuid.uuid4())})
-            await graph.ainvoke({"items": []}, config)
+            async def job() -> None:
+                config = RunnableConfig(configurable={"thread_id": str(uuid.uuid4())})
+                await graph.ainvoke({"items": []}, config)
 
-        samples = [(await timed(job))[0] for _ in range(total // 10)]
-        report.add(f"baseline in-process latency p50 / p99, {graph_id} (c=1)", p50_p99(samples))
-        label = f"baseline {graph_id} at c={CONCURRENCY}"
-        with resources.cpu_share(report, label, total, "run"):
-            rate = await concurrent(total, job)
+            samples = [(await timed(job))[0] for _ in range(total // 10)]
+            report.add(f"baseline in-process latency p50 / p99, {graph_id} (c=1)", p50_p99(samples))
+            label = f"baseline {graph_id} at c={CONCURRENCY}"
+            with resources.cpu_share(report, label, total, "run"):
+                rate = await concurrent(total, job)
     report.add(f"baseline in-process runs/s, {graph_id} at c={CONCURRENCY}", f"{rate:.0f}")
 
 

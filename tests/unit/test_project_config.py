@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import subprocess
 import sys
 import textwrap
 import uuid
@@ -24,13 +23,14 @@ from shared.graphs.config import (
     load_project_config,
 )
 from shared.graphs.registry import GraphRegistry
-from tests.support import LG_DEPLOY, ROOT
+from tests.support import ROOT, refused_start
 
 GRAPHS_PY = """
 from typing import Annotated, TypedDict
 import operator
 
 from langgraph.graph import START, StateGraph
+from langgraph_sdk.runtime import ServerRuntime
 
 
 class Items(TypedDict):
@@ -62,6 +62,18 @@ async def async_factory(config):
 
 def not_a_graph_factory():
     return 42
+
+
+def two_configs(config, options):
+    return compiled
+
+
+def two_runtimes(runtime: ServerRuntime, other: ServerRuntime):
+    return compiled
+
+
+def three(config, runtime: ServerRuntime, extra):
+    return compiled
 
 
 number = 42
@@ -105,8 +117,8 @@ def _unique_package() -> str:
 
 async def _run(registry: GraphRegistry, graph_id: str, **configurable: Any) -> Any:
     config: Any = {"configurable": configurable}
-    graph = await registry.get(graph_id, config)
-    return (await graph.ainvoke({"items": []}, config))["items"]
+    async with registry.use(graph_id, "threads.create_run", config, store=None) as graph:
+        return (await graph.ainvoke({"items": []}, config))["items"]
 
 
 # --- valid files ---------------------------------------------------------------------
@@ -179,9 +191,11 @@ async def test_registry_refuses_unknown_graph_ids_and_factories_returning_non_gr
     registry = GraphRegistry.load(load_project_config(path))
     assert "bad" in registry and "nope" not in registry
     with pytest.raises(NotFound):
-        await registry.get("nope")
+        async with registry.use("nope", "threads.read", {}, store=None):
+            pass
     with pytest.raises(TypeError, match="'bad' returned int"):
-        await registry.get("bad")
+        async with registry.use("bad", "threads.read", {}, store=None):
+            pass
 
 
 def test_env_as_a_map(write_project: WriteProject) -> None:
@@ -291,6 +305,27 @@ INVALID: list[tuple[str, Any, dict[str, str], str, str]] = [
         "'number' is a int, not a graph or a graph factory",
     ),
     (
+        "factory of two parameters, neither a ServerRuntime",
+        {"graphs": {"g": "./graphs.py:two_configs"}},
+        {"graphs.py": GRAPHS_PY},
+        "graphs.g",
+        "'two_configs' takes ['config', 'options'], neither annotated ServerRuntime",
+    ),
+    (
+        "factory of two ServerRuntime parameters",
+        {"graphs": {"g": "./graphs.py:two_runtimes"}},
+        {"graphs.py": GRAPHS_PY},
+        "graphs.g",
+        "'two_runtimes' takes ['runtime', 'other'], both annotated ServerRuntime",
+    ),
+    (
+        "factory of three parameters",
+        {"graphs": {"g": "./graphs.py:three"}},
+        {"graphs.py": GRAPHS_PY},
+        "graphs.g",
+        "at most two parameters (a config and a ServerRuntime); 'three' takes 3",
+    ),
+    (
         "import error",
         {"graphs": {"g": "./graphs.py:graph"}},
         {"graphs.py": "import lgd_no_such_module\n"},
@@ -392,16 +427,8 @@ def test_cli_stops_with_one_clear_message_on_an_invalid_file(
     write_project: WriteProject, tmp_path: Path
 ) -> None:
     path = write_project({"graphs": {"agent": "./agent.py:graph"}})
-    done = subprocess.run(
-        [*LG_DEPLOY, "dev", "--config", str(path), "--data-dir", str(tmp_path / "data")],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert done.returncode == 2
-    assert "Traceback" not in done.stderr + done.stdout
-    [message] = [line for line in done.stderr.splitlines() if str(path) in line]
+    stderr = refused_start(path, tmp_path / "data")
+    [message] = [line for line in stderr.splitlines() if str(path) in line]
     assert message == (
         f"lg-deploy: invalid langgraph.json: {path}: graphs.agent: "
         f"file './agent.py' not found (looked at {path.parent / 'agent.py'})"

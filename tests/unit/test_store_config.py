@@ -4,7 +4,6 @@ and the start-up message of ``lg-deploy dev`` for a bad section."""
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,7 +13,7 @@ import pytest
 
 from shared.graphs.config import ConfigError, ObjectRef, ProjectConfig, load_project_config
 from shared.runtime.store import IndexSettings, index_config, parse_store_config
-from tests.support import LG_DEPLOY, ROOT
+from tests.support import ROOT, refused_start
 
 GRAPH = f"{ROOT / 'tests' / 'graphs' / 'graphs.py'}:echo"
 
@@ -222,17 +221,8 @@ def test_unloadable_embed_raises_config_error_naming_store_index_embed(
 def test_cli_stops_with_one_clear_message_on_a_bad_store_section(tmp_path: Path) -> None:
     path = tmp_path / "langgraph.json"
     path.write_text(json.dumps({"graphs": {"echo": GRAPH}, "store": {"ttl": {"default_ttl": 0}}}))
-    done = subprocess.run(
-        [*LG_DEPLOY, "dev", "--config", str(path), "--data-dir", str(tmp_path / "data")],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert done.returncode == 2
-    assert "Traceback" not in done.stderr + done.stdout
+    stderr = refused_start(path, tmp_path / "data")
     assert (
         f"lg-deploy: invalid langgraph.json: {path}: store.ttl.default_ttl: "
-        "must be a positive number" in done.stderr
+        "must be a positive number" in stderr
     )
-    assert not (tmp_path / "data").exists()  # stopped before PostgreSQL started
