@@ -49,10 +49,12 @@ async def insert_run(
     multitask_strategy: str,
     after_seconds: float | None,
     thread_metadata: dict[str, Any],
+    thread_config: dict[str, Any] | None,
     first_event: str,
 ) -> asyncpg.Record:
     """Insert a ``pending`` run (``after_seconds`` delays when it may be claimed), mark its
-    thread ``busy`` with ``thread_metadata`` merged in, and store the run's first stream event
+    thread ``busy`` with ``thread_metadata`` merged in and its config replaced by
+    ``thread_config`` (``None`` keeps it), and store the run's first stream event
     (``metadata``, seq 1, JSON ``first_event``): one statement."""
     return await conn.fetchrow(
         f"""WITH r AS (
@@ -62,7 +64,8 @@ async def insert_run(
                    now() + make_interval(secs => $7), now() + make_interval(secs => $7))
                RETURNING {RUN_COLUMNS}),
            t AS (
-               UPDATE threads SET status = 'busy', metadata = metadata || $8, updated_at = now()
+               UPDATE threads SET status = 'busy', metadata = metadata || $8,
+                   config = coalesce($10::json, config), updated_at = now()
                WHERE thread_id = $2),
            e AS (
                INSERT INTO run_events (run_id, seq, event, data)
@@ -77,6 +80,7 @@ async def insert_run(
         after_seconds or 0.0,
         thread_metadata,
         first_event,
+        thread_config,
     )
 
 
@@ -160,7 +164,7 @@ async def finish(
                UPDATE runs SET status = $3, result = $4, error = $5, ended_at = now(),
                    updated_at = now(), lease_expires_at = NULL
                WHERE run_id = $1 AND claim_token = $2 AND status = 'running'
-               RETURNING {ENDED_RUN_COLUMNS}, $7::jsonb AS "values"),
+               RETURNING {ENDED_RUN_COLUMNS}, $7::json AS "values"),
            w AS ({enqueue_sql("r")}),
            p AS (SELECT EXISTS (SELECT 1 FROM runs q, r WHERE q.thread_id = r.thread_id
                                 AND q.status = 'pending') AS has_pending)

@@ -68,6 +68,19 @@ def _merge_config(assistant: asyncpg.Record, body: RunCreateStateless) -> dict[s
     return config
 
 
+def _thread_config(
+    assistant: asyncpg.Record, thread: asyncpg.Record, body: RunCreateStateless
+) -> dict[str, Any]:
+    """The config a thread keeps once a run is created on it, merged as the official server
+    merges it (``Runs.put``): the assistant's config, the thread's, then the run's, with
+    ``configurable`` only the assistant's and the thread's (a run's own stays in the run)."""
+    base: dict[str, Any] = assistant["config"] or {}
+    kept: dict[str, Any] = thread["config"] or {}
+    run = body.config.model_dump(exclude_none=True) if body.config else {}
+    configurable = {**base.get("configurable", {}), **kept.get("configurable", {})}
+    return {**base, **kept, **run, "configurable": configurable}
+
+
 def _kwargs(assistant: asyncpg.Record, body: RunCreateStateless, temporary: bool) -> dict[str, Any]:
     if body.config and body.config.configurable and body.context:
         raise BadRequest("Cannot specify both configurable and context. Use context instead.")
@@ -192,6 +205,7 @@ async def create_run_in(
     patch = {"graph_id": graph_id, "assistant_id": str(assistant["assistant_id"])}
     temporary = stateless and body.on_completion == "delete"
     kwargs = _kwargs(assistant, body, temporary)
+    was_busy = False
     if stateless:
         thread_id = new_id()
         thread = await threads_db.insert(conn, thread_id, patch, status="busy", temporary=temporary)
@@ -203,6 +217,7 @@ async def create_run_in(
                 raise NotFound(f"Thread '{thread_id}' not found.")
             thread = await threads_db.insert(conn, thread_id, patch, status="busy")
         else:
+            was_busy = thread["status"] == "busy"
             cancelled = await _apply_multitask(conn, thread_id, body)
     assert thread is not None
     metadata = {**(assistant["metadata"] or {}), **(thread["metadata"] or {})}
@@ -218,6 +233,8 @@ async def create_run_in(
         multitask_strategy=body.multitask_strategy,
         after_seconds=body.after_seconds,
         thread_metadata=patch,
+        # as the official server: a busy thread keeps the config of the run that made it busy
+        thread_config=None if was_busy else _thread_config(assistant, thread, body),
         first_event=metadata_event(run_id, attempt=1),
     )
     return CreatedRun(row, cancelled)

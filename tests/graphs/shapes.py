@@ -6,7 +6,9 @@ test_official_shapes.py compares lg-deploy's answers with those shapes).
 - ``named``: a graph compiled with ``name="MemoryAgent"`` (its system assistant's name).
 - ``configured``: a graph with a context schema (what ``config_schema`` describes).
 - ``typed_ask``: an interrupt with a ``response_schema``.
-- ``order``: reports the key order of its input, context and resume value.
+- ``order``: reports the key order of its input, context and resume value; asked to, pauses at
+  an interrupt whose value's keys are not in sorted order.
+- ``fan``: ``Send`` fans out to a ``work`` node, whose "again" task sends once more.
 - ``talk``: a node that returns a whole AI message, then a model that streams its answer.
 """
 
@@ -19,7 +21,7 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 from langgraph.graph import END, START, MessagesState, StateGraph
 from langgraph.runtime import Runtime
-from langgraph.types import interrupt
+from langgraph.types import Command, Send, interrupt
 from typing_extensions import TypedDict  # pydantic describes it on Python 3.11
 
 
@@ -109,7 +111,7 @@ class Order(TypedDict, total=False):
 def _look(state: Order, runtime: Runtime[Any]) -> Order:
     seen = {"payload": list(state.get("payload") or {}), "context": list(runtime.context or {})}
     if state.get("ask"):
-        seen["resume"] = list(interrupt("order?"))
+        seen["resume"] = list(interrupt({"question": "order?", "about": seen["payload"]}))
     return {"seen": seen}
 
 
@@ -126,3 +128,26 @@ def _answer(state: MessagesState) -> dict[str, Any]:
 
 
 talk = _chain(MessagesState, ("note", _note), ("answer", _answer)).compile()
+
+
+class Fan(TypedDict, total=False):
+    topics: list[str]
+    done: Annotated[list[str], operator.add]
+
+
+def _fan_out(state: Fan) -> list[Send]:
+    return [Send("work", {"topic": t}) for t in state["topics"]]
+
+
+def _work(arg: dict[str, str]) -> Any:
+    if arg["topic"] == "ask":
+        interrupt("go on?")
+    if arg["topic"] == "again":
+        return Command(update={"done": ["again"]}, goto=[Send("work", {"topic": "more"})])
+    return {"done": [arg["topic"]]}
+
+
+_fan = StateGraph(Fan)
+_fan.add_node("work", _work, destinations=("work",))
+_fan.add_conditional_edges(START, _fan_out, ["work"])
+fan = _fan.compile()
