@@ -314,3 +314,17 @@ async def test_list_runs_select_keeps_only_the_selected_fields(
     assert runs[0]["status"] == "success"
     answer = await http.get(f"/threads/{tid}/runs", params={"select": ["run_id", "nope"]})
     assert answer.status_code == 422 and "nope" in str(answer.json()["detail"])
+
+
+# --- k. Send objects -------------------------------------------------------------------------
+
+
+async def test_send_objects_are_written_with_node_and_args(client: LangGraphClient) -> None:
+    """Official: a ``Send`` in a graph's state is ``{"node", "args"}`` in streamed updates and
+    values, the thread's state and the thread's values."""
+    tid, parts = await _stream(client, "fan", {"topics": ["a", "b"]}, stream_mode="updates")
+    plan = [{"node": "work", "args": {"topic": t}} for t in ("a", "b")]
+    assert parts[1].data == {"plan": {"plan": plan}}
+    assert {p.data["work"]["done"][0] for p in parts[2:]} == {"a", "b"}
+    assert (await client.threads.get_state(tid))["values"]["plan"] == plan
+    assert (await client.threads.get(tid))["values"]["plan"] == plan

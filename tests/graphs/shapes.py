@@ -8,7 +8,7 @@ test_official_shapes.py compares lg-deploy's answers with those shapes).
 - ``typed_ask``: an interrupt with a ``response_schema``.
 - ``order``: reports the key order of its input, context and resume value; asked to, pauses at
   an interrupt whose value's keys are not in sorted order.
-- ``fan``: ``Send`` fans out to a ``work`` node, whose "again" task sends once more.
+- ``fan``: keeps its plan of ``Send`` objects in its state and fans out by it.
 - ``talk``: a node that returns a whole AI message, then a model that streams its answer.
 """
 
@@ -21,7 +21,7 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 from langgraph.graph import END, START, MessagesState, StateGraph
 from langgraph.runtime import Runtime
-from langgraph.types import Command, Send, interrupt
+from langgraph.types import Send, interrupt
 from typing_extensions import TypedDict  # pydantic describes it on Python 3.11
 
 
@@ -132,22 +132,21 @@ talk = _chain(MessagesState, ("note", _note), ("answer", _answer)).compile()
 
 class Fan(TypedDict, total=False):
     topics: list[str]
+    plan: list[Send]
     done: Annotated[list[str], operator.add]
 
 
-def _fan_out(state: Fan) -> list[Send]:
-    return [Send("work", {"topic": t}) for t in state["topics"]]
+def _plan(state: Fan) -> Fan:
+    return {"plan": [Send("work", {"topic": t}) for t in state["topics"]]}
 
 
-def _work(arg: dict[str, str]) -> Any:
-    if arg["topic"] == "ask":
-        interrupt("go on?")
-    if arg["topic"] == "again":
-        return Command(update={"done": ["again"]}, goto=[Send("work", {"topic": "more"})])
+def _work(arg: dict[str, str]) -> Fan:
     return {"done": [arg["topic"]]}
 
 
 _fan = StateGraph(Fan)
-_fan.add_node("work", _work, destinations=("work",))
-_fan.add_conditional_edges(START, _fan_out, ["work"])
+_fan.add_node("plan", _plan)
+_fan.add_node("work", _work)
+_fan.add_edge(START, "plan")
+_fan.add_conditional_edges("plan", lambda state: state["plan"], ["work"])
 fan = _fan.compile()
