@@ -23,17 +23,19 @@ ACTIVE = ("pending", "running")
 
 
 def run_to_api(row: asyncpg.Record | dict[str, Any]) -> dict[str, Any]:
-    """A ``runs`` row as the API's Run object."""
+    """A ``runs`` row as the API's Run object, in the official server's order
+    (``langsmith_session_name`` null: no LangSmith tracing), then lg-deploy's ``attempt``."""
     return {
         "run_id": row["run_id"],
         "thread_id": row["thread_id"],
         "assistant_id": row["assistant_id"],
-        "created_at": row["created_at"],
-        "updated_at": row["updated_at"],
-        "status": row["status"],
         "metadata": row["metadata"],
+        "status": row["status"],
         "kwargs": row["kwargs"],
         "multitask_strategy": row["multitask_strategy"],
+        "created_at": row["created_at"],
+        "updated_at": row["updated_at"],
+        "langsmith_session_name": None,
         "attempt": row["attempt"],
     }
 

@@ -18,7 +18,7 @@ import asyncpg
 import orjson
 from pydantic import ValidationError
 
-from shared.api.runs import BulkCancel, RetryPolicy, RunCreateStateless
+from shared.api.runs import RUN_FIELDS, BulkCancel, RetryPolicy, RunCreateStateless
 from shared.bus.base import RUN_CANCEL, RUN_EVENTS, RUN_REQUESTED
 from shared.db import assistants as assistants_db
 from shared.db import idempotency as idempotency_db
@@ -29,6 +29,7 @@ from shared.ids import new_id, parse_uuid, system_assistant_id
 from shared.metrics import RUNS_CREATED
 from shared.runtime.context import Runtime
 from shared.runtime.events import metadata_event
+from shared.runtime.pages import check_select, selected
 from shared.webhooks.service import check_webhook
 
 
@@ -314,15 +315,13 @@ async def list_runs(
     select: Sequence[str] | None = None,
 ) -> list[dict[str, Any]]:
     """Runs of a thread, newest first (``GET /threads/{thread_id}/runs``); with ``select``
-    (names of Run fields, validated by the caller) only those fields, as the official server
-    answers. Raises NotFound."""
+    (names of :data:`RUN_FIELDS`) only those fields, as the official server answers.
+    Raises Invalid (an unknown ``select`` name) and NotFound."""
+    check_select(select, RUN_FIELDS)
     if await threads_db.get(rt.db.pool, thread_id) is None:
         raise NotFound(f"Thread '{thread_id}' not found")
     rows = await runs_db.list_for_thread(rt.db.pool, thread_id, limit, offset, status)
-    runs = [runs_db.run_to_api(r) for r in rows]
-    if select:
-        runs = [{k: v for k, v in run.items() if k in select} for run in runs]
-    return runs
+    return [selected(runs_db.run_to_api(r), select) for r in rows]
 
 
 async def get_run(rt: Runtime, thread_id: uuid.UUID, run_id: uuid.UUID) -> asyncpg.Record:

@@ -304,16 +304,37 @@ async def test_joined_stream_sends_only_the_asked_modes(client: LangGraphClient)
 async def test_list_runs_select_keeps_only_the_selected_fields(
     client: LangGraphClient, http: httpx.AsyncClient
 ) -> None:
-    """Official: ``select`` (repeated) keeps only those Run fields, in the Run's order; an
-    unknown field name is a 422 that names it."""
+    """Official: ``select`` (repeated) keeps only those Run fields, in the Run's order
+    (``langsmith_session_name`` among them, null without LangSmith tracing); an unknown field
+    name is a 422 whose detail lists the unknown names and the known ones."""
     thread = await client.threads.create()
     tid = thread["thread_id"]
     await client.runs.wait(tid, "echo", input={"items": []})
     runs = await client.runs.list(tid, select=["status", "run_id"])
     assert [list(r) for r in runs] == [["run_id", "status"]]
     assert runs[0]["status"] == "success"
-    answer = await http.get(f"/threads/{tid}/runs", params={"select": ["run_id", "nope"]})
-    assert answer.status_code == 422 and "nope" in str(answer.json()["detail"])
+    whole = await client.runs.list(tid)
+    assert list(whole[0])[:10] == [
+        "run_id",
+        "thread_id",
+        "assistant_id",
+        "metadata",
+        "status",
+        "kwargs",
+        "multitask_strategy",
+        "created_at",
+        "updated_at",
+        "langsmith_session_name",
+    ]
+    traced = await client.runs.list(tid, select=["langsmith_session_name"])
+    assert traced == [{"langsmith_session_name": None}]
+    for wrong in (["run_id", "nope", "worse"], [""]):
+        answer = await http.get(f"/threads/{tid}/runs", params={"select": wrong})
+        assert answer.status_code == 422
+        detail = answer.json()["detail"]
+        unknown = [name for name in wrong if name != "run_id"]
+        assert detail.startswith(f"Invalid select columns: {unknown}. Expected: {{")
+        assert "'langsmith_session_name'" in detail and detail.endswith("}")
 
 
 # --- k. Send objects -------------------------------------------------------------------------

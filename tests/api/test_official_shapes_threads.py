@@ -113,3 +113,20 @@ async def test_a_run_leaves_its_config_on_the_thread_without_its_configurable(
     assert list(got) == ["tags", "configurable", "metadata"]
     await client.runs.wait(other["thread_id"], "echo", input={"items": []})
     assert (await client.threads.get(other["thread_id"]))["config"] == got
+
+
+async def test_search_select_keeps_the_thread_order_and_leaves_out_absent_keys(
+    client: LangGraphClient,
+) -> None:
+    """Official: ``select`` keeps the Thread's own order whatever the order asked, and a
+    thread without ``interrupts`` (new) answers without the key."""
+    meta = {"test": uuid.uuid4().hex}
+    ran = await client.threads.create(metadata=meta)
+    await client.runs.wait(ran["thread_id"], "echo", input={"items": []})
+    new = await client.threads.create(metadata=meta)
+    found = await client.threads.search(metadata=meta, select=["interrupts", "status", "thread_id"])
+    by_id = {t["thread_id"]: t for t in found}
+    assert len(found) == 2
+    assert list(by_id[new["thread_id"]]) == ["thread_id", "status"]
+    assert list(by_id[ran["thread_id"]]) == ["thread_id", "status", "interrupts"]
+    assert by_id[ran["thread_id"]]["interrupts"] == {}
