@@ -300,6 +300,21 @@ async def get(
     )
 
 
+async def latest_tagged(
+    pool: asyncpg.Pool, thread_id: uuid.UUID, run_id: uuid.UUID, key: str, value: str
+) -> asyncpg.Record | None:
+    """The newest run (all columns) of ``thread_id`` that is ``run_id`` or carries
+    ``metadata[key] == value``: the latest run of an A2A task resumed by later runs."""
+    return await pool.fetchrow(
+        """SELECT * FROM runs WHERE thread_id = $1 AND (run_id = $2 OR metadata->>$3 = $4)
+           ORDER BY seq DESC LIMIT 1""",
+        thread_id,
+        run_id,
+        key,
+        value,
+    )
+
+
 async def list_for_thread(
     pool: asyncpg.Pool, thread_id: uuid.UUID, limit: int, offset: int, status: str | None
 ) -> list[asyncpg.Record]:

@@ -8,6 +8,9 @@ test_official_shapes.py compares lg-deploy's answers with those shapes).
 - ``typed_ask``: an interrupt with a ``response_schema``.
 - ``order``: reports the key order of its input, context and resume value; asked to, pauses at
   an interrupt whose value's keys are not in sorted order.
+- ``chat_ask``: a chat graph that says it needs approval, pauses at an interrupt (with a
+  ``response_schema`` when the first message says "typed"), then answers with the resume
+  value.
 - ``fan``: keeps its plan of ``Send`` objects in its state and fans out by it.
 - ``talk``: a node that returns a whole AI message, then a model that streams its answer.
 """
@@ -150,3 +153,16 @@ _fan.add_node("work", _work)
 _fan.add_edge(START, "plan")
 _fan.add_conditional_edges("plan", lambda state: state["plan"], ["work"])
 fan = _fan.compile()
+
+
+def _before_asking(state: MessagesState) -> dict[str, Any]:
+    return {"messages": [AIMessage("I need your approval first.")]}
+
+
+def _ask_approval(state: MessagesState) -> dict[str, Any]:
+    typed = "typed" in str(state["messages"][0].content)
+    answer = interrupt({"question": "approve?"}, response_schema=Decision if typed else None)
+    return {"messages": [AIMessage(f"You answered {answer}.")]}
+
+
+chat_ask = _chain(MessagesState, ("explain", _before_asking), ("ask", _ask_approval)).compile()
