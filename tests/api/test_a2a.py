@@ -16,6 +16,7 @@ import orjson
 import pytest
 from langgraph_sdk.client import LangGraphClient
 
+from tests.api.test_official_shapes import DECISION_SCHEMA
 from tests.support import Server
 
 REPLY = "hello there friend"
@@ -341,15 +342,6 @@ async def test_an_unacceptable_media_type_is_http_400(
 
 # --- interrupted tasks (the official server's shapes) -----------------------------------------
 
-DECISION = {
-    "properties": {
-        "approved": {"title": "Approved", "type": "boolean"},
-        "note": {"title": "Note", "type": "string"},
-    },
-    "required": ["approved", "note"],
-    "title": "Decision",
-    "type": "object",
-}
 ASKED = "I need your approval first."
 
 
@@ -379,7 +371,7 @@ async def test_an_interrupted_task_is_input_required_with_its_interrupts_as_data
     task = await _result(http, "chat_ask", "message/send", {"message": _message("typed")})
     assert task["status"]["state"] == "input-required" and "message" not in task["status"]
     [artifact] = task["artifacts"]
-    _interrupt_artifact(artifact, DECISION)
+    _interrupt_artifact(artifact, DECISION_SCHEMA)
     thread_id = task["contextId"]
     [interrupt] = (await client.threads.get_state(thread_id))["interrupts"]
     assert artifact["parts"][0]["data"]["id"] == interrupt["id"]
