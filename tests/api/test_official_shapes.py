@@ -337,6 +337,21 @@ async def test_list_runs_select_keeps_only_the_selected_fields(
         assert "'langsmith_session_name'" in detail and detail.endswith("}")
 
 
+async def test_search_select_keeps_each_item_in_its_own_order(client: LangGraphClient) -> None:
+    """Official: ``select`` on assistant and cron search keeps the fields in the object's own
+    order, not the order asked for."""
+    assistants = await client.assistants.search(graph_id="echo", select=["name", "assistant_id"])
+    assert assistants and all(list(a) == ["assistant_id", "name"] for a in assistants)
+    cron = await client.crons.create("echo", schedule="0 3 * * *", metadata={"test": "select"})
+    try:
+        found = await client.crons.search(
+            metadata={"test": "select"}, select=["schedule", "cron_id"]
+        )
+        assert [list(c) for c in found] == [["cron_id", "schedule"]]
+    finally:
+        await client.crons.delete(cron["cron_id"])
+
+
 # --- k. Send objects -------------------------------------------------------------------------
 
 
