@@ -41,8 +41,8 @@ def _default(obj: Any) -> Any:
         return obj.model_dump(mode="json")
     if isinstance(obj, Interrupt):  # as streamed: every field, ``response_schema`` even if null
         return {"value": obj.value, "id": obj.id, "response_schema": obj.response_schema}
-    if isinstance(obj, Send):
-        return {"node": obj.node, "arg": obj.arg}
+    if isinstance(obj, Send):  # the official server's spelling: "args"
+        return {"node": obj.node, "args": obj.arg}
     if isinstance(obj, Command):
         return {k: v for k, v in dataclasses.asdict(obj).items() if v is not None and v != ()}
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):

@@ -1,10 +1,13 @@
 """Pure mapping between A2A 0.3 objects and lg-deploy runs, threads and LangChain messages.
 
-A task is one run: id ``<thread_id>:<run_id>``, context id the thread id. Its state follows the
-run status (``pending`` submitted, ``running`` working, ``success`` completed — input-required
+A task is a run, id ``<thread_id>:<run_id>``, and the runs that resume it (their metadata names
+the task: :data:`TASK_KEY`); its context id is the thread id. Its state follows its latest run's
+status (``pending`` submitted, ``running`` working, ``success`` completed — input-required
 when the graph paused at an interrupt —, ``error``/``timeout`` failed, ``interrupted``
 canceled). Its history is the thread's user and agent messages; a completed task carries the
-last agent reply as its artifact. Source: Agent Server API, "A2A" (task shape).
+last agent reply as its artifact, an input-required one its interrupts as data parts, as the
+official server sends them. A message answering an input-required task resumes it: its data
+part ``{"resume": value}``, else its text. Source: Agent Server API, "A2A" (task shape).
 """
 
 from __future__ import annotations
@@ -30,11 +33,23 @@ STATES = {
 USER_TYPES = {"human", "user", "HumanMessageChunk"}
 AGENT_TYPES = {"ai", "assistant", "AIMessageChunk"}
 ARTIFACT_NAME = "Assistant Response"
+INTERRUPT_ARTIFACT_NAME = "Interrupt"
+INTERRUPT_ARTIFACT_DESCRIPTION = "Agent requires input to continue"
+
+
+TASK_KEY = "a2a_task_id"
+"""Run metadata key naming the task a run resumes (absent on a task's first run)."""
 
 
 def task_id(thread_id: uuid.UUID | str, run_id: uuid.UUID | str) -> str:
-    """The task id of a run: ``<thread_id>:<run_id>``."""
+    """The task id of a task's first run: ``<thread_id>:<run_id>``."""
     return f"{thread_id}:{run_id}"
+
+
+def task_of(run: Mapping[str, Any]) -> str:
+    """The task id of a run (a ``runs`` row or API Run): the task it resumes, else its own."""
+    resumed = (run.get("metadata") or {}).get(TASK_KEY)
+    return resumed if isinstance(resumed, str) else task_id(run["thread_id"], run["run_id"])
 
 
 def parse_task_id(value: str) -> tuple[uuid.UUID, uuid.UUID] | None:
@@ -72,6 +87,25 @@ def graph_input(message: a2a.Message) -> dict[str, Any]:
     if not texts:
         raise ValueError("the message has no parts")
     return {"messages": [{"role": "user", "content": "\n".join(texts), "id": message.message_id}]}
+
+
+def resume_value(message: a2a.Message) -> tuple[bool, Any]:
+    """``(True, value)`` when ``message`` answers an interrupt with a data part
+    ``{"resume": value}``, else ``(False, None)``. Raises ValueError for two such parts."""
+    values = [
+        part.root.data["resume"]
+        for part in message.parts
+        if isinstance(part.root, a2a.DataPart) and "resume" in part.root.data
+    ]
+    if len(values) > 1:
+        raise ValueError("Only one resume value is allowed in data parts")
+    return (True, values[0]) if values else (False, None)
+
+
+def message_text(message: a2a.Message) -> str | None:
+    """The text parts of ``message`` joined by newlines; ``None`` when it has none."""
+    texts = [part.root.text for part in message.parts if isinstance(part.root, a2a.TextPart)]
+    return "\n".join(texts) if texts else None
 
 
 def content_text(content: Any) -> str:
@@ -122,25 +156,42 @@ def task_state(run_status: str, values: Any) -> a2a.TaskState:
     return STATES[run_status]
 
 
-def _status_text(state: a2a.TaskState, run: Mapping[str, Any], values: Any) -> str | None:
+def _status_text(state: a2a.TaskState, run: Mapping[str, Any]) -> str | None:
     if state == a2a.TaskState.failed:
         error = run.get("error") or {}
         return f"{error.get('error', 'Error')}: {error.get('message', '')}"
-    if state == a2a.TaskState.input_required:
-        texts = [v.get("value") for v in values["__interrupt__"] if isinstance(v, Mapping)]
-        return "\n".join(t if isinstance(t, str) else dumps_str(t) for t in texts)
     return None
+
+
+def interrupt_artifact(task: str, interrupts: Any) -> a2a.Artifact:
+    """The artifact of an input-required task, as the official server makes it: one data part
+    ``{id, value}`` per interrupt, with ``response_schema`` when it has one."""
+    parts = []
+    for item in interrupts if isinstance(interrupts, list) else []:
+        if not isinstance(item, Mapping):
+            continue
+        data = {"id": item.get("id"), "value": item.get("value")}
+        if item.get("response_schema") is not None:
+            data["response_schema"] = item["response_schema"]
+        parts.append(a2a.Part(root=a2a.DataPart(data=data)))
+    return a2a.Artifact(
+        artifact_id=f"{task}-interrupt",
+        name=INTERRUPT_ARTIFACT_NAME,
+        description=INTERRUPT_ARTIFACT_DESCRIPTION,
+        parts=parts,
+    )
 
 
 def build_task(run: Mapping[str, Any], values: Any, history_length: int | None) -> a2a.Task:
     """The task of ``run`` (a ``runs`` row or API Run: ``run_id``, ``thread_id``, ``status``,
-    ``updated_at``, ``kwargs``, ``error``) whose final ``values`` are given once it ended
-    (``None`` while active: the history is then the run's input messages).
+    ``updated_at``, ``metadata``, ``kwargs``, ``error``) whose final ``values`` are given once
+    it ended (``None`` while active: the history is then the run's input messages). A run
+    resuming a task keeps that task's id, as the official server answers.
 
     ``history_length`` keeps the last N history messages (0: none, ``None``: all).
     """
     context = str(run["thread_id"])
-    tid = task_id(context, run["run_id"])
+    tid = task_of(run)
     state = task_state(run["status"], values)
     source = values if values is not None else (run["kwargs"].get("input") or {})
     messages = source.get("messages") if isinstance(source, Mapping) else None
@@ -156,7 +207,9 @@ def build_task(run: Mapping[str, Any], values: Any, history_length: int | None) 
         artifacts = [
             a2a.Artifact(artifact_id=reply.message_id, name=ARTIFACT_NAME, parts=reply.parts)
         ]
-    text = _status_text(state, run, values)
+    elif state == a2a.TaskState.input_required:
+        artifacts = [interrupt_artifact(tid, values["__interrupt__"])]
+    text = _status_text(state, run)
     status = a2a.TaskStatus(
         state=state,
         timestamp=run["updated_at"].isoformat(),

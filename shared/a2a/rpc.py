@@ -2,7 +2,7 @@
 
 Errors are the A2A 0.3 error models of ``a2a-sdk``; they travel with HTTP 200.
 Source: Agent Server API, "A2A" (-32700 bad JSON, -32600 bad envelope, -32601 unknown method,
--32602 bad params, -32001 task not found).
+-32602 bad params, -32001 task not found, -32002 not cancelable, -32004 unsupported).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ Error = (
     | a2a.InvalidParamsError
     | a2a.TaskNotFoundError
     | a2a.TaskNotCancelableError
+    | a2a.UnsupportedOperationError
 )
 ParamsT = TypeVar("ParamsT", bound=BaseModel)
 
@@ -44,6 +45,11 @@ def invalid_params(message: str, data: Any = None) -> RpcFault:
 def task_not_found(task_id: str) -> RpcFault:
     """A -32001 fault for ``task_id``."""
     return RpcFault(a2a.TaskNotFoundError(message=f"Task '{task_id}' not found"))
+
+
+def unsupported(message: str) -> RpcFault:
+    """A -32004 fault: the operation is valid but not possible (a terminal task's message)."""
+    return RpcFault(a2a.UnsupportedOperationError(message=message))
 
 
 def _id_of(raw: Any) -> RequestId:

@@ -3,6 +3,8 @@
 Every message starts a run on the context's thread through :func:`shared.runtime.runs.create_run`
 (a new thread when the message names no context), so runs queue, execute and cancel as any
 other. Waiting and streaming read the stored events (:mod:`shared.runtime.streams`).
+A message naming a task continues it (terminal tasks take none): an input-required one is
+resumed, its thread's interrupt answered by the message.
 Source: Agent Server API, "A2A" (message/send, message/stream, tasks/get, tasks/cancel).
 """
 
@@ -12,6 +14,7 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -19,9 +22,10 @@ from a2a.compat.v0_3 import types as a2a
 from pydantic import BaseModel
 
 from shared.a2a import convert
-from shared.a2a.rpc import RpcFault, invalid_params, task_not_found
+from shared.a2a.rpc import RpcFault, invalid_params, task_not_found, unsupported
 from shared.api.runs import RunCreateStateful
 from shared.db import runs as runs_db
+from shared.db import threads as threads_db
 from shared.errors import Invalid
 from shared.ids import new_id, parse_uuid
 from shared.runtime.assistants import input_schema
@@ -49,10 +53,15 @@ async def chat_assistant(rt: Runtime, assistant_id: str) -> asyncpg.Record:
 
 
 async def _find_run(rt: Runtime, assistant: asyncpg.Record, task: str) -> asyncpg.Record:
-    """The run of task id ``task`` if it belongs to ``assistant``. Raises RpcFault -32001."""
+    """The latest run of task id ``task`` (its first run, or the last one resuming it) if it
+    belongs to ``assistant``. Raises RpcFault -32001."""
     ids = convert.parse_task_id(task)
-    row = await runs_db.get(rt.db.pool, ids[1], ids[0]) if ids else None
+    row = None
+    if ids is not None:
+        row = await runs_db.latest_tagged(rt.db.pool, ids[0], ids[1], convert.TASK_KEY, task)
     if row is None or row["assistant_id"] != assistant["assistant_id"]:
+        raise task_not_found(task)
+    if convert.task_of(row) != task:  # the id of a resuming run, not of a task
         raise task_not_found(task)
     return row
 
@@ -61,7 +70,7 @@ async def _load_task(rt: Runtime, run: Mapping[str, Any], history_length: int | 
     """The current task of ``run`` (a run with ``run_id`` and ``thread_id``)."""
     row = await runs_db.get(rt.db.pool, run["run_id"])
     if row is None:  # deleted meanwhile, with its thread
-        raise task_not_found(convert.task_id(run["thread_id"], run["run_id"]))
+        raise task_not_found(convert.task_of(run))
     active = row["status"] in runs_db.ACTIVE
     values = None if active else await runs_db.final_values(rt.db.pool, row["run_id"])
     return convert.build_task(row, values, history_length)
@@ -73,42 +82,92 @@ def _history_length(value: int | None) -> int | None:
     return value
 
 
-async def _thread_of(rt: Runtime, assistant: asyncpg.Record, message: a2a.Message) -> uuid.UUID:
-    """The thread a message goes to: its ``contextId`` (a UUID), the context of its ``taskId``,
-    or a new one. Raises RpcFault (-32602 bad context id, -32001 unknown task)."""
-    thread_id = None
-    if message.context_id is not None:
-        thread_id = parse_uuid(message.context_id)
-        if thread_id is None:
-            raise invalid_params(f"contextId '{message.context_id}' is not a UUID")
-    if message.task_id is not None:
-        run = await _find_run(rt, assistant, message.task_id)
-        if thread_id is not None and run["thread_id"] != thread_id:
-            raise task_not_found(message.task_id)
-        thread_id = run["thread_id"]
-    return thread_id or new_id()
+def _context_of(message: a2a.Message) -> uuid.UUID | None:
+    """The message's ``contextId`` as a thread id. Raises RpcFault -32602 (not a UUID)."""
+    if message.context_id is None:
+        return None
+    thread_id = parse_uuid(message.context_id)
+    if thread_id is None:
+        raise invalid_params(f"contextId '{message.context_id}' is not a UUID")
+    return thread_id
+
+
+async def _awaits_input(rt: Runtime, run: asyncpg.Record) -> bool:
+    """Whether the task whose latest run is ``run`` is input-required (``False`` while it
+    works). Raises RpcFault -32004 for a terminal task (completed, failed, canceled), which
+    takes no more messages (A2A; the official server's answer)."""
+    if run["status"] in runs_db.ACTIVE:
+        return False
+    if run["status"] == "success":
+        thread = await threads_db.get(rt.db.pool, run["thread_id"])
+        if thread is not None and thread["status"] == "interrupted":
+            return True
+    raise unsupported("A terminal task cannot accept another message")
+
+
+@dataclass(frozen=True)
+class _Turn:
+    """Where an incoming message goes: its thread, the task it continues (``None``: a new
+    task) and the resume command it answers an interrupt with (``None``: new input)."""
+
+    thread_id: uuid.UUID
+    task: str | None
+    command: dict[str, Any] | None
+
+
+async def _turn(rt: Runtime, assistant: asyncpg.Record, message: a2a.Message) -> _Turn:
+    """The :class:`_Turn` of ``message``, as the official server decides: without ``taskId``
+    a new task on its ``contextId`` (or a new context); with one, that task continues, and if
+    it is input-required the message resumes its interrupt with its data part
+    ``{"resume": value}``, else with its text. Raises RpcFault (-32602 bad context id or
+    resume, -32001 unknown task, -32004 terminal task)."""
+    thread_id = _context_of(message)
+    try:
+        found, value = convert.resume_value(message)
+    except ValueError as exc:
+        raise invalid_params(str(exc)) from exc
+    if message.task_id is None:
+        if found:
+            raise invalid_params("taskId is required when resuming a task")
+        return _Turn(thread_id or new_id(), None, None)
+    run = await _find_run(rt, assistant, message.task_id)
+    if thread_id is not None and run["thread_id"] != thread_id:
+        raise task_not_found(message.task_id)
+    waiting = await _awaits_input(rt, run)
+    if found and not waiting:
+        raise invalid_params("Task is not awaiting input")
+    text = convert.message_text(message)
+    if not found and (not waiting or text is None):
+        return _Turn(run["thread_id"], message.task_id, None)
+    return _Turn(run["thread_id"], message.task_id, {"resume": value if found else text})
 
 
 async def _start(
     rt: Runtime, assistant: asyncpg.Record, params: a2a.MessageSendParams
 ) -> dict[str, Any]:
-    """Create the run of an incoming message (its ``messageId`` recorded in the run's metadata
-    as ``a2a_message_id``); returns the API Run. Raises RpcFault and DomainError."""
+    """Create the run of an incoming message (see :func:`_turn`): the message as input, or the
+    resume of an input-required task. Its metadata records the ``messageId``
+    (``a2a_message_id``) and the task it continues (:data:`convert.TASK_KEY`). Returns the API
+    Run. Raises RpcFault and DomainError."""
     try:
         graph_input = convert.graph_input(params.message)
     except ValueError as exc:
         raise invalid_params(str(exc)) from exc
-    thread_id = await _thread_of(rt, assistant, params.message)
+    turn = await _turn(rt, assistant, params.message)
+    metadata = {"a2a_message_id": params.message.message_id}
+    if turn.task is not None:
+        metadata[convert.TASK_KEY] = turn.task
     body = RunCreateStateful.model_validate(
         {
             "assistant_id": str(assistant["assistant_id"]),
-            "input": graph_input,
+            "input": graph_input if turn.command is None else None,
+            "command": turn.command,
             "if_not_exists": "create",
             "stream_mode": STREAM_MODES,
-            "metadata": {"a2a_message_id": params.message.message_id},
+            "metadata": metadata,
         }
     )
-    return await create_run(rt, thread_id, body)
+    return await create_run(rt, turn.thread_id, body)
 
 
 async def send(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 from uuid import UUID
 
 from pydantic import BaseModel, Field, field_validator, model_validator
@@ -98,29 +98,34 @@ RunField = Literal[
     "run_id",
     "thread_id",
     "assistant_id",
-    "created_at",
-    "updated_at",
-    "status",
     "metadata",
+    "status",
     "kwargs",
     "multitask_strategy",
+    "created_at",
+    "updated_at",
+    "langsmith_session_name",
     "attempt",
 ]
 """Fields ``GET /threads/{thread_id}/runs`` can ``select`` (those of :class:`Run`)."""
+RUN_FIELDS: tuple[str, ...] = get_args(RunField)
 
 
 class Run(BaseModel):
-    """A run as returned by every run endpoint."""
+    """A run as returned by every run endpoint (the official server's fields and order)."""
 
     run_id: UUID
     thread_id: UUID
     assistant_id: UUID
-    created_at: datetime
-    updated_at: datetime
-    status: RunStatus
     metadata: Json
+    status: RunStatus
     kwargs: Json
     multitask_strategy: MultitaskStrategy
+    created_at: datetime
+    updated_at: datetime
+    langsmith_session_name: str | None = Field(
+        None, description="always null: lg-deploy sends no LangSmith traces"
+    )
     attempt: int = Field(description="executor attempts so far (lg-deploy extension)")
 
 

@@ -182,8 +182,12 @@ class Thread(BaseModel):
     status: ThreadStatus
     config: Json
     values: Any
-    interrupts: dict[str, Any]
-    error: Any = None
+    error: Any = Field(None, description="only once its state was stored; null unless it failed")
+    interrupts: dict[str, Any] = Field(
+        default_factory=dict,
+        description="only once its state was stored (a run ended, a state update), as the"
+        " official server answers",
+    )
     extracted: dict[str, Any] | None = Field(None, description="only when searched with extract")
 
 

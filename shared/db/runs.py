@@ -23,17 +23,19 @@ ACTIVE = ("pending", "running")
 
 
 def run_to_api(row: asyncpg.Record | dict[str, Any]) -> dict[str, Any]:
-    """A ``runs`` row as the API's Run object."""
+    """A ``runs`` row as the API's Run object, in the official server's order
+    (``langsmith_session_name`` null: no LangSmith tracing), then lg-deploy's ``attempt``."""
     return {
         "run_id": row["run_id"],
         "thread_id": row["thread_id"],
         "assistant_id": row["assistant_id"],
-        "created_at": row["created_at"],
-        "updated_at": row["updated_at"],
-        "status": row["status"],
         "metadata": row["metadata"],
+        "status": row["status"],
         "kwargs": row["kwargs"],
         "multitask_strategy": row["multitask_strategy"],
+        "created_at": row["created_at"],
+        "updated_at": row["updated_at"],
+        "langsmith_session_name": None,
         "attempt": row["attempt"],
     }
 
@@ -49,10 +51,12 @@ async def insert_run(
     multitask_strategy: str,
     after_seconds: float | None,
     thread_metadata: dict[str, Any],
+    thread_config: dict[str, Any] | None,
     first_event: str,
 ) -> asyncpg.Record:
     """Insert a ``pending`` run (``after_seconds`` delays when it may be claimed), mark its
-    thread ``busy`` with ``thread_metadata`` merged in, and store the run's first stream event
+    thread ``busy`` with ``thread_metadata`` merged in and its config replaced by
+    ``thread_config`` (``None`` keeps it), and store the run's first stream event
     (``metadata``, seq 1, JSON ``first_event``): one statement."""
     return await conn.fetchrow(
         f"""WITH r AS (
@@ -62,7 +66,8 @@ async def insert_run(
                    now() + make_interval(secs => $7), now() + make_interval(secs => $7))
                RETURNING {RUN_COLUMNS}),
            t AS (
-               UPDATE threads SET status = 'busy', metadata = metadata || $8, updated_at = now()
+               UPDATE threads SET status = 'busy', metadata = metadata || $8,
+                   config = coalesce($10::json, config), updated_at = now()
                WHERE thread_id = $2),
            e AS (
                INSERT INTO run_events (run_id, seq, event, data)
@@ -77,6 +82,7 @@ async def insert_run(
         after_seconds or 0.0,
         thread_metadata,
         first_event,
+        thread_config,
     )
 
 
@@ -160,7 +166,7 @@ async def finish(
                UPDATE runs SET status = $3, result = $4, error = $5, ended_at = now(),
                    updated_at = now(), lease_expires_at = NULL
                WHERE run_id = $1 AND claim_token = $2 AND status = 'running'
-               RETURNING {ENDED_RUN_COLUMNS}, $7::jsonb AS "values"),
+               RETURNING {ENDED_RUN_COLUMNS}, $7::json AS "values"),
            w AS ({enqueue_sql("r")}),
            p AS (SELECT EXISTS (SELECT 1 FROM runs q, r WHERE q.thread_id = r.thread_id
                                 AND q.status = 'pending') AS has_pending)
@@ -291,6 +297,21 @@ async def get(
         return await pool.fetchrow("SELECT * FROM runs WHERE run_id = $1", run_id)
     return await pool.fetchrow(
         "SELECT * FROM runs WHERE run_id = $1 AND thread_id = $2", run_id, thread_id
+    )
+
+
+async def latest_tagged(
+    pool: asyncpg.Pool, thread_id: uuid.UUID, run_id: uuid.UUID, key: str, value: str
+) -> asyncpg.Record | None:
+    """The newest run (all columns) of ``thread_id`` that is ``run_id`` or carries
+    ``metadata[key] == value``: the latest run of an A2A task resumed by later runs."""
+    return await pool.fetchrow(
+        """SELECT * FROM runs WHERE thread_id = $1 AND (run_id = $2 OR metadata->>$3 = $4)
+           ORDER BY seq DESC LIMIT 1""",
+        thread_id,
+        run_id,
+        key,
+        value,
     )
 
 

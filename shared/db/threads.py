@@ -19,8 +19,9 @@ THREAD_COLUMNS = (
 
 
 def thread_to_api(row: asyncpg.Record | dict[str, Any]) -> dict[str, Any]:
-    """A ``threads`` row as the API's Thread object (``error`` only when set; ``values`` null
-    until the thread has state, as the official server answers)."""
+    """A ``threads`` row as the API's Thread object, shaped as the official server answers:
+    ``values`` null until the thread has state; ``error`` and ``interrupts`` only once its
+    state was stored (a run ended, a state update), ``error`` then null unless it failed."""
     out = {
         "thread_id": row["thread_id"],
         "created_at": row["created_at"],
@@ -30,10 +31,10 @@ def thread_to_api(row: asyncpg.Record | dict[str, Any]) -> dict[str, Any]:
         "status": row["status"],
         "config": row["config"],
         "values": row["values"],
-        "interrupts": row["interrupts"],
     }
-    if row["error"] is not None:
+    if row["interrupts"] is not None or row["error"] is not None:
         out["error"] = row["error"]
+        out["interrupts"] = row["interrupts"] or {}
     return out
 
 
@@ -82,7 +83,7 @@ async def delete_ended_temporary(pool: asyncpg.Pool, grace_seconds: float) -> li
 _FILTER = """NOT temporary
     AND ($1::uuid[] IS NULL OR thread_id = ANY($1))
     AND ($2::jsonb IS NULL OR metadata @> $2)
-    AND ($3::jsonb IS NULL OR "values" @> $3)
+    AND ($3::jsonb IS NULL OR "values"::jsonb @> $3)
     AND ($4::text IS NULL OR status = $4)"""
 SORT_COLUMNS = ("thread_id", "status", "created_at", "updated_at", "state_updated_at")
 EXTRACT_COLUMNS = ("values", "metadata", "config", "interrupts")
@@ -216,7 +217,7 @@ async def settle(conn: asyncpg.Connection, thread_ids: list[uuid.UUID]) -> None:
         """UPDATE threads t SET updated_at = now(), status = CASE
                WHEN EXISTS (SELECT 1 FROM runs r WHERE r.thread_id = t.thread_id
                             AND r.status IN ('pending', 'running')) THEN 'busy'
-               WHEN t.interrupts <> '{}'::jsonb THEN 'interrupted'
+               WHEN t.interrupts::jsonb <> '{}'::jsonb THEN 'interrupted'
                WHEN t.error IS NOT NULL THEN 'error'
                ELSE 'idle' END
            WHERE thread_id = ANY($1)""",

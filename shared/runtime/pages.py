@@ -1,14 +1,36 @@
-"""Pages of search endpoints (``…/search``): items, the real total, the next page's offset."""
+"""Pages of search endpoints (``…/search``): items, the real total, the next page's offset;
+and ``select``, which keeps only some fields of each item."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
 
+from shared.errors import Invalid
+
 Json = dict[str, Any]
+
+
+def check_select(select: Sequence[str] | None, fields: Iterable[str]) -> None:
+    """Refuse ``select`` names that are not in ``fields``, with the detail the official
+    server's ``GET /threads/{thread_id}/runs`` gives (``Invalid select columns: [...].
+    Expected: {...}``). Raises :class:`Invalid` (422)."""
+    allowed = list(fields)
+    invalid = [name for name in select or () if name not in allowed]
+    if invalid:
+        expected = ", ".join(repr(name) for name in allowed)
+        raise Invalid(f"Invalid select columns: {invalid}. Expected: {{{expected}}}")
+
+
+def selected(item: Json, select: Sequence[str] | None) -> Json:
+    """``item`` with only the fields named in ``select`` (all without one), in the item's
+    own order; a field the item lacks stays absent (the official server's ``select``)."""
+    if not select:
+        return item
+    return {k: v for k, v in item.items() if k in select}
 
 
 @dataclass
@@ -23,8 +45,7 @@ class Page:
     @classmethod
     def of(cls, items: list[Json], total: int, offset: int, select: Sequence[str] | None) -> Page:
         """The page of ``items`` found at ``offset``, cut to the ``select`` fields if given."""
-        if select:
-            items = [{k: item[k] for k in select} for item in items]
+        items = [selected(item, select) for item in items]
         end = offset + len(items)
         return cls(items, total, end if end < total else None)
 

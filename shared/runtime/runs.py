@@ -18,7 +18,7 @@ import asyncpg
 import orjson
 from pydantic import ValidationError
 
-from shared.api.runs import BulkCancel, RetryPolicy, RunCreateStateless
+from shared.api.runs import RUN_FIELDS, BulkCancel, RetryPolicy, RunCreateStateless
 from shared.bus.base import RUN_CANCEL, RUN_EVENTS, RUN_REQUESTED
 from shared.db import assistants as assistants_db
 from shared.db import idempotency as idempotency_db
@@ -29,6 +29,7 @@ from shared.ids import new_id, parse_uuid, system_assistant_id
 from shared.metrics import RUNS_CREATED
 from shared.runtime.context import Runtime
 from shared.runtime.events import metadata_event
+from shared.runtime.pages import check_select, selected
 from shared.webhooks.service import check_webhook
 
 
@@ -74,6 +75,19 @@ def _merge_config(assistant: asyncpg.Record, body: RunCreateStateless) -> dict[s
     if checkpoint_id:
         configurable["checkpoint_id"] = checkpoint_id
     return config
+
+
+def _thread_config(
+    assistant: asyncpg.Record, thread: asyncpg.Record, body: RunCreateStateless
+) -> dict[str, Any]:
+    """The config a thread keeps once a run is created on it, merged as the official server
+    merges it (``Runs.put``): the assistant's config, the thread's, then the run's, with
+    ``configurable`` only the assistant's and the thread's (a run's own stays in the run)."""
+    base: dict[str, Any] = assistant["config"] or {}
+    kept: dict[str, Any] = thread["config"] or {}
+    run = body.config.model_dump(exclude_none=True) if body.config else {}
+    configurable = {**base.get("configurable", {}), **kept.get("configurable", {})}
+    return {**base, **kept, **run, "configurable": configurable}
 
 
 def _kwargs(assistant: asyncpg.Record, body: RunCreateStateless, temporary: bool) -> dict[str, Any]:
@@ -201,6 +215,7 @@ async def create_run_in(
     patch = {"graph_id": graph_id, "assistant_id": str(assistant["assistant_id"])}
     temporary = stateless and body.on_completion == "delete"
     kwargs = _kwargs(assistant, body, temporary)
+    was_busy = False
     if stateless:
         thread_id = new_id()
         thread = await threads_db.insert(conn, thread_id, patch, status="busy", temporary=temporary)
@@ -212,6 +227,7 @@ async def create_run_in(
                 raise NotFound(f"Thread '{thread_id}' not found.")
             thread = await threads_db.insert(conn, thread_id, patch, status="busy")
         else:
+            was_busy = thread["status"] == "busy"
             cancelled = await _apply_multitask(conn, thread_id, body)
     assert thread is not None
     metadata = {**(assistant["metadata"] or {}), **(thread["metadata"] or {})}
@@ -227,6 +243,8 @@ async def create_run_in(
         multitask_strategy=body.multitask_strategy,
         after_seconds=body.after_seconds,
         thread_metadata=patch,
+        # as the official server: a busy thread keeps the config of the run that made it busy
+        thread_config=None if was_busy else _thread_config(assistant, thread, body),
         first_event=metadata_event(run_id, attempt=1),
     )
     return CreatedRun(row, cancelled)
@@ -306,15 +324,13 @@ async def list_runs(
     select: Sequence[str] | None = None,
 ) -> list[dict[str, Any]]:
     """Runs of a thread, newest first (``GET /threads/{thread_id}/runs``); with ``select``
-    (names of Run fields, validated by the caller) only those fields, as the official server
-    answers. Raises NotFound."""
+    (names of :data:`RUN_FIELDS`) only those fields, as the official server answers.
+    Raises Invalid (an unknown ``select`` name) and NotFound."""
+    check_select(select, RUN_FIELDS)
     if await threads_db.get(rt.db.pool, thread_id) is None:
         raise NotFound(f"Thread '{thread_id}' not found")
     rows = await runs_db.list_for_thread(rt.db.pool, thread_id, limit, offset, status)
-    runs = [runs_db.run_to_api(r) for r in rows]
-    if select:
-        runs = [{k: v for k, v in run.items() if k in select} for run in runs]
-    return runs
+    return [selected(runs_db.run_to_api(r), select) for r in rows]
 
 
 async def get_run(rt: Runtime, thread_id: uuid.UUID, run_id: uuid.UUID) -> asyncpg.Record:

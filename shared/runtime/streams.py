@@ -13,10 +13,12 @@ import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
+from typing import get_args
 
 import asyncpg
 import orjson
 
+from shared.api.common import StreamMode
 from shared.bus.base import RUN_EVENTS, RUN_REQUESTED, Bus, Payload, Subscription
 from shared.db import events as events_db
 from shared.db import runs as runs_db
@@ -277,20 +279,23 @@ async def follow_events(
 
 
 THREAD_STREAM_MODES = ("run_modes", "lifecycle", "state_update")
+RUN_EVENT_MODES = (*get_args(StreamMode), "metadata", "error")
+"""Run stream modes, and the event names a joined run stream may be filtered by."""
 RUN_SHIFT = 32
 """Thread stream ids are ``runs.seq << RUN_SHIFT | event seq`` (event seqs are int32)."""
 
 
 def thread_stream_modes(values: Iterable[str] | None) -> set[str]:
-    """The modes of ``GET /threads/{thread_id}/stream`` (default ``{"run_modes"}``).
+    """The modes of ``GET /threads/{thread_id}/stream`` (default ``{"run_modes"}``): the
+    thread stream modes (:data:`THREAD_STREAM_MODES`) and, beyond the official server, the run
+    stream modes (:data:`RUN_EVENT_MODES`), which keep only the run events of those modes.
 
-    Raises :class:`Invalid` for a mode other than ``run_modes``, ``lifecycle``,
-    ``state_update``.
+    Raises :class:`Invalid` for any other name, with the official server's detail.
     """
     modes = requested_modes(values) or {"run_modes"}
-    unknown = sorted(modes - set(THREAD_STREAM_MODES))
-    if unknown:
-        raise Invalid(f"unknown thread stream mode(s) {unknown}; use {list(THREAD_STREAM_MODES)}")
+    for mode in sorted(modes):
+        if mode not in THREAD_STREAM_MODES and mode not in RUN_EVENT_MODES:
+            raise Invalid(f"Invalid stream mode: {mode}")
     return modes
 
 
@@ -332,12 +337,19 @@ def thread_cursor(last_event_id: str | None) -> int | None:
     return cursor
 
 
-def _thread_keeps(event: str, modes: set[str]) -> bool:
+def _thread_keeps(event: StoredEvent, modes: set[str]) -> bool:
+    """Whether a thread stream of ``modes`` sends ``event``: ``run_modes`` every event,
+    ``lifecycle`` the ``metadata`` events (run starts and ``run_done`` markers),
+    ``state_update`` those events, and run stream modes the run events a joined run stream
+    filtered by them sends (:func:`_keeps`)."""
     if "run_modes" in modes:
         return True
-    return (event == "metadata" and "lifecycle" in modes) or (
-        event == "state_update" and "state_update" in modes
-    )
+    if event.event == "metadata" and "lifecycle" in modes:
+        return True
+    if event.event == "state_update":
+        return "state_update" in modes
+    run_modes = modes - set(THREAD_STREAM_MODES)
+    return bool(run_modes) and _keeps(event, run_modes)
 
 
 async def _live_position(pool: asyncpg.Pool, thread_id: uuid.UUID) -> tuple[int, int]:
@@ -366,9 +378,8 @@ async def follow_thread(
     ``None``: live, from the active run's next event or the next run). After a run that
     emitted events ends, an ``event: metadata`` ``{"status": "run_done", "run_id"}`` marker is
     sent with the next id of that run. ``modes`` (see :func:`thread_stream_modes`) selects
-    ``run_modes`` (everything), ``lifecycle`` (metadata events and markers) and
-    ``state_update``. Never returns; yields ``None`` after each :data:`KEEPALIVE_SECONDS` of
-    silence.
+    events as :func:`_thread_keeps` says. Never returns; yields ``None`` after each
+    :data:`KEEPALIVE_SECONDS` of silence.
     """
     watch = watcher.watch(thread_id)
     try:
@@ -396,14 +407,15 @@ async def follow_thread(
                 kept = [
                     StoredEvent(run_seq << RUN_SHIFT | e.seq, e.event, e.data)
                     for e in batch
-                    if _thread_keeps(e.event, modes)
+                    if _thread_keeps(e, modes)
                 ]
                 if kept:
                     yield kept
             last = await events_db.last_seq(pool, run_id)
-            if last and seq <= last and modes & {"run_modes", "lifecycle"}:
-                done = orjson.dumps({"status": "run_done", "run_id": str(run_id)}).decode()
-                yield [StoredEvent(run_seq << RUN_SHIFT | (last + 1), "metadata", done)]
+            done = orjson.dumps({"status": "run_done", "run_id": str(run_id)}).decode()
+            marker = StoredEvent(run_seq << RUN_SHIFT | (last + 1), "metadata", done)
+            if last and seq <= last and _thread_keeps(marker, modes):
+                yield [marker]
             run_seq, seq = run_seq + 1, 0
     finally:
         watch.close()

@@ -41,7 +41,7 @@ from shared.ids import new_id
 from shared.runtime.checkpointer import plain_saver
 from shared.runtime.context import Runtime
 from shared.runtime.execution import state_result
-from shared.runtime.pages import Page
+from shared.runtime.pages import Page, selected
 from shared.runtime.runs import cancel_runs
 from shared.runtime.streams import RunWatcher, wait_for_end
 from shared.runtime.translate import checkpoint_to_api
@@ -386,9 +386,7 @@ async def search_threads(rt: Runtime, body: ThreadSearch) -> Page:
     total = await threads_db.count(rt.db.pool, **filters)
     threads = []
     for row in rows:
-        thread = threads_db.thread_to_api(row)
-        if body.select:
-            thread = {name: thread[name] for name in body.select}
+        thread = selected(threads_db.thread_to_api(row), body.select)
         if extract:
             thread["extracted"] = {alias: row[f"x{i}"] for i, alias in enumerate(extract)}
         threads.append(thread)

@@ -16,6 +16,7 @@ import orjson
 import pytest
 from langgraph_sdk.client import LangGraphClient
 
+from tests.api.test_official_shapes import DECISION_SCHEMA
 from tests.support import Server
 
 REPLY = "hello there friend"
@@ -337,3 +338,113 @@ async def test_an_unacceptable_media_type_is_http_400(
     assert response.status_code == 400
     assert "detail" in response.json()
     assert await _runs_created(http) == before
+
+
+# --- interrupted tasks (the official server's shapes) -----------------------------------------
+
+ASKED = "I need your approval first."
+
+
+def _data_message(data: Any, **extra: Any) -> dict[str, Any]:
+    parts = [{"kind": "data", "data": data}]
+    return {"messageId": str(uuid.uuid4()), "role": "user", "parts": parts, **extra}
+
+
+def _interrupt_artifact(artifact: dict[str, Any], schema: Any = None) -> None:
+    """The official interrupt artifact: named "Interrupt", one data part per interrupt."""
+    assert artifact["name"] == "Interrupt"
+    assert artifact["description"] == "Agent requires input to continue"
+    [part] = artifact["parts"]
+    assert part["kind"] == "data" and set(part["data"]) == {"id", "value"} | (
+        {"response_schema"} if schema else set()
+    )
+    assert part["data"]["value"] == {"question": "approve?"}
+    assert part["data"].get("response_schema") == schema
+
+
+async def test_an_interrupted_task_is_input_required_with_its_interrupts_as_data(
+    http: httpx.AsyncClient, client: LangGraphClient
+) -> None:
+    """Official: a task paused at an interrupt is ``input-required`` without a status message,
+    its interrupt (``id``, ``value``, ``response_schema``) a data part of an "Interrupt"
+    artifact, streamed as an artifact-update before the final status-update."""
+    task = await _result(http, "chat_ask", "message/send", {"message": _message("typed")})
+    assert task["status"]["state"] == "input-required" and "message" not in task["status"]
+    [artifact] = task["artifacts"]
+    _interrupt_artifact(artifact, DECISION_SCHEMA)
+    thread_id = task["contextId"]
+    [interrupt] = (await client.threads.get_state(thread_id))["interrupts"]
+    assert artifact["parts"][0]["data"]["id"] == interrupt["id"]
+    got = await _result(http, "chat_ask", "tasks/get", {"id": task["id"]})
+    assert got["status"]["state"] == "input-required" and got["artifacts"] == task["artifacts"]
+
+    body = {"jsonrpc": "2.0", "id": 1, "method": "message/stream"}
+    frames = await _frames(http, "chat_ask", {**body, "params": {"message": _message("hi")}})
+    *_, update, last = [f["result"] for f in frames]
+    assert update["kind"] == "artifact-update"
+    _interrupt_artifact(update["artifact"])
+    assert last["kind"] == "status-update" and last["final"] is True
+    assert last["status"]["state"] == "input-required" and "message" not in last["status"]
+
+
+async def test_an_answer_resumes_the_interrupted_task_under_its_id(
+    http: httpx.AsyncClient, client: LangGraphClient
+) -> None:
+    """Official: a message naming an input-required task resumes its interrupt with its data
+    part ``{"resume": value}``, or else with its text; the task keeps its id."""
+    task = await _result(http, "chat_ask", "message/send", {"message": _message("typed")})
+    answer = {"resume": {"approved": True, "note": "ok"}}
+    message = _data_message(answer, contextId=task["contextId"], taskId=task["id"])
+    done = await _result(http, "chat_ask", "message/send", {"message": message})
+    assert done["id"] == task["id"] and done["status"]["state"] == "completed"
+    said = "You answered {'approved': True, 'note': 'ok'}."
+    assert _texts(done["artifacts"][0]["parts"]) == said
+    assert [(m["role"], _texts(m["parts"])) for m in done["history"]] == [
+        ("user", "typed"),
+        ("agent", ASKED),
+        ("agent", said),
+    ]
+    got = await _result(http, "chat_ask", "tasks/get", {"id": task["id"]})
+    assert got["status"]["state"] == "completed"
+    runs = await client.runs.list(task["contextId"])
+    assert [r["kwargs"]["command"] for r in runs] == [answer, None]
+
+    plain = await _result(http, "chat_ask", "message/send", {"message": _message("hi")})
+    text = _message("yes", contextId=plain["contextId"], taskId=plain["id"])
+    done = await _result(http, "chat_ask", "message/send", {"message": text})
+    assert (
+        done["id"] == plain["id"] and _texts(done["artifacts"][0]["parts"]) == "You answered yes."
+    )
+
+
+async def test_only_an_input_required_task_takes_a_resume_and_a_terminal_one_nothing(
+    http: httpx.AsyncClient, client: LangGraphClient
+) -> None:
+    """Official: a ``resume`` data part without a task, for a working task, or twice in one
+    message is invalid params (-32602); a task that ended (here completed) takes no message at
+    all (-32004). None of them starts a run."""
+    completed = await _result(http, "chat", "message/send", {"message": _message("hi")})
+    asking = await _result(http, "chat_ask", "message/send", {"message": _message("hi")})
+    sleepy = await client.assistants.create("slow_chat", config={"configurable": {"sleep": 60}})
+    aid = sleepy["assistant_id"]
+    params = {"message": _message("hi"), "configuration": {"blocking": False}}
+    working = await _result(http, aid, "message/send", params)
+    twice = {
+        **_message("x", taskId=asking["id"]),
+        "parts": [{"kind": "data", "data": {"resume": 1}}, {"kind": "data", "data": {"resume": 2}}],
+    }
+    calls = [
+        ("chat", _data_message({"resume": 1}), -32602),
+        ("chat_ask", twice, -32602),
+        (aid, _data_message({"resume": 1}, taskId=working["id"]), -32602),
+        ("chat", _data_message({"resume": 1}, taskId=completed["id"]), -32004),
+        ("chat", _message("again", taskId=completed["id"]), -32004),
+    ]
+    before = await _runs_created(http)
+    try:
+        for assistant, message, code in calls:
+            reply = await _call(http, assistant, "message/send", {"message": message})
+            assert reply["error"]["code"] == code, (message, reply)
+        assert await _runs_created(http) == before
+    finally:
+        await _result(http, aid, "tasks/cancel", {"id": working["id"]})

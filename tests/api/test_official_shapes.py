@@ -304,13 +304,63 @@ async def test_joined_stream_sends_only_the_asked_modes(client: LangGraphClient)
 async def test_list_runs_select_keeps_only_the_selected_fields(
     client: LangGraphClient, http: httpx.AsyncClient
 ) -> None:
-    """Official: ``select`` (repeated) keeps only those Run fields, in the Run's order; an
-    unknown field name is a 422 that names it."""
+    """Official: ``select`` (repeated) keeps only those Run fields, in the Run's order
+    (``langsmith_session_name`` among them, null without LangSmith tracing); an unknown field
+    name is a 422 whose detail lists the unknown names and the known ones."""
     thread = await client.threads.create()
     tid = thread["thread_id"]
     await client.runs.wait(tid, "echo", input={"items": []})
     runs = await client.runs.list(tid, select=["status", "run_id"])
     assert [list(r) for r in runs] == [["run_id", "status"]]
     assert runs[0]["status"] == "success"
-    answer = await http.get(f"/threads/{tid}/runs", params={"select": ["run_id", "nope"]})
-    assert answer.status_code == 422 and "nope" in str(answer.json()["detail"])
+    whole = await client.runs.list(tid)
+    assert list(whole[0])[:10] == [
+        "run_id",
+        "thread_id",
+        "assistant_id",
+        "metadata",
+        "status",
+        "kwargs",
+        "multitask_strategy",
+        "created_at",
+        "updated_at",
+        "langsmith_session_name",
+    ]
+    traced = await client.runs.list(tid, select=["langsmith_session_name"])
+    assert traced == [{"langsmith_session_name": None}]
+    for wrong in (["run_id", "nope", "worse"], [""]):
+        answer = await http.get(f"/threads/{tid}/runs", params={"select": wrong})
+        assert answer.status_code == 422
+        detail = answer.json()["detail"]
+        unknown = [name for name in wrong if name != "run_id"]
+        assert detail.startswith(f"Invalid select columns: {unknown}. Expected: {{")
+        assert "'langsmith_session_name'" in detail and detail.endswith("}")
+
+
+async def test_search_select_keeps_each_item_in_its_own_order(client: LangGraphClient) -> None:
+    """Official: ``select`` on assistant and cron search keeps the fields in the object's own
+    order, not the order asked for."""
+    assistants = await client.assistants.search(graph_id="echo", select=["name", "assistant_id"])
+    assert assistants and all(list(a) == ["assistant_id", "name"] for a in assistants)
+    cron = await client.crons.create("echo", schedule="0 3 * * *", metadata={"test": "select"})
+    try:
+        found = await client.crons.search(
+            metadata={"test": "select"}, select=["schedule", "cron_id"]
+        )
+        assert [list(c) for c in found] == [["cron_id", "schedule"]]
+    finally:
+        await client.crons.delete(cron["cron_id"])
+
+
+# --- k. Send objects -------------------------------------------------------------------------
+
+
+async def test_send_objects_are_written_with_node_and_args(client: LangGraphClient) -> None:
+    """Official: a ``Send`` in a graph's state is ``{"node", "args"}`` in streamed updates and
+    values, the thread's state and the thread's values."""
+    tid, parts = await _stream(client, "fan", {"topics": ["a", "b"]}, stream_mode="updates")
+    plan = [{"node": "work", "args": {"topic": t}} for t in ("a", "b")]
+    assert parts[1].data == {"plan": {"plan": plan}}
+    assert {p.data["work"]["done"][0] for p in parts[2:]} == {"a", "b"}
+    assert (await client.threads.get_state(tid))["values"]["plan"] == plan
+    assert (await client.threads.get(tid))["values"]["plan"] == plan

@@ -344,6 +344,40 @@ async def test_thread_stream_lifecycle_sends_only_run_starts_and_ends(
     assert [p.data.get("status") for p in parts] == [None, "run_done", None, "run_done"]
 
 
+async def test_thread_stream_run_modes_send_only_those_run_events(
+    client: LangGraphClient,
+) -> None:
+    """A deliberate difference from the official server: run stream modes, which the JS SDK's
+    ``joinStream`` may send as ``stream_mode``, keep only those run events (the official server
+    ignores ``stream_mode`` and refuses run modes in ``stream_modes``); beside ``lifecycle``
+    the run starts and ends come too."""
+    tid = await _thread_with_finished_runs(client)
+
+    def until_error(parts: list[StreamPart]) -> bool:
+        return parts[-1].event == "error"
+
+    only = await _thread_parts(
+        client, tid, until_error, last_event_id="-1", stream_mode=["custom", "error"]
+    )
+    assert [p.event for p in only] == ["custom", "error"]
+    with_lifecycle = await _thread_parts(
+        client,
+        tid,
+        lambda p: len(_run_done(p)) == 2,
+        last_event_id="-1",
+        stream_mode=["values", "lifecycle"],
+    )
+    assert [p.event for p in with_lifecycle] == [
+        "metadata",
+        "values",
+        "values",
+        "metadata",
+        "metadata",
+        "values",
+        "metadata",
+    ]
+
+
 async def test_thread_stream_stays_open_with_heartbeats(
     client: LangGraphClient, server: Server
 ) -> None:
@@ -370,13 +404,14 @@ async def test_thread_stream_bad_input(client: LangGraphClient, server: Server) 
     tid = thread["thread_id"]
     async with httpx.AsyncClient(base_url=server.url, timeout=WAIT) as http:
         unknown = await http.get("/threads/00000000-0000-7000-8000-000000000000/stream")
-        bad_mode = await http.get(f"/threads/{tid}/stream", params={"stream_mode": "values"})
+        bad_mode = await http.get(f"/threads/{tid}/stream", params={"stream_mode": "nope"})
         bad_ids = [
             await http.get(f"/threads/{tid}/stream", headers={"Last-Event-ID": value})
             for value in ("x", "-2", str(2**100))
         ]
     assert unknown.status_code == 404
-    assert bad_mode.status_code == 422 and "values" in bad_mode.json()["detail"]
+    assert bad_mode.status_code == 422
+    assert bad_mode.json()["detail"] == "Invalid stream mode: nope"  # the official detail
     assert [r.status_code for r in bad_ids] == [422, 422, 422]
     assert all(r.json()["detail"] for r in bad_ids)
 

@@ -6,7 +6,12 @@ test_official_shapes.py compares lg-deploy's answers with those shapes).
 - ``named``: a graph compiled with ``name="MemoryAgent"`` (its system assistant's name).
 - ``configured``: a graph with a context schema (what ``config_schema`` describes).
 - ``typed_ask``: an interrupt with a ``response_schema``.
-- ``order``: reports the key order of its input, context and resume value.
+- ``order``: reports the key order of its input, context and resume value; asked to, pauses at
+  an interrupt whose value's keys are not in sorted order.
+- ``chat_ask``: a chat graph that says it needs approval, pauses at an interrupt (with a
+  ``response_schema`` when the first message says "typed"), then answers with the resume
+  value.
+- ``fan``: keeps its plan of ``Send`` objects in its state and fans out by it.
 - ``talk``: a node that returns a whole AI message, then a model that streams its answer.
 """
 
@@ -19,7 +24,7 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 from langgraph.graph import END, START, MessagesState, StateGraph
 from langgraph.runtime import Runtime
-from langgraph.types import interrupt
+from langgraph.types import Send, interrupt
 from typing_extensions import TypedDict  # pydantic describes it on Python 3.11
 
 
@@ -109,7 +114,7 @@ class Order(TypedDict, total=False):
 def _look(state: Order, runtime: Runtime[Any]) -> Order:
     seen = {"payload": list(state.get("payload") or {}), "context": list(runtime.context or {})}
     if state.get("ask"):
-        seen["resume"] = list(interrupt("order?"))
+        seen["resume"] = list(interrupt({"question": "order?", "about": seen["payload"]}))
     return {"seen": seen}
 
 
@@ -126,3 +131,38 @@ def _answer(state: MessagesState) -> dict[str, Any]:
 
 
 talk = _chain(MessagesState, ("note", _note), ("answer", _answer)).compile()
+
+
+class Fan(TypedDict, total=False):
+    topics: list[str]
+    plan: list[Send]
+    done: Annotated[list[str], operator.add]
+
+
+def _plan(state: Fan) -> Fan:
+    return {"plan": [Send("work", {"topic": t}) for t in state["topics"]]}
+
+
+def _work(arg: dict[str, str]) -> Fan:
+    return {"done": [arg["topic"]]}
+
+
+_fan = StateGraph(Fan)
+_fan.add_node("plan", _plan)
+_fan.add_node("work", _work)
+_fan.add_edge(START, "plan")
+_fan.add_conditional_edges("plan", lambda state: state["plan"], ["work"])
+fan = _fan.compile()
+
+
+def _before_asking(state: MessagesState) -> dict[str, Any]:
+    return {"messages": [AIMessage("I need your approval first.")]}
+
+
+def _ask_approval(state: MessagesState) -> dict[str, Any]:
+    typed = "typed" in str(state["messages"][0].content)
+    answer = interrupt({"question": "approve?"}, response_schema=Decision if typed else None)
+    return {"messages": [AIMessage(f"You answered {answer}.")]}
+
+
+chat_ask = _chain(MessagesState, ("explain", _before_asking), ("ask", _ask_approval)).compile()

@@ -17,12 +17,12 @@ from fastapi.responses import StreamingResponse
 from functions.intake.deps import RuntimeDep, WatcherDep
 from functions.intake.responses import Json, sse_response
 from shared.api.runs import (
+    RUN_FIELDS,
     BulkCancel,
     Run,
     RunBatchItem,
     RunCreateStateful,
     RunCreateStateless,
-    RunField,
 )
 from shared.db import attempts as attempts_db
 from shared.db import runs as runs_db
@@ -40,6 +40,7 @@ from shared.serde import dumps
 
 router = APIRouter(tags=["runs"])
 RUN_DOC: dict[int | str, dict[str, Any]] = {200: {"model": Run}}
+SELECT_DOC = f"Run fields to keep, repeated: {', '.join(RUN_FIELDS)}"
 
 
 def _location(thread_id: Any, run_id: Any, stateless: bool) -> str:
@@ -174,9 +175,10 @@ async def list_runs(
     limit: Annotated[int, Query(ge=1, le=1000)] = 10,
     offset: Annotated[int, Query(ge=0)] = 0,
     status: str | None = None,
-    select: Annotated[list[RunField] | None, Query()] = None,
+    select: Annotated[list[str] | None, Query(description=SELECT_DOC)] = None,
 ) -> Response:
-    """Runs of a thread, newest first; ``select`` (repeated) keeps only those fields."""
+    """Runs of a thread, newest first; ``select`` (repeated) keeps only those fields (422 for
+    an unknown one, with the official server's detail)."""
     return Json(await runs_service.list_runs(rt, thread_id, limit, offset, status, select))
 
 

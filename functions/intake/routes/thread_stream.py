@@ -19,7 +19,10 @@ from shared.runtime.streams import follow_thread, thread_cursor, thread_stream_m
 
 router = APIRouter(tags=["threads"])
 
-MODES_DOC = "run_modes (default), lifecycle, state_update; repeated or comma separated"
+MODES_DOC = (
+    "run_modes (default: every event), lifecycle, state_update, or run stream modes (only"
+    " those run events); repeated or comma separated"
+)
 
 
 @router.get("/threads/{thread_id}/stream", response_class=Response)
@@ -28,7 +31,9 @@ async def join_thread_stream(
     rt: RuntimeDep,
     watcher: WatcherDep,
     stream_modes: Annotated[list[str] | None, Query(description=MODES_DOC)] = None,
-    stream_mode: Annotated[list[str] | None, Query(description="alias of stream_modes")] = None,
+    stream_mode: Annotated[
+        list[str] | None, Query(description="alias of stream_modes (the JS SDK's spelling)")
+    ] = None,
     last_event_id: Annotated[str | None, Header()] = None,
 ) -> Response:
     """Stream the events of every run of the thread, with ids, until the client leaves.
