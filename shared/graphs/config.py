@@ -28,7 +28,6 @@ KNOWN_UNUSED_KEYS = frozenset(
         "pip_config_file",
         "pip_installer",
         "dockerfile_lines",
-        "auth",
         "http",
         "checkpointer",
         "ui",
@@ -41,6 +40,15 @@ KNOWN_UNUSED_KEYS = frozenset(
         "middleware_order",
     }
 )
+
+REFUSED_KEYS = {
+    "auth": "custom authentication (langgraph_sdk.Auth handlers) is not supported yet; "
+    "serving this project would leave every endpoint open: remove the key to serve it "
+    "without authentication",
+}
+"""Keys whose meaning lg-deploy cannot honour and whose silent omission would be unsafe
+(the official server enforces ``auth`` on every request): a project that has one does not
+start."""
 
 
 class ConfigError(Exception):
@@ -167,6 +175,9 @@ def load_project_config(path: Path) -> ProjectConfig:
     graphs = {gid: _parse_graph(path, gid, v) for gid, v in graphs_raw.items()}
     dependencies = _parse_dependencies(path, raw.get("dependencies", []))
     env = _parse_env(path, raw.get("env"))
+    for key, problem in REFUSED_KEYS.items():
+        if key in raw:
+            raise ConfigError(path, key, problem)
     for key in sorted(set(raw) - USED_KEYS):
         kind = "accepted but not used by lg-deploy" if key in KNOWN_UNUSED_KEYS else "unknown"
         log.warning("%s: key %r is %s; ignored", path, key, kind)
