@@ -6,6 +6,7 @@ run's end, and runs of a deleted assistant cancelled.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -95,3 +96,47 @@ async def test_cron_search_without_sort_by_is_newest_first_whatever_sort_order(
     finally:
         for cron in made:
             await client.crons.delete(cron["cron_id"])
+
+
+# --- keep-alive while waiting --------------------------------------------------------------
+
+BUSY_RUN = {
+    "assistant_id": "steps",
+    "input": {"items": []},
+    "config": {"configurable": {"sleep": 0.6}},  # 20 steps: an event every 0.6 s for ~12 s
+}
+KEEPALIVE = 5.0
+"""The official server writes a newline every 5 s of wall-clock time while a client waits."""
+
+
+async def _byte_arrivals(http: httpx.AsyncClient, method: str, url: str, **kw: Any) -> list[float]:
+    """Seconds from the request until each chunk of the answer arrived; the last is the end."""
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    arrivals = []
+    body = b""
+    async with http.stream(method, url, **kw) as answer:
+        assert answer.status_code == 200
+        async for chunk in answer.aiter_raw():
+            arrivals.append(loop.time() - started)
+            body += chunk
+    assert b'"step_20"' in body
+    return arrivals
+
+
+async def test_wait_and_join_send_a_keepalive_every_5_seconds_during_a_busy_run(
+    client: LangGraphClient, http: httpx.AsyncClient
+) -> None:
+    waiting = await client.threads.create()
+    joined = await client.threads.create()
+    run = await client.runs.create(
+        joined["thread_id"],
+        **BUSY_RUN,  # type: ignore[arg-type]
+    )
+    for arrivals in await asyncio.gather(
+        _byte_arrivals(http, "POST", f"/threads/{waiting['thread_id']}/runs/wait", json=BUSY_RUN),
+        _byte_arrivals(http, "GET", f"/threads/{joined['thread_id']}/runs/{run['run_id']}/join"),
+    ):
+        assert arrivals[-1] > 2 * KEEPALIVE  # the run did outlast two keep-alives
+        gaps = [b - a for a, b in zip([0.0, *arrivals], arrivals, strict=False)]
+        assert max(gaps) < KEEPALIVE + 1.5, arrivals  # slack for a busy machine
