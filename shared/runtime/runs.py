@@ -68,10 +68,12 @@ def _merge_config(assistant: asyncpg.Record, body: RunCreateStateless) -> dict[s
 
 
 def _kwargs(assistant: asyncpg.Record, body: RunCreateStateless, temporary: bool) -> dict[str, Any]:
+    """The run's stored arguments. ``input`` and ``command`` may come together, as chat UIs on
+    ``useStream`` send them (``submit({}, {command})``, ``submit(null, {command})``): like the
+    official server, a command that sets anything wins and the input is ignored; an empty
+    command (``{}``) leaves the input to run (the executor's choice, see ``execution.py``)."""
     if body.config and body.config.configurable and body.context:
         raise BadRequest("Cannot specify both configurable and context. Use context instead.")
-    if body.input is not None and body.command is not None:
-        raise BadRequest("Cannot specify both input and command")
     context = {**(assistant["context"] or {}), **(body.context or {})}
     return {
         "input": body.input,

@@ -140,3 +140,53 @@ async def test_wait_and_join_send_a_keepalive_every_5_seconds_during_a_busy_run(
         assert arrivals[-1] > 2 * KEEPALIVE  # the run did outlast two keep-alives
         gaps = [b - a for a, b in zip([0.0, *arrivals], arrivals, strict=False)]
         assert max(gaps) < KEEPALIVE + 1.5, arrivals  # slack for a busy machine
+
+
+# --- resuming an interrupt as useStream's submit() sends it --------------------------------
+
+RESUMED = {"items": ["first", "yes"]}
+STILL_ASKING = "__interrupt__"
+
+
+@pytest.mark.parametrize(
+    ("body", "outcome"),
+    [
+        # submit({}, {command}): agent-chat-ui's approve/resume and "Mark as resolved"
+        ({"input": {}, "command": {"resume": "yes"}}, RESUMED),
+        ({"input": {}, "command": {"goto": "__end__"}}, STILL_ASKING),
+        # submit(null, {command}): useStream's resumeSubmit; submit(undefined, {command})
+        ({"input": None, "command": {"resume": "yes"}}, RESUMED),
+        ({"command": {"resume": "yes"}}, RESUMED),
+        # a command that sets anything wins over any input
+        ({"input": {"items": ["extra"]}, "command": {"resume": "yes"}}, RESUMED),
+        ({"input": {}, "command": {"update": {"items": ["upd"]}}}, {"items": ["first", "upd"]}),
+        # an empty command leaves the input to run
+        ({"input": {"items": ["extra"]}, "command": {}}, {"items": ["first", "extra"]}),
+    ],
+    ids=[
+        "{} + resume",
+        "{} + goto END",
+        "null + resume",
+        "resume only",
+        "values + resume",
+        "{} + update",
+        "values + empty command",
+    ],
+)
+async def test_input_beside_command_runs_as_the_official_server_runs_it(
+    client: LangGraphClient, http: httpx.AsyncClient, body: dict[str, Any], outcome: Any
+) -> None:
+    thread = await client.threads.create()
+    tid = thread["thread_id"]
+    asked = await client.runs.wait(tid, "human", input={"items": ["first"]})
+    assert STILL_ASKING in asked  # type: ignore[operator]
+
+    answer = await http.post(f"/threads/{tid}/runs/wait", json={"assistant_id": "human", **body})
+    assert answer.status_code == 200, answer.text
+    result = answer.json()
+    if outcome == STILL_ASKING:
+        assert STILL_ASKING in result and result["items"] == ["first"]
+    else:
+        assert {k: v for k, v in result.items() if k != STILL_ASKING} == outcome
+    status = (await client.threads.get(tid))["status"]
+    assert status == ("idle" if outcome == RESUMED else "interrupted")
