@@ -323,6 +323,19 @@ async def status_of(pool: asyncpg.Pool, run_id: uuid.UUID) -> str | None:
     return await pool.fetchval("SELECT status FROM runs WHERE run_id = $1", run_id)
 
 
+async def mark_awaited(pool: asyncpg.Pool, run_id: uuid.UUID) -> bool:
+    """Mark a stateless run on a temporary thread as read by a request (``kwargs.awaited``)
+    while it is still active, so the end of the run leaves its thread to that reader; whether
+    it was marked (``False``: not temporary, or already ended)."""
+    marked = await pool.fetchval(
+        """UPDATE runs SET kwargs = kwargs || '{"awaited": true}'
+           WHERE run_id = $1 AND ended_at IS NULL AND kwargs @> '{"temporary": true}'
+           RETURNING true""",
+        run_id,
+    )
+    return bool(marked)
+
+
 async def final_values(pool: asyncpg.Pool, run_id: uuid.UUID) -> Any:
     """What wait/join answer for a run: its stored result, else its thread's values
     (``{}`` when neither exists)."""

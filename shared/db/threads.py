@@ -65,14 +65,36 @@ async def insert(
     )
 
 
-async def delete_ended_temporary(pool: asyncpg.Pool, grace_seconds: float) -> list[uuid.UUID]:
-    """Delete stateless runs' threads whose runs all ended ``grace_seconds`` ago."""
+async def delete_temporary(
+    pool: asyncpg.Pool, thread_id: uuid.UUID, *, unless_awaited: bool = False
+) -> bool:
+    """Delete ``thread_id`` if it is a stateless run's thread whose runs all ended (its runs
+    and their events go with it), with ``unless_awaited`` only if no request reads one of its
+    runs (``kwargs.awaited``); whether it was deleted."""
+    deleted = await pool.fetchval(
+        """DELETE FROM threads t WHERE t.thread_id = $1 AND t.temporary AND NOT EXISTS (
+               SELECT 1 FROM runs r WHERE r.thread_id = t.thread_id
+                 AND (r.ended_at IS NULL OR ($2 AND r.kwargs @> '{"awaited": true}')))
+           RETURNING thread_id""",
+        thread_id,
+        unless_awaited,
+    )
+    return deleted is not None
+
+
+async def delete_ended_temporary(
+    pool: asyncpg.Pool, reader_grace_seconds: float
+) -> list[uuid.UUID]:
+    """Delete stateless runs' threads whose runs all ended, those of runs a client was
+    reading (``kwargs.awaited``) only ``reader_grace_seconds`` after the end; the ids."""
     rows = await pool.fetch(
         """DELETE FROM threads t WHERE t.temporary AND NOT EXISTS (
                SELECT 1 FROM runs r WHERE r.thread_id = t.thread_id
-                 AND (r.ended_at IS NULL OR r.ended_at > now() - make_interval(secs => $1)))
+                 AND (r.ended_at IS NULL
+                      OR (r.kwargs @> '{"awaited": true}'
+                          AND r.ended_at > now() - make_interval(secs => $1))))
            RETURNING thread_id""",
-        grace_seconds,
+        reader_grace_seconds,
     )
     return [r["thread_id"] for r in rows]
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import anyio
 import asyncpg
 from mcp_types import (
     INVALID_PARAMS,
@@ -31,6 +32,7 @@ from shared.runtime.assistants import input_schema
 from shared.runtime.context import Runtime
 from shared.runtime.runs import create_run
 from shared.runtime.streams import RunWatcher, wait_for_end
+from shared.runtime.temporary import discard_temporary_thread
 from shared.serde import dumps_str
 
 PAGE_SIZE = 100
@@ -139,10 +141,15 @@ async def call_tool(
             "context": context,
         }
     )
-    run_id = (await create_run(rt, None, body))["run_id"]
-    async for _ in wait_for_end(rt.db.pool, watcher, run_id):
-        pass
-    run = await runs_db.get(rt.db.pool, run_id)
+    created = await create_run(rt, None, body, awaited=True)
+    run_id = created["run_id"]
+    try:
+        async for _ in wait_for_end(rt.db.pool, watcher, run_id):
+            pass
+        run = await runs_db.get(rt.db.pool, run_id)
+    finally:
+        with anyio.CancelScope(shield=True):
+            await discard_temporary_thread(rt, created["thread_id"])
     if run is None or run["status"] != "success":
         return CallToolResult(content=[TextContent(text=_error_text(run))], is_error=True)
     result = run["result"]

@@ -67,15 +67,21 @@ def _merge_config(assistant: asyncpg.Record, body: RunCreateStateless) -> dict[s
     return config
 
 
-def _kwargs(assistant: asyncpg.Record, body: RunCreateStateless, temporary: bool) -> dict[str, Any]:
+def _kwargs(
+    assistant: asyncpg.Record, body: RunCreateStateless, temporary: bool, awaited: bool
+) -> dict[str, Any]:
     """The run's stored arguments. ``input`` and ``command`` may come together, as chat UIs on
     ``useStream`` send them (``submit({}, {command})``, ``submit(null, {command})``): like the
     official server, a command that sets anything wins and the input is ignored; an empty
-    command (``{}``) leaves the input to run (the executor's choice, see ``execution.py``)."""
+    command (``{}``) leaves the input to run (the executor's choice, see ``execution.py``).
+    ``awaited`` (only on a temporary thread's run that a request waits on) leaves the thread's
+    removal at the end to that reader (see :mod:`shared.runtime.temporary`)."""
     if body.config and body.config.configurable and body.context:
         raise BadRequest("Cannot specify both configurable and context. Use context instead.")
     context = {**(assistant["context"] or {}), **(body.context or {})}
+    awaited_flag = {"awaited": True} if temporary and awaited else {}
     return {
+        **awaited_flag,
         "input": body.input,
         "command": body.command.model_dump(exclude_none=True) if body.command else None,
         "config": _merge_config(assistant, body),
@@ -123,9 +129,11 @@ async def create_run(
     body: RunCreateStateless,
     *,
     idempotency_key: str | None = None,
+    awaited: bool = False,
 ) -> dict[str, Any]:
     """Create a run on ``thread_id``, or on a new temporary thread when ``None`` (stateless);
-    returns the API Run object.
+    returns the API Run object. ``awaited``: the caller reads the run's end and then removes
+    its temporary thread with :func:`~shared.runtime.temporary.discard_temporary_thread`.
 
     With ``idempotency_key`` (the ``Idempotency-Key`` header) the same key on the same thread
     (or among stateless runs) returns the run it created first, even under concurrent
@@ -141,7 +149,7 @@ async def create_run(
             earlier = await _earlier_run(conn, thread_id, body, idempotency_key, run_id)
             if earlier is not None:
                 return earlier
-        created = await create_run_in(rt, conn, thread_id, body, run_id=run_id)
+        created = await create_run_in(rt, conn, thread_id, body, run_id=run_id, awaited=awaited)
     await announce_run(rt, created)
     return runs_db.run_to_api(created.row)
 
@@ -178,6 +186,7 @@ async def create_run_in(
     body: RunCreateStateless,
     *,
     run_id: uuid.UUID | None = None,
+    awaited: bool = False,
 ) -> CreatedRun:
     """:func:`create_run` inside the caller's transaction on ``conn`` (which it must commit,
     then call :func:`announce_run`); ``run_id`` defaults to a new id. Raises as
@@ -192,7 +201,7 @@ async def create_run_in(
     graph_id = assistant["graph_id"]
     patch = {"graph_id": graph_id, "assistant_id": str(assistant["assistant_id"])}
     temporary = stateless and body.on_completion == "delete"
-    kwargs = _kwargs(assistant, body, temporary)
+    kwargs = _kwargs(assistant, body, temporary, awaited)
     if stateless:
         thread_id = new_id()
         thread = await threads_db.insert(conn, thread_id, patch, status="busy", temporary=temporary)

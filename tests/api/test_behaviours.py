@@ -190,3 +190,44 @@ async def test_input_beside_command_runs_as_the_official_server_runs_it(
         assert {k: v for k, v in result.items() if k != STILL_ASKING} == outcome
     status = (await client.threads.get(tid))["status"]
     assert status == ("idle" if outcome == RESUMED else "interrupted")
+
+
+# --- a stateless run's thread goes when the run ends ---------------------------------------
+
+
+async def _gone(http: httpx.AsyncClient, thread_id: str) -> bool:
+    return (await http.get(f"/threads/{thread_id}")).status_code == 404
+
+
+async def test_stateless_wait_and_stream_leave_no_thread_behind(
+    client: LangGraphClient, http: httpx.AsyncClient
+) -> None:
+    seen: list[str] = []
+
+    def note(meta: Any) -> None:
+        seen.append(str(meta["thread_id"]))
+
+    assert await client.runs.wait(None, "echo", input={}, on_run_created=note) == {"items": ["one"]}
+    assert await _gone(http, seen[-1])
+    # a stateless stream does not name its thread; its checkpoints do
+    parts = [p async for p in client.runs.stream(None, "echo", input={}, stream_mode="checkpoints")]
+    assert parts[-1].data["values"] == {"items": ["one"]}
+    assert await _gone(http, parts[-1].data["config"]["configurable"]["thread_id"])
+    # on_completion="keep" keeps it
+    await client.runs.wait(None, "echo", input={}, on_completion="keep", on_run_created=note)
+    assert (await client.threads.get(seen[-1]))["values"] == {"items": ["one"]}
+
+
+async def test_a_stateless_background_run_leaves_no_thread_once_it_ends(
+    client: LangGraphClient, http: httpx.AsyncClient
+) -> None:
+    run = await client.runs.create(None, "slow", input={}, config={"configurable": {"sleep": 0.2}})
+    thread_id = str(run["thread_id"])
+    assert not await _gone(http, thread_id)  # still running
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 10
+    while not await _gone(http, thread_id):
+        assert loop.time() < deadline, "the thread outlived its run"
+        await asyncio.sleep(0.05)
+    # gone within moments of the end (3 steps of 0.2 s), not after a grace period or a sweep
+    assert loop.time() - (deadline - 10) < 3.0
