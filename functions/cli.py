@@ -16,17 +16,18 @@ import asyncio
 import contextlib
 import importlib
 import logging
-import signal
 import sys
 from collections.abc import Iterator
+from functools import partial
 
 import uvicorn
 import uvloop
 from starlette.types import ASGIApp
 
+from functions.signals import StopSignals
 from functions.up import run_up
 from shared.config import Settings, load_settings
-from shared.embedded import start_embedded_postgres
+from shared.embedded import start_embedded_postgres, stop_embedded_postgres
 from shared.graphs.config import ConfigError
 from shared.logs import configure_logging
 from shared.runtime.bootstrap import close_runtime, load_project, open_runtime
@@ -128,21 +129,13 @@ async def _serve_http(server: _Server) -> None:
         await server.serve()
 
 
-async def _run_until_signalled(app: ASGIApp | None, settings: Settings) -> None:
-    """Serve ``app`` (if any) until SIGINT or SIGTERM; a second signal forces the exit."""
-    signalled = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    server: _Server | None = None
-
-    def on_signal() -> None:
-        if signalled.is_set() and server is not None:
-            server.force_exit = True
-        signalled.set()
-
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, on_signal)
+async def _run_until_signalled(
+    app: ASGIApp | None, settings: Settings, signals: StopSignals
+) -> None:
+    """Serve ``app`` (if any) until SIGINT or SIGTERM (see :mod:`functions.signals`); open
+    requests then get 5 s to finish before uvicorn cancels them."""
     if app is None:
-        await signalled.wait()
+        await signals.requested()
         return
     config = uvicorn.Config(
         app,
@@ -157,7 +150,7 @@ async def _run_until_signalled(app: ASGIApp | None, settings: Settings) -> None:
     server = _Server(config)
     serving = asyncio.create_task(_serve_http(server))
     log.info("lg-deploy listening on http://%s:%s", settings.host, settings.port)
-    waiting = asyncio.create_task(signalled.wait())
+    waiting = asyncio.create_task(signals.requested())
     await asyncio.wait([serving, waiting], return_when=asyncio.FIRST_COMPLETED)
     waiting.cancel()
     if serving.done() and not server.started:
@@ -166,13 +159,16 @@ async def _run_until_signalled(app: ASGIApp | None, settings: Settings) -> None:
     await serving
 
 
-async def _serve(settings: Settings, names: tuple[str, ...], *, dev: bool) -> None:
+async def _serve(
+    settings: Settings, names: tuple[str, ...], signals: StopSignals, *, dev: bool
+) -> None:
     project, graphs = load_project(settings)
     owns_database = dev and settings.database_url is None
     dsn = settings.database_url
     if dsn is None:
         if not dev:
             raise SystemExit("lg-deploy: --database-url (or LG_DEPLOY_DATABASE_URL) is required")
+        signals.on_forced_exit(partial(stop_embedded_postgres, settings.data_dir))
         dsn = await asyncio.to_thread(start_embedded_postgres, settings.data_dir)
     rt = await open_runtime(settings, dsn, project, graphs, in_process_bus=owns_database)
     placement = Placement(alone=not dev, owns_database=owns_database)
@@ -184,11 +180,12 @@ async def _serve(settings: Settings, names: tuple[str, ...], *, dev: bool) -> No
             started.append(function)
         log.info("lg-deploy running %s with graphs %s", ", ".join(names), rt.graphs.graph_ids)
         apps = [f.app for f in started if f.app is not None]
-        await _run_until_signalled(apps[0] if apps else None, settings)
+        await _run_until_signalled(apps[0] if apps else None, settings, signals)
     finally:
         for function in reversed(started):
             await function.stop()
         await close_runtime(rt)
+        signals.stopped()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -205,7 +202,9 @@ def main(argv: list[str] | None = None) -> None:
                 settings = settings.model_copy(update={"config": settings.config.resolve()})
                 uvloop.run(run_up(settings, args.executors, args.kafka_port))
             else:
-                uvloop.run(_serve(settings, names, dev=dev))
+                signals = StopSignals()
+                signals.install()
+                uvloop.run(_serve(settings, names, signals, dev=dev))
     except ConfigError as exc:
         print(f"lg-deploy: invalid langgraph.json: {exc}", file=sys.stderr)
         raise SystemExit(2) from exc
