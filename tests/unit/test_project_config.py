@@ -257,6 +257,27 @@ INVALID: list[tuple[str, Any, dict[str, str], str, str]] = [
     ("no graphs", {"dependencies": ["."]}, {}, "graphs", "non-empty map"),
     ("empty graphs", {"graphs": {}}, {}, "graphs", "non-empty map"),
     (
+        "http.cors with an unknown key",
+        {"graphs": GRAPH, "http": {"cors": {"allow_origin": ["https://a.example"]}}},
+        GRAPH_FILE,
+        "http.cors.allow_origin",
+        "Extra inputs are not permitted",
+    ),
+    (
+        "http.cors with a bad value",
+        {"graphs": GRAPH, "http": {"cors": {"max_age": "long"}}},
+        GRAPH_FILE,
+        "http.cors.max_age",
+        "valid integer",
+    ),
+    (
+        "http.cors with a bad origin regex",
+        {"graphs": GRAPH, "http": {"cors": {"allow_origin_regex": "("}}},
+        GRAPH_FILE,
+        "http.cors.allow_origin_regex",
+        "missing ), unterminated subpattern",
+    ),
+    (
         "auth (not supported: serving it open would be unsafe)",
         {"graphs": GRAPH, "auth": {"path": "./auth.py:auth"}},
         GRAPH_FILE,
