@@ -355,16 +355,20 @@ async def select_ids(
     statuses: list[str] | None = None,
     run_ids: list[uuid.UUID] | None = None,
     thread_id: uuid.UUID | None = None,
+    assistant_id: uuid.UUID | None = None,
 ) -> list[uuid.UUID]:
-    """Ids of runs with one of ``statuses``, or among ``run_ids`` (of ``thread_id`` if given)."""
+    """Ids of runs with one of ``statuses``, or among ``run_ids`` (of ``thread_id``, of
+    ``assistant_id`` if given)."""
     rows = await pool.fetch(
         """SELECT run_id FROM runs
            WHERE ($1::text[] IS NULL OR status = ANY($1))
              AND ($2::uuid[] IS NULL OR run_id = ANY($2))
-             AND ($3::uuid IS NULL OR thread_id = $3)""",
+             AND ($3::uuid IS NULL OR thread_id = $3)
+             AND ($4::uuid IS NULL OR assistant_id = $4)""",
         statuses,
         run_ids,
         thread_id,
+        assistant_id,
     )
     return [r["run_id"] for r in rows]
 

@@ -231,3 +231,35 @@ async def test_a_stateless_background_run_leaves_no_thread_once_it_ends(
         await asyncio.sleep(0.05)
     # gone within moments of the end (3 steps of 0.2 s), not after a grace period or a sweep
     assert loop.time() - (deadline - 10) < 3.0
+
+
+# --- deleting an assistant cancels its runs ------------------------------------------------
+
+
+async def test_deleting_an_assistant_cancels_its_pending_and_running_runs(
+    client: LangGraphClient,
+) -> None:
+    assistant = await client.assistants.create("slow")
+    aid = assistant["assistant_id"]
+    thread = await client.threads.create()
+    tid = thread["thread_id"]
+    long = {"configurable": {"sleep": 30}}
+    running = await client.runs.create(tid, aid, input={}, config=long)
+    pending = await client.runs.create(tid, aid, input={}, multitask_strategy="enqueue")
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 20
+    while (await client.runs.get(tid, running["run_id"]))["status"] != "running":
+        assert loop.time() < deadline
+        await asyncio.sleep(0.05)
+
+    await client.assistants.delete(aid)
+    for run in (running, pending):
+        while (status := (await client.runs.get(tid, run["run_id"]))["status"]) in (
+            "pending",
+            "running",
+        ):
+            assert loop.time() < deadline, "the run went on after its assistant was deleted"
+            await asyncio.sleep(0.05)
+        assert status == "interrupted"
+    # as after any cancel with "interrupt": the unfinished step is next, nothing runs
+    assert (await client.threads.get(tid))["status"] == "interrupted"
