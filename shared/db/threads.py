@@ -66,20 +66,23 @@ async def insert(
 
 
 async def delete_temporary(
-    pool: asyncpg.Pool, thread_id: uuid.UUID, *, unless_awaited: bool = False
-) -> bool:
-    """Delete ``thread_id`` if it is a stateless run's thread whose runs all ended (its runs
-    and their events go with it), with ``unless_awaited`` only if no request reads one of its
-    runs (``kwargs.awaited``); whether it was deleted."""
-    deleted = await pool.fetchval(
-        """DELETE FROM threads t WHERE t.thread_id = $1 AND t.temporary AND NOT EXISTS (
+    pool: asyncpg.Pool, read: list[uuid.UUID], ended: list[uuid.UUID]
+) -> list[uuid.UUID]:
+    """Delete stateless runs' threads whose runs all ended (their runs and events go with
+    them): those of ``read`` (their reader answered), and those of ``ended`` (their run
+    ended) unless a request reads one of their runs (``kwargs.awaited``); the ids deleted."""
+    rows = await pool.fetch(
+        """DELETE FROM threads t
+           WHERE t.temporary AND (t.thread_id = ANY($1) OR t.thread_id = ANY($2))
+             AND NOT EXISTS (
                SELECT 1 FROM runs r WHERE r.thread_id = t.thread_id
-                 AND (r.ended_at IS NULL OR ($2 AND r.kwargs @> '{"awaited": true}')))
+                 AND (r.ended_at IS NULL
+                      OR (NOT t.thread_id = ANY($1) AND r.kwargs @> '{"awaited": true}')))
            RETURNING thread_id""",
-        thread_id,
-        unless_awaited,
+        read,
+        ended,
     )
-    return deleted is not None
+    return [r["thread_id"] for r in rows]
 
 
 async def delete_ended_temporary(

@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import anyio
 import asyncpg
 from mcp_types import (
     INVALID_PARAMS,
@@ -148,8 +147,7 @@ async def call_tool(
             pass
         run = await runs_db.get(rt.db.pool, run_id)
     finally:
-        with anyio.CancelScope(shield=True):
-            await discard_temporary_thread(rt, created["thread_id"])
+        discard_temporary_thread(rt, created["thread_id"], read=True)
     if run is None or run["status"] != "success":
         return CallToolResult(content=[TextContent(text=_error_text(run))], is_error=True)
     result = run["result"]

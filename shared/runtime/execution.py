@@ -341,4 +341,4 @@ class RunAttempt:
         if done["has_pending"]:
             await self.rt.bus.publish(RUN_REQUESTED, {"thread_id": str(done["thread_id"])})
         if self.kwargs.get("temporary"):  # gone now, unless a request reads it to the end
-            await discard_temporary_thread(self.rt, self.thread_id, unless_awaited=True)
+            discard_temporary_thread(self.rt, self.thread_id, read=False)

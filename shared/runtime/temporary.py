@@ -14,34 +14,87 @@ events and its checkpoints:
 - the executor's sweep, as the safety net: a thread left by an executor that died (its run
   then ended by the lease sweep) goes at the next sweep, one left by a reader that went away
   ``temporary_thread_grace_seconds`` after its run's end.
+
+Neither the executor nor the reader's client waits for the deletes: each process hands them
+to one background task, which deletes what has gathered meanwhile in one batch (one statement
+for the threads, one prune of their checkpoints), so a busy process pays per batch, not per
+run. A batch lost at shutdown or to a database error is left to the sweep.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import uuid
 from typing import Any
 
+import psycopg
+
 from shared.db import runs as runs_db
 from shared.db import threads as threads_db
+from shared.db.pool import DB_ERRORS
 from shared.runtime.checkpointer import plain_saver
 from shared.runtime.context import Runtime
 
+log = logging.getLogger(__name__)
 
-async def discard_temporary_thread(
-    rt: Runtime, thread_id: uuid.UUID, *, unless_awaited: bool = False
-) -> None:
-    """Delete ``thread_id`` with its runs, events and checkpoints if it is a temporary thread
-    whose runs all ended (with ``unless_awaited``, the executor's call: and no request reads
-    one); nothing otherwise (a kept or busy thread stays)."""
-    if await threads_db.delete_temporary(rt.db.pool, thread_id, unless_awaited=unless_awaited):
-        await plain_saver(rt.db.checkpoint_pool).aprune([str(thread_id)], strategy="delete")
+DISCARD_ERRORS: tuple[type[BaseException], ...] = (*DB_ERRORS, psycopg.Error)
+"""A database down or refusing, on either pool: the discard is left to the sweep."""
+
+
+class _Discards:
+    """The temporary threads a process is to delete, and the task deleting them."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self.read: set[uuid.UUID] = set()
+        self.ended: set[uuid.UUID] = set()
+        self.task: asyncio.Task[None] | None = None
+
+    def add(self, thread_id: uuid.UUID, *, read: bool) -> None:
+        (self.read if read else self.ended).add(thread_id)
+        if self.task is None:
+            self.task = asyncio.create_task(self._flush())
+
+    async def _flush(self) -> None:
+        try:
+            while self.read or self.ended:
+                read, ended = list(self.read), list(self.ended)
+                self.read.clear()
+                self.ended.clear()
+                try:
+                    deleted = await threads_db.delete_temporary(self.rt.db.pool, read, ended)
+                    if deleted:
+                        saver = plain_saver(self.rt.db.checkpoint_pool)
+                        await saver.aprune([str(t) for t in deleted], strategy="delete")
+                except DISCARD_ERRORS as exc:
+                    log.warning(
+                        "%d temporary threads left to the sweep: %s", len(read + ended), exc
+                    )
+        finally:
+            self.task = None
+
+
+_discards: dict[int, _Discards] = {}
+"""One :class:`_Discards` per runtime (a process has one)."""
+
+
+def discard_temporary_thread(rt: Runtime, thread_id: uuid.UUID, *, read: bool) -> None:
+    """Delete ``thread_id`` with its runs, events and checkpoints, in the background, if it
+    is a temporary thread whose runs all ended: ``read`` (a reader that has answered) or not
+    (the executor at the run's end: then only if no request reads one of its runs). Nothing
+    happens to a kept or busy thread."""
+    discards = _discards.get(id(rt))
+    if discards is None or discards.rt is not rt:
+        discards = _discards[id(rt)] = _Discards(rt)
+    discards.add(thread_id, read=read)
 
 
 async def read_to_end(rt: Runtime, run: dict[str, Any]) -> uuid.UUID | None:
     """A request is about to read ``run`` (an API Run) to its end: if it is an active
     stateless run on a temporary thread, that request now removes the thread once it has
-    answered (:func:`discard_temporary_thread`); the thread id then, else ``None``. No
-    database round trip for other runs."""
+    answered (:func:`discard_temporary_thread` with ``read``); the thread id then, else
+    ``None``. No database round trip for other runs."""
     if not run["kwargs"].get("temporary"):
         return None
     if run["kwargs"].get("awaited") or await runs_db.mark_awaited(rt.db.pool, run["run_id"]):

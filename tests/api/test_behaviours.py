@@ -195,8 +195,16 @@ async def test_input_beside_command_runs_as_the_official_server_runs_it(
 # --- a stateless run's thread goes when the run ends ---------------------------------------
 
 
-async def _gone(http: httpx.AsyncClient, thread_id: str) -> bool:
-    return (await http.get(f"/threads/{thread_id}")).status_code == 404
+async def _gone(http: httpx.AsyncClient, thread_id: str, within: float = 3.0) -> bool:
+    """Whether the thread is gone, or goes within ``within`` seconds (a reader removes it
+    just after its answer, without making its client wait; the sweep would take 60 s)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while (await http.get(f"/threads/{thread_id}")).status_code != 404:
+        if loop.time() > deadline:
+            return False
+        await asyncio.sleep(0.05)
+    return True
 
 
 async def test_stateless_wait_and_stream_leave_no_thread_behind(
@@ -223,7 +231,7 @@ async def test_a_stateless_background_run_leaves_no_thread_once_it_ends(
 ) -> None:
     run = await client.runs.create(None, "slow", input={}, config={"configurable": {"sleep": 0.2}})
     thread_id = str(run["thread_id"])
-    assert not await _gone(http, thread_id)  # still running
+    assert not await _gone(http, thread_id, within=0)  # still running
     loop = asyncio.get_running_loop()
     deadline = loop.time() + 10
     while not await _gone(http, thread_id):

@@ -51,9 +51,8 @@ async def test_background_stateless_run_and_batch(client: LangGraphClient) -> No
         [{"assistant_id": "slow", "input": {"items": [i]}, "config": slow} for i in range(3)]
     )
     assert len({r["run_id"] for r in batch}) == 3
-    for i, r in enumerate(batch):
-        values = await client.runs.join(r["thread_id"], r["run_id"])
-        assert values == {"items": [i, "nap", "nap", "nap"]}
+    joined = await asyncio.gather(*(client.runs.join(r["thread_id"], r["run_id"]) for r in batch))
+    assert joined == [{"items": [i, "nap", "nap", "nap"]} for i in range(3)]
 
 
 async def test_batch_with_one_bad_item_creates_nothing(

@@ -52,7 +52,7 @@ def _cancel_on_close(
         if enabled:
             await runs_service.cancel_runs(rt, [run_id], "interrupt")
         if temporary_thread is not None:
-            await discard_temporary_thread(rt, temporary_thread)
+            discard_temporary_thread(rt, temporary_thread, read=True)
 
     return close
 
@@ -75,11 +75,11 @@ def _wait_body(
             finished = True
             yield dumps(await runs_db.final_values(rt.db.pool, run_id))
         finally:
-            with anyio.CancelScope(shield=True):  # the client may be gone; finish the clean-up
-                if not finished and cancel_on_disconnect:
+            if not finished and cancel_on_disconnect:
+                with anyio.CancelScope(shield=True):  # the client is gone; finish the cancel
                     await runs_service.cancel_runs(rt, [run_id], "interrupt")
-                if temporary_thread is not None:
-                    await discard_temporary_thread(rt, temporary_thread)
+            if temporary_thread is not None:
+                discard_temporary_thread(rt, temporary_thread, read=True)
 
     return body()
 
