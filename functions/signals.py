@@ -16,6 +16,7 @@ stayed up after SIGTERM, twice).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -78,8 +79,9 @@ class StopSignals:
         if first:
             threading.Thread(target=self._watchdog, name="stop-watchdog", daemon=True).start()
             loop, requested = self._loop, self._requested
-            if loop is not None and requested is not None and not loop.is_closed():
-                loop.call_soon_threadsafe(requested.set)
+            if loop is not None and requested is not None:
+                with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                    loop.call_soon_threadsafe(requested.set)
         else:
             reason = f"second {signal.Signals(signum).name}: exiting now"
             threading.Thread(target=self._force_exit, args=(128 + signum, reason)).start()
