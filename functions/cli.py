@@ -1,6 +1,7 @@
 """``lg-deploy``: run the functions, all in one process (``dev``) or one each.
 
-- ``lg-deploy dev``: embedded PostgreSQL, in-process bus, intake + executor, port 2024.
+- ``lg-deploy dev``: embedded PostgreSQL, in-process bus, intake + executor, port 2024
+  (``--ephemeral``: the PostgreSQL in a temporary folder without fsync, removed at exit).
 - ``lg-deploy intake|executor|cron|webhooks|builder``: one function against
   ``--database-url``; with ``--kafka-bootstrap`` they are connected by Kafka topics (run
   requests, run ends, cron ticks, build requests), else by PostgreSQL LISTEN/NOTIFY alone.
@@ -16,18 +17,27 @@ import asyncio
 import contextlib
 import importlib
 import logging
-import signal
 import sys
 from collections.abc import Iterator
+from functools import partial
+from pathlib import Path
 
 import uvicorn
 import uvloop
 from starlette.types import ASGIApp
 
+from functions.signals import StopSignals
 from functions.up import run_up
 from shared.config import Settings, load_settings
-from shared.embedded import start_embedded_postgres
-from shared.graphs.config import ConfigError
+from shared.embedded import (
+    ephemeral_data_dir,
+    relax_durability,
+    remove_ephemeral,
+    start_embedded_postgres,
+    stop_embedded_postgres,
+)
+from shared.graphs.config import ConfigError, ProjectConfig
+from shared.graphs.registry import GraphRegistry
 from shared.logs import configure_logging
 from shared.runtime.bootstrap import close_runtime, load_project, open_runtime
 from shared.runtime.context import Runtime
@@ -72,6 +82,12 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--port", type=int, help="port (default 2024)")
         if name in ("dev", "up"):
             p.add_argument("--data-dir", help="embedded PostgreSQL data (default ./.lg-deploy)")
+        if name == "dev":
+            p.add_argument(
+                "--ephemeral",
+                action="store_true",
+                help="embedded PostgreSQL in a temporary folder (no fsync), removed at exit",
+            )
         if name in HELP:
             p.add_argument(
                 "--kafka-bootstrap",
@@ -128,21 +144,13 @@ async def _serve_http(server: _Server) -> None:
         await server.serve()
 
 
-async def _run_until_signalled(app: ASGIApp | None, settings: Settings) -> None:
-    """Serve ``app`` (if any) until SIGINT or SIGTERM; a second signal forces the exit."""
-    signalled = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    server: _Server | None = None
-
-    def on_signal() -> None:
-        if signalled.is_set() and server is not None:
-            server.force_exit = True
-        signalled.set()
-
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, on_signal)
+async def _run_until_signalled(
+    app: ASGIApp | None, settings: Settings, signals: StopSignals
+) -> None:
+    """Serve ``app`` (if any) until SIGINT or SIGTERM (see :mod:`functions.signals`); open
+    requests then get 5 s to finish before uvicorn cancels them."""
     if app is None:
-        await signalled.wait()
+        await signals.requested()
         return
     config = uvicorn.Config(
         app,
@@ -157,7 +165,7 @@ async def _run_until_signalled(app: ASGIApp | None, settings: Settings) -> None:
     server = _Server(config)
     serving = asyncio.create_task(_serve_http(server))
     log.info("lg-deploy listening on http://%s:%s", settings.host, settings.port)
-    waiting = asyncio.create_task(signalled.wait())
+    waiting = asyncio.create_task(signals.requested())
     await asyncio.wait([serving, waiting], return_when=asyncio.FIRST_COMPLETED)
     waiting.cancel()
     if serving.done() and not server.started:
@@ -166,14 +174,54 @@ async def _run_until_signalled(app: ASGIApp | None, settings: Settings) -> None:
     await serving
 
 
-async def _serve(settings: Settings, names: tuple[str, ...], *, dev: bool) -> None:
-    project, graphs = load_project(settings)
+async def _serve(
+    settings: Settings,
+    names: tuple[str, ...],
+    signals: StopSignals,
+    *,
+    dev: bool,
+    ephemeral: bool = False,
+) -> None:
+    try:
+        project, graphs = load_project(settings)
+        dsn = settings.database_url
+        if dsn is None:
+            if not dev:
+                raise SystemExit(
+                    "lg-deploy: --database-url (or LG_DEPLOY_DATABASE_URL) is required"
+                )
+            dsn = await _start_embedded(settings.data_dir, signals, ephemeral)
+        await _serve_functions(settings, names, signals, dsn, project, graphs, dev=dev)
+    finally:
+        if ephemeral:
+            await asyncio.to_thread(remove_ephemeral, settings.data_dir)
+        signals.stopped()
+
+
+async def _start_embedded(data_dir: Path, signals: StopSignals, ephemeral: bool) -> str:
+    """The embedded PostgreSQL over ``data_dir`` (throw-away when ``ephemeral``: no fsync,
+    removed at exit, forced exits included); its libpq URI."""
+    signals.on_forced_exit(
+        partial(remove_ephemeral if ephemeral else stop_embedded_postgres, data_dir)
+    )
+    dsn = await asyncio.to_thread(start_embedded_postgres, data_dir)
+    if ephemeral:
+        await asyncio.to_thread(relax_durability, dsn)
+        log.info("ephemeral: data in %s (fsync off), removed at exit", data_dir)
+    return dsn
+
+
+async def _serve_functions(
+    settings: Settings,
+    names: tuple[str, ...],
+    signals: StopSignals,
+    dsn: str,
+    project: ProjectConfig,
+    graphs: GraphRegistry,
+    *,
+    dev: bool,
+) -> None:
     owns_database = dev and settings.database_url is None
-    dsn = settings.database_url
-    if dsn is None:
-        if not dev:
-            raise SystemExit("lg-deploy: --database-url (or LG_DEPLOY_DATABASE_URL) is required")
-        dsn = await asyncio.to_thread(start_embedded_postgres, settings.data_dir)
     rt = await open_runtime(settings, dsn, project, graphs, in_process_bus=owns_database)
     placement = Placement(alone=not dev, owns_database=owns_database)
     started: list[Function] = []
@@ -184,11 +232,20 @@ async def _serve(settings: Settings, names: tuple[str, ...], *, dev: bool) -> No
             started.append(function)
         log.info("lg-deploy running %s with graphs %s", ", ".join(names), rt.graphs.graph_ids)
         apps = [f.app for f in started if f.app is not None]
-        await _run_until_signalled(apps[0] if apps else None, settings)
+        await _run_until_signalled(apps[0] if apps else None, settings, signals)
     finally:
         for function in reversed(started):
             await function.stop()
         await close_runtime(rt)
+
+
+def _ephemeral_settings(args: argparse.Namespace, settings: Settings) -> Settings:
+    """``dev --ephemeral``: the settings with a new temporary data folder. Exits with status
+    2 when a database or data folder was named too."""
+    if settings.database_url is not None or args.data_dir is not None:
+        print("lg-deploy: --ephemeral cannot go with --database-url or --data-dir", file=sys.stderr)
+        raise SystemExit(2)
+    return settings.model_copy(update={"data_dir": ephemeral_data_dir()})
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -205,7 +262,12 @@ def main(argv: list[str] | None = None) -> None:
                 settings = settings.model_copy(update={"config": settings.config.resolve()})
                 uvloop.run(run_up(settings, args.executors, args.kafka_port))
             else:
-                uvloop.run(_serve(settings, names, dev=dev))
+                signals = StopSignals()
+                signals.install()
+                ephemeral = bool(getattr(args, "ephemeral", False))
+                if ephemeral:
+                    settings = _ephemeral_settings(args, settings)
+                uvloop.run(_serve(settings, names, signals, dev=dev, ephemeral=ephemeral))
     except ConfigError as exc:
         print(f"lg-deploy: invalid langgraph.json: {exc}", file=sys.stderr)
         raise SystemExit(2) from exc

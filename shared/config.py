@@ -40,7 +40,10 @@ class Settings(BaseSettings):
         3600.0, ge=0, description="how long stream events of an ended run are kept"
     )
     temporary_thread_grace_seconds: float = Field(
-        60.0, ge=0, description="how long a stateless run's thread outlives the run"
+        60.0,
+        ge=0,
+        description="how long after its run's end a stateless thread is kept for a waiting "
+        "client that went away (others go at the end: shared/runtime/temporary.py)",
     )
     idempotency_retention_seconds: float = Field(
         86400.0, gt=0, description="how long an Idempotency-Key keeps returning its run"

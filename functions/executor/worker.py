@@ -24,14 +24,13 @@ from shared.cloud_events.types import RUN_REQUESTS_TOPIC
 from shared.db import events as events_db
 from shared.db import idempotency as idempotency_db
 from shared.db import runs as runs_db
-from shared.db import threads as threads_db
 from shared.db.pool import DB_ERRORS
 from shared.kafka.bus import names_a_run
 from shared.kafka.consumer import EventConsumer
 from shared.metrics import LEASE_RECLAIMS
-from shared.runtime.checkpointer import plain_saver
 from shared.runtime.context import Runtime
 from shared.runtime.execution import RunAttempt
+from shared.runtime.temporary import sweep_temporary_threads
 
 log = logging.getLogger(__name__)
 
@@ -256,11 +255,6 @@ class Executor:
         await idempotency_db.delete_older_than(
             rt.db.pool, rt.settings.idempotency_retention_seconds
         )
-        ended = await threads_db.delete_ended_temporary(
-            rt.db.pool, rt.settings.temporary_thread_grace_seconds
-        )
-        if ended:
-            saver = plain_saver(rt.db.checkpoint_pool)
-            await saver.aprune([str(t) for t in ended], strategy="delete")
+        await sweep_temporary_threads(rt)
         self._check_delayed = True
         self._wake.set()

@@ -31,6 +31,7 @@ from functions.intake.routes import (
     webhooks,
 )
 from shared.errors import DomainError
+from shared.graphs.config import DEFAULT_CORS
 from shared.runtime.context import Runtime
 from shared.runtime.streams import RunWatcher
 
@@ -48,13 +49,8 @@ def create_app(rt: Runtime, watcher: RunWatcher) -> FastAPI:
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
     app.add_middleware(BodyLimit, limit=rt.settings.max_body_bytes)
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=["*"],
-        allow_methods=["*"],
-        allow_headers=["*"],
-        expose_headers=["X-Pagination-Total", "X-Pagination-Next", "Content-Location", "Location"],
-    )
+    # CORS from langgraph.json's http.cors, else the official server's default
+    app.add_middleware(CORSMiddleware, **(rt.project.cors or DEFAULT_CORS))
     routers = (
         system,
         assistants,

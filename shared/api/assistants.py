@@ -12,7 +12,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
-from shared.api.common import Config, IfExists, Json, Model, Pagination, SortOrder
+from shared.api.common import Config, IfExists, Json, Model, Pagination, Sorting
 
 AssistantSortBy = Literal["assistant_id", "created_at", "updated_at", "name", "graph_id"]
 AssistantField = Literal[
@@ -62,11 +62,11 @@ class AssistantFilter(Model):
     metadata: Json | None = None
 
 
-class AssistantSearch(AssistantFilter, Pagination):
-    """Body of ``POST /assistants/search``: filters, page, order and the fields to return."""
+class AssistantSearch(AssistantFilter, Pagination, Sorting):
+    """Body of ``POST /assistants/search``: filters, page, order (newest first without
+    ``sort_by``) and the fields to return."""
 
-    sort_by: AssistantSortBy = "created_at"
-    sort_order: SortOrder = "desc"
+    sort_by: AssistantSortBy | None = None
     select: list[AssistantField] | None = Field(None, min_length=1)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -99,3 +99,19 @@ class Pagination(Model):
 
     limit: int = Field(10, ge=1, le=1000)
     offset: int = Field(0, ge=0)
+
+
+class Sorting(Model):
+    """``sort_by``/``sort_order`` of search endpoints, read as the official server reads them:
+    without ``sort_by`` the endpoint's own order (:attr:`DEFAULT_ORDER`; ``sort_order`` is then
+    ignored), with it descending unless ``sort_order`` is ``asc``."""
+
+    DEFAULT_ORDER: ClassVar[tuple[str, SortOrder]] = ("created_at", "desc")
+    sort_by: str | None = None
+    sort_order: SortOrder | None = None
+
+    def order(self) -> tuple[str, SortOrder]:
+        """``(column, "asc" | "desc")`` to sort the search by."""
+        if self.sort_by is None:
+            return self.DEFAULT_ORDER
+        return self.sort_by, self.sort_order or "desc"

@@ -25,7 +25,7 @@ from shared.api.common import (
     MultitaskStrategy,
     OnCompletion,
     Pagination,
-    SortOrder,
+    Sorting,
     StreamMode,
 )
 
@@ -171,12 +171,12 @@ class CronCount(Model):
     metadata: Json | None = None
 
 
-class CronSearch(CronCount, Pagination):
-    """Body of ``POST /runs/crons/search``; ``select`` limits the returned fields."""
+class CronSearch(CronCount, Pagination, Sorting):
+    """Body of ``POST /runs/crons/search`` (newest first without ``sort_by``); ``select``
+    limits the returned fields."""
 
     enabled: bool | None = None
-    sort_by: CronSortBy = "created_at"
-    sort_order: SortOrder = "desc"
+    sort_by: CronSortBy | None = None
     select: list[CronField] | None = Field(None, min_length=1)
 
 

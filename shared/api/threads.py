@@ -21,7 +21,7 @@ from shared.api.common import (
     Json,
     Model,
     Pagination,
-    SortOrder,
+    Sorting,
     ThreadStatus,
 )
 
@@ -107,16 +107,17 @@ class ThreadCount(Model):
     status: ThreadStatus | None = None
 
 
-class ThreadSearch(ThreadCount, Pagination):
+class ThreadSearch(ThreadCount, Pagination, Sorting):
     """Body of ``POST /threads/search``.
 
     ``metadata``/``values`` match by JSON containment; ``extract`` maps an alias to a path
     such as ``values.messages[-1]`` (see :func:`parse_extract_path`), answered in ``extracted``.
+    Without ``sort_by`` the most recently updated thread comes first (the official default).
     """
 
+    DEFAULT_ORDER = ("updated_at", "desc")
     ids: list[UUID] | None = None
-    sort_by: ThreadSortBy = "created_at"
-    sort_order: SortOrder = "desc"
+    sort_by: ThreadSortBy | None = None
     select: list[ThreadField] | None = Field(None, min_length=1)
     extract: dict[str, str] | None = Field(None, max_length=10)
 

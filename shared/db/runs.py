@@ -344,6 +344,19 @@ async def status_of(pool: asyncpg.Pool, run_id: uuid.UUID) -> str | None:
     return await pool.fetchval("SELECT status FROM runs WHERE run_id = $1", run_id)
 
 
+async def mark_awaited(pool: asyncpg.Pool, run_id: uuid.UUID) -> bool:
+    """Mark a stateless run on a temporary thread as read by a request (``kwargs.awaited``)
+    while it is still active, so the end of the run leaves its thread to that reader; whether
+    it was marked (``False``: not temporary, or already ended)."""
+    marked = await pool.fetchval(
+        """UPDATE runs SET kwargs = kwargs || '{"awaited": true}'
+           WHERE run_id = $1 AND ended_at IS NULL AND kwargs @> '{"temporary": true}'
+           RETURNING true""",
+        run_id,
+    )
+    return bool(marked)
+
+
 async def final_values(pool: asyncpg.Pool, run_id: uuid.UUID) -> Any:
     """What wait/join answer for a run: its stored result, else its thread's values
     (``{}`` when neither exists)."""
@@ -363,16 +376,20 @@ async def select_ids(
     statuses: list[str] | None = None,
     run_ids: list[uuid.UUID] | None = None,
     thread_id: uuid.UUID | None = None,
+    assistant_id: uuid.UUID | None = None,
 ) -> list[uuid.UUID]:
-    """Ids of runs with one of ``statuses``, or among ``run_ids`` (of ``thread_id`` if given)."""
+    """Ids of runs with one of ``statuses``, or among ``run_ids`` (of ``thread_id``, of
+    ``assistant_id`` if given)."""
     rows = await pool.fetch(
         """SELECT run_id FROM runs
            WHERE ($1::text[] IS NULL OR status = ANY($1))
              AND ($2::uuid[] IS NULL OR run_id = ANY($2))
-             AND ($3::uuid IS NULL OR thread_id = $3)""",
+             AND ($3::uuid IS NULL OR thread_id = $3)
+             AND ($4::uuid IS NULL OR assistant_id = $4)""",
         statuses,
         run_ids,
         thread_id,
+        assistant_id,
     )
     return [r["run_id"] for r in rows]
 

@@ -67,14 +67,39 @@ async def insert(
     )
 
 
-async def delete_ended_temporary(pool: asyncpg.Pool, grace_seconds: float) -> list[uuid.UUID]:
-    """Delete stateless runs' threads whose runs all ended ``grace_seconds`` ago."""
+async def delete_temporary(
+    pool: asyncpg.Pool, read: list[uuid.UUID], ended: list[uuid.UUID]
+) -> list[uuid.UUID]:
+    """Delete stateless runs' threads whose runs all ended (their runs and events go with
+    them): those of ``read`` (their reader answered), and those of ``ended`` (their run
+    ended) unless a request reads one of their runs (``kwargs.awaited``); the ids deleted."""
+    rows = await pool.fetch(
+        """DELETE FROM threads t
+           WHERE t.temporary AND (t.thread_id = ANY($1) OR t.thread_id = ANY($2))
+             AND NOT EXISTS (
+               SELECT 1 FROM runs r WHERE r.thread_id = t.thread_id
+                 AND (r.ended_at IS NULL
+                      OR (NOT t.thread_id = ANY($1) AND r.kwargs @> '{"awaited": true}')))
+           RETURNING thread_id""",
+        read,
+        ended,
+    )
+    return [r["thread_id"] for r in rows]
+
+
+async def delete_ended_temporary(
+    pool: asyncpg.Pool, reader_grace_seconds: float
+) -> list[uuid.UUID]:
+    """Delete stateless runs' threads whose runs all ended, those of runs a client was
+    reading (``kwargs.awaited``) only ``reader_grace_seconds`` after the end; the ids."""
     rows = await pool.fetch(
         """DELETE FROM threads t WHERE t.temporary AND NOT EXISTS (
                SELECT 1 FROM runs r WHERE r.thread_id = t.thread_id
-                 AND (r.ended_at IS NULL OR r.ended_at > now() - make_interval(secs => $1)))
+                 AND (r.ended_at IS NULL
+                      OR (r.kwargs @> '{"awaited": true}'
+                          AND r.ended_at > now() - make_interval(secs => $1))))
            RETURNING thread_id""",
-        grace_seconds,
+        reader_grace_seconds,
     )
     return [r["thread_id"] for r in rows]
 

@@ -1,7 +1,8 @@
 """Read and validate ``langgraph.json`` like the official CLI.
 
 Used keys: ``graphs`` (``"./file.py:var"`` or ``"package.module:var"``, or ``{"path": …}``),
-``dependencies`` (local folders made importable) and ``env`` (a ``.env`` path or a map).
+``dependencies`` (local folders made importable), ``env`` (a ``.env`` path or a map) and
+``http.cors`` (CORS, as the official server reads it).
 Other known keys are accepted and ignored with a warning. Every problem raises
 :class:`ConfigError`, whose message names the file, the key and the problem.
 """
@@ -11,15 +12,17 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from dotenv import dotenv_values
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 log = logging.getLogger(__name__)
 
-USED_KEYS = frozenset({"graphs", "dependencies", "env", "store", "webhooks"})
+USED_KEYS = frozenset({"graphs", "dependencies", "env", "store", "webhooks", "http"})
 KNOWN_UNUSED_KEYS = frozenset(
     {
         "$schema",
@@ -28,8 +31,6 @@ KNOWN_UNUSED_KEYS = frozenset(
         "pip_config_file",
         "pip_installer",
         "dockerfile_lines",
-        "auth",
-        "http",
         "checkpointer",
         "ui",
         "ui_config",
@@ -41,6 +42,15 @@ KNOWN_UNUSED_KEYS = frozenset(
         "middleware_order",
     }
 )
+
+REFUSED_KEYS = {
+    "auth": "custom authentication (langgraph_sdk.Auth handlers) is not supported yet; "
+    "serving this project would leave every endpoint open: remove the key to serve it "
+    "without authentication",
+}
+"""Keys whose meaning lg-deploy cannot honour and whose silent omission would be unsafe
+(the official server enforces ``auth`` on every request): a project that has one does not
+start."""
 
 
 class ConfigError(Exception):
@@ -83,6 +93,9 @@ class ProjectConfig:
     """The ``store`` section (``ttl``, ``index``), validated by the store module."""
     webhooks: dict[str, Any] = field(default_factory=dict)
     """The ``webhooks`` section (``url`` policy …), validated by the webhooks module."""
+    cors: dict[str, Any] | None = None
+    """``http.cors`` as Starlette ``CORSMiddleware`` options (see :func:`parse_cors`);
+    ``None``: the official server's default CORS."""
     raw: dict[str, Any] = field(default_factory=dict)
 
 
@@ -167,6 +180,13 @@ def load_project_config(path: Path) -> ProjectConfig:
     graphs = {gid: _parse_graph(path, gid, v) for gid, v in graphs_raw.items()}
     dependencies = _parse_dependencies(path, raw.get("dependencies", []))
     env = _parse_env(path, raw.get("env"))
+    for key, problem in REFUSED_KEYS.items():
+        if key in raw:
+            raise ConfigError(path, key, problem)
+    http = _section(path, raw, "http")
+    cors = parse_cors(path, http.get("cors"))
+    for key in sorted(set(http) - {"cors"}):
+        log.warning("%s: key 'http.%s' is accepted but not used by lg-deploy; ignored", path, key)
     for key in sorted(set(raw) - USED_KEYS):
         kind = "accepted but not used by lg-deploy" if key in KNOWN_UNUSED_KEYS else "unknown"
         log.warning("%s: key %r is %s; ignored", path, key, kind)
@@ -178,8 +198,59 @@ def load_project_config(path: Path) -> ProjectConfig:
         env=env,
         store=_section(path, raw, "store"),
         webhooks=_section(path, raw, "webhooks"),
+        cors=cors,
         raw=raw,
     )
+
+
+class CorsConfig(BaseModel):
+    """``http.cors`` of ``langgraph.json``, the keys the official server passes to Starlette's
+    ``CORSMiddleware``; a key left out takes Starlette's default (as there)."""
+
+    model_config = ConfigDict(extra="forbid")
+    allow_origins: list[str] = Field(default_factory=list)
+    allow_methods: list[str] = Field(default_factory=lambda: ["GET"])
+    allow_headers: list[str] = Field(default_factory=list)
+    allow_credentials: bool = False
+    allow_origin_regex: str | None = None
+    expose_headers: list[str] = Field(default_factory=list)
+    max_age: int = Field(600, ge=0)
+
+
+DEFAULT_CORS: dict[str, Any] = {
+    "allow_origins": ["*"],
+    "allow_methods": ["*"],
+    "allow_headers": ["*"],
+    "expose_headers": ["X-Pagination-Total", "X-Pagination-Next", "Content-Location", "Location"],
+}
+"""CORS without ``http.cors``: the official server's default (any origin, no credentials)."""
+
+
+def parse_cors(path: Path, value: Any) -> dict[str, Any] | None:
+    """``CORSMiddleware`` options from ``http.cors`` (``None`` without it: use
+    :data:`DEFAULT_CORS`). ``"*"`` among ``allow_origins`` with ``allow_credentials`` would
+    let any site send the user's credentials and read the answer while browsers refuse a
+    ``*`` with credentials: the request's origin is reflected instead (an
+    ``allow_origin_regex`` matching every origin), never ``*``. Raises :class:`ConfigError`
+    naming the key for an invalid value."""
+    if value is None:
+        return None
+    try:
+        cors = CorsConfig.model_validate(value)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(part) for part in error["loc"])
+        raise ConfigError(path, f"http.cors.{where}".rstrip("."), error["msg"]) from exc
+    if cors.allow_origin_regex is not None:
+        try:
+            re.compile(cors.allow_origin_regex)
+        except re.error as exc:
+            raise ConfigError(path, "http.cors.allow_origin_regex", str(exc)) from exc
+    options = cors.model_dump()
+    if cors.allow_credentials and "*" in cors.allow_origins:
+        options["allow_origins"] = [o for o in cors.allow_origins if o != "*"]
+        options["allow_origin_regex"] = ".*"
+    return options
 
 
 def _section(path: Path, raw: dict[str, Any], key: str) -> dict[str, Any]:

@@ -31,7 +31,7 @@ from shared.runtime.assistants import input_schema
 from shared.runtime.context import Runtime
 from shared.runtime.runs import create_run
 from shared.runtime.streams import RunWatcher, wait_for_end
-from shared.serde import dumps_str
+from shared.runtime.temporary import discard_temporary_thread
 
 PAGE_SIZE = 100
 """Tools per ``tools/list`` page."""
@@ -112,8 +112,7 @@ def _error_text(run: asyncpg.Record | None) -> str:
         return "The run was deleted before it ended"
     if run["status"] == "interrupted":
         return "The run was cancelled"
-    error = run["error"] or {}
-    return f"{error.get('error', 'Error')}: {error.get('message', '')}"
+    return str((run["error"] or {}).get("error", "Error"))  # the exception's name, as official
 
 
 async def call_tool(
@@ -121,8 +120,10 @@ async def call_tool(
 ) -> CallToolResult:
     """``tools/call``: run the tool's assistant with ``arguments`` as input (and ``context``,
     an object, as the run context) on a temporary thread; the result is the final values as
-    JSON text (and as ``structuredContent`` when an object). A run that ended in error,
-    timeout or cancel gives ``isError: true`` with the error as text.
+    text written as the official server writes it (Python's ``repr`` of the values, e.g.
+    ``{'items': ['a']}``), and as ``structuredContent`` when an object. A run that ended in
+    error gives ``isError: true`` with the exception's name as text (as the official server),
+    one that timed out or was cancelled says so.
 
     Raises McpFault -32602 (unknown tool, ``context`` not an object) and DomainError (the run
     was refused).
@@ -139,14 +140,18 @@ async def call_tool(
             "context": context,
         }
     )
-    run_id = (await create_run(rt, None, body))["run_id"]
-    async for _ in wait_for_end(rt.db.pool, watcher, run_id):
-        pass
-    run = await runs_db.get(rt.db.pool, run_id)
+    created = await create_run(rt, None, body, awaited=True)
+    run_id = created["run_id"]
+    try:
+        async for _ in wait_for_end(rt.db.pool, watcher, run_id):
+            pass
+        run = await runs_db.get(rt.db.pool, run_id)
+    finally:
+        discard_temporary_thread(rt, created["thread_id"], read=True)
     if run is None or run["status"] != "success":
         return CallToolResult(content=[TextContent(text=_error_text(run))], is_error=True)
     result = run["result"]
     return CallToolResult(
-        content=[TextContent(text=dumps_str(result))],
+        content=[TextContent(text=repr(result))],
         structured_content=result if isinstance(result, dict) else None,
     )

@@ -29,11 +29,12 @@ from shared.api.assistants import (
 )
 from shared.api.common import Config, Json
 from shared.db import assistants as assistants_db
+from shared.db import runs as runs_db
 from shared.errors import BadRequest, Conflict, NotFound
 from shared.runtime.checkpointer import plain_saver
 from shared.runtime.context import Runtime
 from shared.runtime.pages import Page, search_page
-from shared.runtime.runs import resolve_assistant
+from shared.runtime.runs import cancel_runs, resolve_assistant
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +131,14 @@ async def update_assistant(rt: Runtime, assistant_id: uuid.UUID, body: Assistant
 async def delete_assistant(rt: Runtime, assistant_id: uuid.UUID, delete_threads: bool) -> None:
     """``DELETE /assistants/{id}``: the assistant and all its versions; with
     ``delete_threads`` also the threads whose ``metadata.assistant_id`` is it, with their runs
-    and checkpoints. Raises NotFound (then nothing is deleted)."""
+    and checkpoints. Its pending and running runs are cancelled first (``interrupt``), as the
+    official server does. Raises NotFound (then nothing is deleted or cancelled)."""
+    async with rt.db.pool.acquire() as conn:
+        await _row(conn, assistant_id)
+    in_flight = await runs_db.select_ids(
+        rt.db.pool, statuses=list(runs_db.ACTIVE), assistant_id=assistant_id
+    )
+    await cancel_runs(rt, in_flight, "interrupt")
     async with rt.db.pool.acquire() as conn, conn.transaction():
         thread_ids = await assistants_db.delete(conn, assistant_id, with_threads=delete_threads)
         if thread_ids is None:

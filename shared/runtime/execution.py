@@ -32,6 +32,7 @@ from shared.runtime.checkpointer import FencedSaver, delete_run_checkpoints
 from shared.runtime.context import Runtime
 from shared.runtime.events import EventSink, metadata_event
 from shared.runtime.retry import policy_of, retry_delay, should_retry
+from shared.runtime.temporary import discard_temporary_thread
 from shared.runtime.translate import StreamTranslator, output_of, stream_events
 from shared.serde import interrupts_to_api, serialize_error, to_jsonable
 
@@ -367,3 +368,5 @@ class RunAttempt:
         await self.rt.bus.publish(RUN_EVENTS, {"run_id": str(self.run_id), "done": True})
         if done["has_pending"]:
             await self.rt.bus.publish(RUN_REQUESTED, {"thread_id": str(done["thread_id"])})
+        if self.kwargs.get("temporary"):  # gone now, unless a request reads it to the end
+            discard_temporary_thread(self.rt, self.thread_id, read=False)

@@ -59,13 +59,15 @@ async def search_page(
     to_api: Callable[[asyncpg.Record], Json],
 ) -> Page:
     """Run a table's ``search(conn, where, sort_by=, sort_order=, limit=, offset=)`` and
-    ``count(conn, where)`` on one connection and make the :class:`Page` of ``body``."""
+    ``count(conn, where)`` on one connection and make the :class:`Page` of ``body`` (a
+    :class:`~shared.api.common.Sorting` and :class:`~shared.api.common.Pagination`)."""
+    sort_by, sort_order = body.order()
     async with pool.acquire() as conn:
         rows = await search(
             conn,
             where,
-            sort_by=body.sort_by,
-            sort_order=body.sort_order,
+            sort_by=sort_by,
+            sort_order=sort_order,
             limit=body.limit,
             offset=body.offset,
         )

@@ -90,13 +90,21 @@ def _thread_config(
     return {**base, **kept, **run, "configurable": configurable}
 
 
-def _kwargs(assistant: asyncpg.Record, body: RunCreateStateless, temporary: bool) -> dict[str, Any]:
+def _kwargs(
+    assistant: asyncpg.Record, body: RunCreateStateless, temporary: bool, awaited: bool
+) -> dict[str, Any]:
+    """The run's stored arguments. ``input`` and ``command`` may come together, as chat UIs on
+    ``useStream`` send them (``submit({}, {command})``, ``submit(null, {command})``): like the
+    official server, a command that sets anything wins and the input is ignored; an empty
+    command (``{}``) leaves the input to run (the executor's choice, see ``execution.py``).
+    ``awaited`` (only on a temporary thread's run that a request waits on) leaves the thread's
+    removal at the end to that reader (see :mod:`shared.runtime.temporary`)."""
     if body.config and body.config.configurable and body.context:
         raise BadRequest("Cannot specify both configurable and context. Use context instead.")
-    if body.input is not None and body.command is not None:
-        raise BadRequest("Cannot specify both input and command")
     context = {**(assistant["context"] or {}), **_own_context(body)}
+    awaited_flag = {"awaited": True} if temporary and awaited else {}
     return {
+        **awaited_flag,
         "input": body.input,
         "command": body.command.model_dump(exclude_none=True) if body.command else None,
         "config": _merge_config(assistant, body),
@@ -145,9 +153,11 @@ async def create_run(
     body: RunCreateStateless,
     *,
     idempotency_key: str | None = None,
+    awaited: bool = False,
 ) -> dict[str, Any]:
     """Create a run on ``thread_id``, or on a new temporary thread when ``None`` (stateless);
-    returns the API Run object.
+    returns the API Run object. ``awaited``: the caller reads the run's end and then removes
+    its temporary thread with :func:`~shared.runtime.temporary.discard_temporary_thread`.
 
     With ``idempotency_key`` (the ``Idempotency-Key`` header) the same key on the same thread
     (or among stateless runs) returns the run it created first, even under concurrent
@@ -163,7 +173,7 @@ async def create_run(
             earlier = await _earlier_run(conn, thread_id, body, idempotency_key, run_id)
             if earlier is not None:
                 return earlier
-        created = await create_run_in(rt, conn, thread_id, body, run_id=run_id)
+        created = await create_run_in(rt, conn, thread_id, body, run_id=run_id, awaited=awaited)
     await announce_run(rt, created)
     return runs_db.run_to_api(created.row)
 
@@ -200,6 +210,7 @@ async def create_run_in(
     body: RunCreateStateless,
     *,
     run_id: uuid.UUID | None = None,
+    awaited: bool = False,
 ) -> CreatedRun:
     """:func:`create_run` inside the caller's transaction on ``conn`` (which it must commit,
     then call :func:`announce_run`); ``run_id`` defaults to a new id. Raises as
@@ -214,7 +225,7 @@ async def create_run_in(
     graph_id = assistant["graph_id"]
     patch = {"graph_id": graph_id, "assistant_id": str(assistant["assistant_id"])}
     temporary = stateless and body.on_completion == "delete"
-    kwargs = _kwargs(assistant, body, temporary)
+    kwargs = _kwargs(assistant, body, temporary, awaited)
     was_busy = False
     if stateless:
         thread_id = new_id()

@@ -142,20 +142,27 @@ class RunWatch:
 async def wait_for_end(
     pool: asyncpg.Pool, watcher: RunWatcher, run_id: uuid.UUID
 ) -> AsyncIterator[None]:
-    """Yield every :data:`KEEPALIVE_SECONDS` while the run is active; return when it ended
-    (or was deleted).
+    """Yield every :data:`KEEPALIVE_SECONDS` of wall-clock time while the run is active,
+    however busy it is (the official server's ``/runs/wait`` and ``/join`` write their
+    keep-alive newline on that clock, so a proxy's idle cut never sees a silent connection);
+    return when it ended (or was deleted).
 
     The status is read once (after the watch is registered, so no end can slip by); then the
-    run's ``done`` message ends the wait, and the status is read again only after a silent
-    :data:`KEEPALIVE_SECONDS`, in case that message was lost.
+    run's ``done`` message ends the wait, and the status is read again at each keep-alive, in
+    case that message was lost: one read per waiter every :data:`KEEPALIVE_SECONDS`, never
+    per event.
     """
+    loop = asyncio.get_running_loop()
     watch = watcher.watch(run_id)
     try:
         active = (await runs_db.status_of(pool, run_id)) in runs_db.ACTIVE
+        beat = loop.time() + KEEPALIVE_SECONDS
         while active and not watcher.ended(run_id):
-            if not await watch.wait(KEEPALIVE_SECONDS):
-                yield None
-                active = (await runs_db.status_of(pool, run_id)) in runs_db.ACTIVE
+            if await watch.wait(max(beat - loop.time(), 0.0)):
+                continue
+            yield None
+            beat = loop.time() + KEEPALIVE_SECONDS
+            active = (await runs_db.status_of(pool, run_id)) in runs_db.ACTIVE
     finally:
         watch.close()
 

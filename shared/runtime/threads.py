@@ -366,7 +366,8 @@ async def copy_thread(rt: Runtime, thread_id: uuid.UUID) -> dict[str, Any]:
 
 
 async def search_threads(rt: Runtime, body: ThreadSearch) -> Page:
-    """``POST /threads/search`` (temporary threads excluded)."""
+    """``POST /threads/search`` (temporary threads excluded; most recently updated first
+    without ``sort_by``, as the official server orders them)."""
     filters: dict[str, Any] = {
         "ids": body.ids,
         "metadata": body.metadata,
@@ -374,11 +375,12 @@ async def search_threads(rt: Runtime, body: ThreadSearch) -> Page:
         "status": body.status,
     }
     extract = body.extract or {}
+    sort_by, sort_order = body.order()
     rows = await threads_db.search(
         rt.db.pool,
         **filters,
-        sort_by=body.sort_by,
-        sort_order=body.sort_order,
+        sort_by=sort_by,
+        sort_order=sort_order,
         limit=body.limit,
         offset=body.offset,
         extract=[parse_extract_path(path) for path in extract.values()],

@@ -3,7 +3,9 @@
 The body is what the official server sends when a run ends: the Run object plus ``status``,
 ``run_started_at``, ``run_ended_at``, ``webhook_sent_at``, ``values`` (the thread's final
 values, ``null`` when there are none) and ``error`` (the serialized exception of a failed run,
-else ``null``). Source: Agent Server API, "Other run fields" → ``webhook``.
+else ``null``), sent as ``Content-Type: application/json`` like the official server's (the
+configured ``webhooks.headers`` may replace it). Source: Agent Server API, "Other run fields" →
+``webhook``.
 
 A 2xx answer delivers. 408, 425, 429, 5xx, timeouts and connection errors are retried with
 exponential backoff and jitter until ``delivery.retry.max_attempts`` attempts were made; any
@@ -68,13 +70,13 @@ async def send(client: httpx.AsyncClient, config: WebhookConfig, row: Any) -> At
     the network's failures, which are returned in the :class:`Attempt`."""
     sent_at = datetime.now(UTC)
     body = webhook_body(row, sent_at)
-    headers = {
-        "content-type": "application/json",
-        **config.headers,
-        **signature_headers(
+    headers = httpx.Headers({"Content-Type": "application/json"})
+    headers.update(config.headers)  # case-insensitive: a configured Content-Type replaces ours
+    headers.update(
+        signature_headers(
             config.signing_key, str(row["delivery_id"]), int(sent_at.timestamp()), body
-        ),
-    }
+        )
+    )
     started = time.perf_counter()
     status_code: int | None = None
     error: str | None = None

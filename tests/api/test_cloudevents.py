@@ -47,12 +47,14 @@ async def test_a_binary_event_starts_a_run_on_a_thread(
 async def test_a_structured_event_without_thread_runs_stateless(
     client: LangGraphClient, server: Server
 ) -> None:
+    slow = {"configurable": {"sleep": 0.3}}  # still running when joined: a stateless run's
+    # thread (and the run with it) is gone once it ended
     response = await _post(
-        server, {"assistant_id": "echo", "input": {"items": []}}, structured=True
+        server, {"assistant_id": "slow", "input": {"items": []}, "config": slow}, structured=True
     )
     assert response.status_code == 202
     run = response.json()
-    assert await client.runs.join(run["thread_id"], run["run_id"]) == {"items": ["one"]}
+    assert await client.runs.join(run["thread_id"], run["run_id"]) == {"items": ["nap"] * 3}
 
 
 async def test_a_redelivered_event_returns_the_same_run(

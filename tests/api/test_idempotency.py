@@ -7,6 +7,7 @@ import asyncio
 import uuid
 
 import httpx
+import pytest
 from langgraph_sdk.client import LangGraphClient
 
 from tests.support import Server
@@ -71,6 +72,16 @@ async def test_keys_are_scoped_to_their_thread_and_stateless_waits_reuse_the_run
     run_a = await client.runs.create(a["thread_id"], "echo", input={}, headers=headers)
     run_b = await client.runs.create(b["thread_id"], "echo", input={}, headers=headers)
     assert run_a["run_id"] != run_b["run_id"]
-    first = await client.runs.wait(None, "echo", input={"items": [7]}, headers=headers)
-    second = await client.runs.wait(None, "echo", input={"items": [7]}, headers=headers)
-    assert first == second == {"items": [7, "one"]}
+    body = {"input": {"items": [7]}, "config": {"configurable": {"sleep": 0.3}}, "headers": headers}
+    first, second = await asyncio.gather(
+        client.runs.wait(None, "slow", **body),  # type: ignore[arg-type]
+        client.runs.wait(None, "slow", **body),  # type: ignore[arg-type]
+    )
+    assert first == {"items": [7, "nap", "nap", "nap"]}
+    assert second in (first, {})  # the first reader may have removed the run's thread already
+    # once the run ended its stateless thread is gone (as on the official server): a retry
+    # finds no run to return and never starts a second one
+    with pytest.raises(httpx.HTTPStatusError) as gone:
+        await client.runs.wait(None, "slow", **body)  # type: ignore[arg-type]
+    assert gone.value.response.status_code == 409
+    assert "no longer exists" in gone.value.response.json()["detail"]

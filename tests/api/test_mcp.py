@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import orjson
 import pytest
 from langgraph_sdk.client import LangGraphClient
 
@@ -128,16 +127,24 @@ async def test_tools_call_runs_the_assistant_statelessly_and_answers_its_final_v
     assert result["isError"] is False
     [content] = result["content"]
     assert content["type"] == "text"
-    values = orjson.loads(content["text"])
+    values = result["structuredContent"]
     assert [m["content"] for m in values["messages"]] == ["hi", REPLY]
-    assert result["structuredContent"] == values
+    assert content["text"] == repr(values)  # the official server's text: Python's repr
     assert await client.threads.count() == threads  # the run's thread was temporary
 
 
 async def test_tools_call_of_a_failing_graph_is_an_error_result(http: httpx.AsyncClient) -> None:
     result = await _result(http, "tools/call", {"name": "fail", "arguments": {}})
     assert result["isError"] is True
-    assert result["content"][0]["text"].startswith("ValueError")
+    assert result["content"] == [{"type": "text", "text": "ValueError"}]  # as official
+
+
+async def test_tools_call_text_is_written_as_the_official_server_writes_it(
+    http: httpx.AsyncClient,
+) -> None:
+    params = {"name": "echo", "arguments": {"items": ["a", 1, None, True]}}
+    result = await _result(http, "tools/call", params)
+    assert result["content"] == [{"type": "text", "text": "{'items': ['a', 1, None, True, 'one']}"}]
 
 
 async def test_tools_call_passes_context(http: httpx.AsyncClient) -> None:

@@ -39,7 +39,6 @@ async def _run_count(http: httpx.AsyncClient, tid: str) -> int:
         ({"assistant_id": "echo", "multitask_strategy": "sometimes"}, 422),
         ({"assistant_id": "echo", "after_seconds": -1}, 422),
         ({"assistant_id": "echo", "config": {"recursion_limit": 0}}, 422),
-        ({"assistant_id": "echo", "input": {}, "command": {"resume": 1}}, 400),
         (
             {"assistant_id": "echo", "config": {"configurable": {"a": 1}}, "context": {"a": 1}},
             400,

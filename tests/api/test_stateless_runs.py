@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+import pytest
 from langgraph_sdk.client import LangGraphClient
 
 from tests.support import Server
@@ -39,14 +40,19 @@ async def test_on_completion_keep_keeps_the_thread(client: LangGraphClient) -> N
 
 
 async def test_background_stateless_run_and_batch(client: LangGraphClient) -> None:
-    run = await client.runs.create(None, "echo", input={})
-    assert await client.runs.join(run["thread_id"], run["run_id"]) == {"items": ["one"]}
+    slow = {"configurable": {"sleep": 0.3}}
+    run = await client.runs.create(None, "slow", input={}, config=slow)
+    # joined while it runs; its thread (and so the run) is gone once it ended
+    assert await client.runs.join(run["thread_id"], run["run_id"]) == {"items": ["nap"] * 3}
+    with pytest.raises(httpx.HTTPStatusError) as gone:
+        await client.runs.join(run["thread_id"], run["run_id"])
+    assert gone.value.response.status_code == 404
     batch = await client.runs.create_batch(
-        [{"assistant_id": "echo", "input": {"items": [i]}} for i in range(3)]
+        [{"assistant_id": "slow", "input": {"items": [i]}, "config": slow} for i in range(3)]
     )
     assert len({r["run_id"] for r in batch}) == 3
-    for r in batch:
-        await client.runs.join(r["thread_id"], r["run_id"])
+    joined = await asyncio.gather(*(client.runs.join(r["thread_id"], r["run_id"]) for r in batch))
+    assert joined == [{"items": [i, "nap", "nap", "nap"]} for i in range(3)]
 
 
 async def test_batch_with_one_bad_item_creates_nothing(

@@ -16,7 +16,16 @@ import pytest
 
 from shared.db.pool import Database
 from shared.ids import system_assistant_id
-from tests.support import ROOT, Server, executor_id, sdk, start, wait_ready
+from tests.support import (
+    ROOT,
+    TEST_GRAPHS,
+    Server,
+    executor_id,
+    refused_start,
+    sdk,
+    start,
+    wait_ready,
+)
 
 
 @pytest.fixture
@@ -81,3 +90,23 @@ async def test_a_renamed_graph_renames_its_system_assistant_at_the_next_start(
     renamed = [(2, "MemoryAgent", "remembers"), (1, "named", None)]
     assert await _named_versions(config, fresh_database_url, tmp_path / "2.log") == renamed
     assert await _named_versions(config, fresh_database_url, tmp_path / "3.log") == renamed
+
+
+def test_a_project_with_auth_does_not_start_and_names_the_key(tmp_path: Path) -> None:
+    """``auth`` is not implemented: serving the project wide open instead would be unsafe, so
+    ``lg-deploy dev`` stops before starting anything (no PostgreSQL), exit code 2 like every
+    invalid ``langgraph.json``, with one line naming the file and the key."""
+    config = tmp_path / "langgraph.json"
+    config.write_text(
+        json.dumps(
+            {
+                "dependencies": [str(TEST_GRAPHS.parent)],
+                "graphs": {"echo": f"{TEST_GRAPHS.parent}/graphs.py:echo"},
+                "auth": {"path": "./auth.py:auth"},
+            }
+        )
+    )
+    stderr = refused_start(config, tmp_path / "data")
+    [message] = [line for line in stderr.splitlines() if "lg-deploy:" in line]
+    assert message.startswith(f"lg-deploy: invalid langgraph.json: {config}: auth: ")
+    assert "not supported" in message

@@ -239,7 +239,6 @@ def test_unknown_and_unused_keys_only_warn(
         {
             "graphs": {"g": "./graphs.py:compiled"},
             "python_version": "3.11",
-            "auth": {"path": "./auth.py:auth"},
             "colour": "blue",
         },
         {"graphs.py": GRAPHS_PY},
@@ -251,7 +250,6 @@ def test_unknown_and_unused_keys_only_warn(
     assert warnings == {
         f"{path}: key 'colour' is unknown; ignored",
         f"{path}: key 'python_version' is accepted but not used by lg-deploy; ignored",
-        f"{path}: key 'auth' is accepted but not used by lg-deploy; ignored",
     }
 
 
@@ -272,6 +270,34 @@ INVALID: list[tuple[str, Any, dict[str, str], str, str]] = [
     ("not an object", "[1, 2]", {}, "(file)", "must be a JSON object"),
     ("no graphs", {"dependencies": ["."]}, {}, "graphs", "non-empty map"),
     ("empty graphs", {"graphs": {}}, {}, "graphs", "non-empty map"),
+    (
+        "http.cors with an unknown key",
+        {"graphs": GRAPH, "http": {"cors": {"allow_origin": ["https://a.example"]}}},
+        GRAPH_FILE,
+        "http.cors.allow_origin",
+        "Extra inputs are not permitted",
+    ),
+    (
+        "http.cors with a bad value",
+        {"graphs": GRAPH, "http": {"cors": {"max_age": "long"}}},
+        GRAPH_FILE,
+        "http.cors.max_age",
+        "valid integer",
+    ),
+    (
+        "http.cors with a bad origin regex",
+        {"graphs": GRAPH, "http": {"cors": {"allow_origin_regex": "("}}},
+        GRAPH_FILE,
+        "http.cors.allow_origin_regex",
+        "missing ), unterminated subpattern",
+    ),
+    (
+        "auth (not supported: serving it open would be unsafe)",
+        {"graphs": GRAPH, "auth": {"path": "./auth.py:auth"}},
+        GRAPH_FILE,
+        "auth",
+        "custom authentication",
+    ),
     ("graphs not a map", {"graphs": ["./a.py:g"]}, {}, "graphs", "non-empty map"),
     ("path without ':'", {"graphs": {"g": "./graphs.py"}}, {}, "graphs.g", "'module:variable'"),
     ("empty variable", {"graphs": {"g": "./graphs.py:"}}, {}, "graphs.g", "is not"),

@@ -36,6 +36,7 @@ from shared.runtime.streams import (
     run_cursor,
     wait_for_end,
 )
+from shared.runtime.temporary import discard_temporary_thread, read_to_end
 from shared.serde import dumps
 
 router = APIRouter(tags=["runs"])
@@ -52,17 +53,28 @@ def _action(value: str) -> str:
     return value if value in ("interrupt", "rollback") else "interrupt"
 
 
-def _cancel_on_close(rt: Runtime, run_id: uuid.UUID, enabled: bool) -> Any:
+def _cancel_on_close(
+    rt: Runtime, run_id: uuid.UUID, enabled: bool, temporary_thread: uuid.UUID | None = None
+) -> Any:
     async def close() -> None:
         if enabled:
             await runs_service.cancel_runs(rt, [run_id], "interrupt")
+        if temporary_thread is not None:
+            discard_temporary_thread(rt, temporary_thread, read=True)
 
     return close
 
 
 def _wait_body(
-    rt: Runtime, watcher: RunWatcher, run_id: uuid.UUID, cancel_on_disconnect: bool
+    rt: Runtime,
+    watcher: RunWatcher,
+    run_id: uuid.UUID,
+    cancel_on_disconnect: bool,
+    temporary_thread: uuid.UUID | None = None,
 ) -> AsyncIterator[bytes]:
+    """The body of ``/runs/wait`` and ``/join``: a newline every keep-alive period, then the
+    run's final values; afterwards ``temporary_thread`` (a stateless run's) is removed."""
+
     async def body() -> AsyncIterator[bytes]:
         finished = False
         try:
@@ -74,6 +86,8 @@ def _wait_body(
             if not finished and cancel_on_disconnect:
                 with anyio.CancelScope(shield=True):  # the client is gone; finish the cancel
                     await runs_service.cancel_runs(rt, [run_id], "interrupt")
+            if temporary_thread is not None:
+                discard_temporary_thread(rt, temporary_thread, read=True)
 
     return body()
 
@@ -96,9 +110,14 @@ IdempotencyKey = Annotated[
 
 
 async def _create(
-    rt: Runtime, thread_id: uuid.UUID | None, body: RunCreateStateless, key: str | None = None
+    rt: Runtime,
+    thread_id: uuid.UUID | None,
+    body: RunCreateStateless,
+    key: str | None = None,
+    *,
+    awaited: bool = False,
 ) -> dict[str, Any]:
-    return await runs_service.create_run(rt, thread_id, body, idempotency_key=key)
+    return await runs_service.create_run(rt, thread_id, body, idempotency_key=key, awaited=awaited)
 
 
 async def _create_stream(
@@ -108,13 +127,15 @@ async def _create_stream(
     body: RunCreateStateless,
     key: str | None,
 ) -> Response:
-    run = await _create(rt, thread_id, body, key)
+    run = await _create(rt, thread_id, body, key, awaited=True)
     events = follow_event_batches(rt.db.pool, watcher, run["run_id"], after_seq=0)
     return sse_response(
         events,
         headers=_run_headers(run, thread_id is None, "/stream"),
         with_ids=body.stream_resumable,
-        on_close=_cancel_on_close(rt, run["run_id"], body.on_disconnect == "cancel"),
+        on_close=_cancel_on_close(
+            rt, run["run_id"], body.on_disconnect == "cancel", await read_to_end(rt, run)
+        ),
     )
 
 
@@ -125,11 +146,13 @@ async def _create_wait(
     body: RunCreateStateless,
     key: str | None,
 ) -> Response:
-    run = await _create(rt, thread_id, body, key)
+    run = await _create(rt, thread_id, body, key, awaited=True)
     # a stateless wait names its temporary thread, so clients learn the thread id
     headers = _run_headers(run, False, "/join" if thread_id is not None else "")
     return StreamingResponse(
-        _wait_body(rt, watcher, run["run_id"], body.on_disconnect == "cancel"),
+        _wait_body(
+            rt, watcher, run["run_id"], body.on_disconnect == "cancel", await read_to_end(rt, run)
+        ),
         media_type="application/json",
         headers=headers,
     )
@@ -212,9 +235,10 @@ async def join_run(
     cancel_on_disconnect: bool = False,
 ) -> Response:
     """Wait for a run to end; answers with its final values."""
-    await runs_service.get_run(rt, thread_id, run_id)
+    run = await runs_service.get_run(rt, thread_id, run_id)
     return StreamingResponse(
-        _wait_body(rt, watcher, run_id, cancel_on_disconnect), media_type="application/json"
+        _wait_body(rt, watcher, run_id, cancel_on_disconnect, await read_to_end(rt, run)),
+        media_type="application/json",
     )
 
 
@@ -228,7 +252,13 @@ class JoinQuery:
     last_event_id: Annotated[str | None, Header()] = None
 
 
-def _join_stream(rt: Runtime, watcher: RunWatcher, run_id: uuid.UUID, join: JoinQuery) -> Response:
+def _join_stream(
+    rt: Runtime,
+    watcher: RunWatcher,
+    run_id: uuid.UUID,
+    join: JoinQuery,
+    temporary_thread: uuid.UUID | None = None,
+) -> Response:
     events = follow_event_batches(
         rt.db.pool,
         watcher,
@@ -236,7 +266,10 @@ def _join_stream(rt: Runtime, watcher: RunWatcher, run_id: uuid.UUID, join: Join
         after_seq=run_cursor(join.last_event_id),
         modes=requested_modes(join.stream_mode),
     )
-    return sse_response(events, on_close=_cancel_on_close(rt, run_id, join.cancel_on_disconnect))
+    return sse_response(
+        events,
+        on_close=_cancel_on_close(rt, run_id, join.cancel_on_disconnect, temporary_thread),
+    )
 
 
 @router.get("/threads/{thread_id}/runs/{run_id}/stream", response_class=Response)
@@ -248,8 +281,8 @@ async def join_run_stream(
     join: Annotated[JoinQuery, Depends()],
 ) -> Response:
     """Stream a run's events: with ``Last-Event-ID`` replay those after it (``-1``: all)."""
-    await runs_service.get_run(rt, thread_id, run_id)
-    return _join_stream(rt, watcher, run_id, join)
+    run = await runs_service.get_run(rt, thread_id, run_id)
+    return _join_stream(rt, watcher, run_id, join, await read_to_end(rt, run))
 
 
 @router.post("/threads/{thread_id}/runs/{run_id}/cancel")
@@ -263,12 +296,15 @@ async def cancel_run(
 ) -> Response:
     """Cancel a pending or running run (``interrupt`` keeps checkpoints, ``rollback`` deletes
     the run and them). 202 at once, or 200 with the final values when ``wait``."""
-    await runs_service.get_run(rt, thread_id, run_id)
+    run = await runs_service.get_run(rt, thread_id, run_id)
+    reader = await read_to_end(rt, run) if wait else None
     if not await runs_service.cancel_runs(rt, [run_id], _action(action)):
         raise NotFound("No matching runs to cancel. The run may have already finished.")
     if not wait:
         return Response(status_code=202)
-    return StreamingResponse(_wait_body(rt, watcher, run_id, False), media_type="application/json")
+    return StreamingResponse(
+        _wait_body(rt, watcher, run_id, False, reader), media_type="application/json"
+    )
 
 
 @router.post("/runs/cancel", status_code=204)
@@ -319,6 +355,7 @@ async def join_stateless_stream(
     join: Annotated[JoinQuery, Depends()],
 ) -> Response:
     """Join the stream of a stateless run (the ``Location`` of ``/runs/stream``)."""
-    if await runs_db.get(rt.db.pool, run_id) is None:
+    row = await runs_db.get(rt.db.pool, run_id)
+    if row is None:
         raise NotFound(f"Run '{run_id}' not found")
-    return _join_stream(rt, watcher, run_id, join)
+    return _join_stream(rt, watcher, run_id, join, await read_to_end(rt, runs_db.run_to_api(row)))
