@@ -17,7 +17,7 @@ from shared.webhooks.outbox import ENDED_RUN_COLUMNS, enqueue_sql
 
 RUN_COLUMNS = (
     "run_id, thread_id, assistant_id, created_at, updated_at, status, metadata, kwargs,"
-    " multitask_strategy, attempt, available_at"
+    " multitask_strategy, attempt, available_at, awaited"
 )
 ACTIVE = ("pending", "running")
 
@@ -50,6 +50,7 @@ async def insert_run(
     kwargs: dict[str, Any],
     multitask_strategy: str,
     after_seconds: float | None,
+    awaited: bool,
     thread_metadata: dict[str, Any],
     thread_config: dict[str, Any] | None,
     first_event: str,
@@ -57,13 +58,14 @@ async def insert_run(
     """Insert a ``pending`` run (``after_seconds`` delays when it may be claimed), mark its
     thread ``busy`` with ``thread_metadata`` merged in and its config replaced by
     ``thread_config`` (``None`` keeps it), and store the run's first stream event
-    (``metadata``, seq 1, JSON ``first_event``): one statement."""
+    (``metadata``, seq 1, JSON ``first_event``): one statement. ``awaited``: a request reads
+    the run's end (see :func:`mark_awaited`)."""
     return await conn.fetchrow(
         f"""WITH r AS (
                INSERT INTO runs (run_id, thread_id, assistant_id, status, metadata, kwargs,
-                   multitask_strategy, created_at, available_at)
+                   multitask_strategy, created_at, available_at, awaited)
                VALUES ($1, $2, $3, 'pending', $4, $5, $6,
-                   now() + make_interval(secs => $7), now() + make_interval(secs => $7))
+                   now() + make_interval(secs => $7), now() + make_interval(secs => $7), $11)
                RETURNING {RUN_COLUMNS}),
            t AS (
                UPDATE threads SET status = 'busy', metadata = metadata || $8,
@@ -83,6 +85,7 @@ async def insert_run(
         thread_metadata,
         first_event,
         thread_config,
+        awaited,
     )
 
 
@@ -345,12 +348,12 @@ async def status_of(pool: asyncpg.Pool, run_id: uuid.UUID) -> str | None:
 
 
 async def mark_awaited(pool: asyncpg.Pool, run_id: uuid.UUID) -> bool:
-    """Mark a stateless run on a temporary thread as read by a request (``kwargs.awaited``)
+    """Mark a stateless run on a temporary thread as read by a request (``awaited``)
     while it is still active, so the end of the run leaves its thread to that reader; whether
     it was marked (``False``: not temporary, or already ended)."""
     marked = await pool.fetchval(
-        """UPDATE runs SET kwargs = kwargs || '{"awaited": true}'
-           WHERE run_id = $1 AND ended_at IS NULL AND kwargs @> '{"temporary": true}'
+        """UPDATE runs SET awaited = true
+           WHERE run_id = $1 AND ended_at IS NULL AND (kwargs->>'temporary')::boolean
            RETURNING true""",
         run_id,
     )

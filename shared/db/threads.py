@@ -72,14 +72,14 @@ async def delete_temporary(
 ) -> list[uuid.UUID]:
     """Delete stateless runs' threads whose runs all ended (their runs and events go with
     them): those of ``read`` (their reader answered), and those of ``ended`` (their run
-    ended) unless a request reads one of their runs (``kwargs.awaited``); the ids deleted."""
+    ended) unless a request reads one of their runs (``runs.awaited``); the ids deleted."""
     rows = await pool.fetch(
         """DELETE FROM threads t
            WHERE t.temporary AND (t.thread_id = ANY($1) OR t.thread_id = ANY($2))
              AND NOT EXISTS (
                SELECT 1 FROM runs r WHERE r.thread_id = t.thread_id
                  AND (r.ended_at IS NULL
-                      OR (NOT t.thread_id = ANY($1) AND r.kwargs @> '{"awaited": true}')))
+                      OR (NOT t.thread_id = ANY($1) AND r.awaited)))
            RETURNING thread_id""",
         read,
         ended,
@@ -91,12 +91,12 @@ async def delete_ended_temporary(
     pool: asyncpg.Pool, reader_grace_seconds: float
 ) -> list[uuid.UUID]:
     """Delete stateless runs' threads whose runs all ended, those of runs a client was
-    reading (``kwargs.awaited``) only ``reader_grace_seconds`` after the end; the ids."""
+    reading (``runs.awaited``) only ``reader_grace_seconds`` after the end; the ids."""
     rows = await pool.fetch(
         """DELETE FROM threads t WHERE t.temporary AND NOT EXISTS (
                SELECT 1 FROM runs r WHERE r.thread_id = t.thread_id
                  AND (r.ended_at IS NULL
-                      OR (r.kwargs @> '{"awaited": true}'
+                      OR (r.awaited
                           AND r.ended_at > now() - make_interval(secs => $1))))
            RETURNING thread_id""",
         reader_grace_seconds,

@@ -90,21 +90,15 @@ def _thread_config(
     return {**base, **kept, **run, "configurable": configurable}
 
 
-def _kwargs(
-    assistant: asyncpg.Record, body: RunCreateStateless, temporary: bool, awaited: bool
-) -> dict[str, Any]:
+def _kwargs(assistant: asyncpg.Record, body: RunCreateStateless, temporary: bool) -> dict[str, Any]:
     """The run's stored arguments. ``input`` and ``command`` may come together, as chat UIs on
     ``useStream`` send them (``submit({}, {command})``, ``submit(null, {command})``): like the
     official server, a command that sets anything wins and the input is ignored; an empty
-    command (``{}``) leaves the input to run (the executor's choice, see ``execution.py``).
-    ``awaited`` (only on a temporary thread's run that a request waits on) leaves the thread's
-    removal at the end to that reader (see :mod:`shared.runtime.temporary`)."""
+    command (``{}``) leaves the input to run (the executor's choice, see ``execution.py``)."""
     if body.config and body.config.configurable and body.context:
         raise BadRequest("Cannot specify both configurable and context. Use context instead.")
     context = {**(assistant["context"] or {}), **_own_context(body)}
-    awaited_flag = {"awaited": True} if temporary and awaited else {}
     return {
-        **awaited_flag,
         "input": body.input,
         "command": body.command.model_dump(exclude_none=True) if body.command else None,
         "config": _merge_config(assistant, body),
@@ -225,7 +219,7 @@ async def create_run_in(
     graph_id = assistant["graph_id"]
     patch = {"graph_id": graph_id, "assistant_id": str(assistant["assistant_id"])}
     temporary = stateless and body.on_completion == "delete"
-    kwargs = _kwargs(assistant, body, temporary, awaited)
+    kwargs = _kwargs(assistant, body, temporary)
     was_busy = False
     if stateless:
         thread_id = new_id()
@@ -253,6 +247,7 @@ async def create_run_in(
         kwargs=kwargs,
         multitask_strategy=body.multitask_strategy,
         after_seconds=body.after_seconds,
+        awaited=temporary and awaited,
         thread_metadata=patch,
         # as the official server: a busy thread keeps the config of the run that made it busy
         thread_config=None if was_busy else _thread_config(assistant, thread, body),

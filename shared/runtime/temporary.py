@@ -8,7 +8,7 @@ events and its checkpoints:
   CloudEvents);
 - the reader, once it has answered, for a run a request reads to its end: created by a waiting
   request (stateless ``/runs/wait`` and ``/runs/stream``, MCP ``tools/call``), or joined while
-  active (``/join``, ``…/stream``, ``cancel?wait=true``). Its ``kwargs.awaited`` makes the
+  active (``/join``, ``…/stream``, ``cancel?wait=true``). Its ``runs.awaited`` makes the
   executor leave the thread to that reader, since the answer is read from the thread's run
   after the end;
 - the executor's sweep, as the safety net: a thread left by an executor that died (its run
@@ -90,14 +90,17 @@ def discard_temporary_thread(rt: Runtime, thread_id: uuid.UUID, *, read: bool) -
     discards.add(thread_id, read=read)
 
 
-async def read_to_end(rt: Runtime, run: dict[str, Any]) -> uuid.UUID | None:
+async def read_to_end(
+    rt: Runtime, run: dict[str, Any], *, created_awaited: bool = False
+) -> uuid.UUID | None:
     """A request is about to read ``run`` (an API Run) to its end: if it is an active
     stateless run on a temporary thread, that request now removes the thread once it has
     answered (:func:`discard_temporary_thread` with ``read``); the thread id then, else
-    ``None``. No database round trip for other runs."""
+    ``None``. ``created_awaited``: the request created the run so (``create_run(awaited=True)``).
+    No database round trip for other runs, nor for those."""
     if not run["kwargs"].get("temporary"):
         return None
-    if run["kwargs"].get("awaited") or await runs_db.mark_awaited(rt.db.pool, run["run_id"]):
+    if created_awaited or await runs_db.mark_awaited(rt.db.pool, run["run_id"]):
         return uuid.UUID(str(run["thread_id"]))
     return None
 

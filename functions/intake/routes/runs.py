@@ -134,7 +134,10 @@ async def _create_stream(
         headers=_run_headers(run, thread_id is None, "/stream"),
         with_ids=body.stream_resumable,
         on_close=_cancel_on_close(
-            rt, run["run_id"], body.on_disconnect == "cancel", await read_to_end(rt, run)
+            rt,
+            run["run_id"],
+            body.on_disconnect == "cancel",
+            await read_to_end(rt, run, created_awaited=True),
         ),
     )
 
@@ -151,7 +154,11 @@ async def _create_wait(
     headers = _run_headers(run, False, "/join" if thread_id is not None else "")
     return StreamingResponse(
         _wait_body(
-            rt, watcher, run["run_id"], body.on_disconnect == "cancel", await read_to_end(rt, run)
+            rt,
+            watcher,
+            run["run_id"],
+            body.on_disconnect == "cancel",
+            await read_to_end(rt, run, created_awaited=True),
         ),
         media_type="application/json",
         headers=headers,
