@@ -15,8 +15,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.ecosystem.official import official_server
-from tests.support import ROOT, Server, free_port
+from tests.ecosystem.official import QUIET, official_server
+from tests.support import ROOT, Server, dev_server, free_port
 
 PROJECT = Path(__file__).parent / "project"
 """The project: ``langgraph.json`` and graphs built from PyPI packages (see the README)."""
@@ -72,3 +72,11 @@ def official(llm_stub: LlmStub) -> Iterator[Server]:
     the whole session (started when first asked for)."""
     with official_server(PROJECT, llm_stub.env) as server:
         yield server
+
+
+@pytest.fixture(scope="module")
+def lg_deploy(llm_stub: LlmStub) -> Iterator[Server]:
+    """``lg-deploy dev`` on :data:`PROJECT`, its models on :func:`llm_stub`; one per test
+    module."""
+    with dev_server("eco", config=PROJECT / "langgraph.json", env=llm_stub.env | QUIET) as srv:
+        yield srv

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
@@ -28,14 +28,18 @@ def _text(value: str) -> str:
     return _URL.sub("<url>", value)
 
 
+def _matcher(rules: Iterable[str]) -> Callable[[str | None, str], bool]:
+    """Whether a dict entry ``(parent key, key)`` is named by ``rules``: ``"key"`` anywhere,
+    ``"parent.key"`` only in a dict that is the value of ``parent`` (list items count as the
+    list's value)."""
+    parsed = {tuple(rule.split(".")) for rule in rules}
+    return lambda parent, key: (key,) in parsed or (parent, key) in parsed
+
+
 def normalise(value: Any, drop: Iterable[str] = ()) -> Any:
     """``value`` with ids, times and URLs replaced (see the module docstring) and the dict
-    entries ``drop`` names removed, at any depth: ``"key"`` anywhere, ``"parent.key"`` only in a
-    dict that is the value of ``parent``."""
-    rules = {tuple(rule.split(".")) for rule in drop}
-
-    def dropped(parent: str | None, key: str) -> bool:
-        return (key,) in rules or (parent, key) in rules
+    entries the ``drop`` rules name removed, at any depth (see :func:`_matcher`)."""
+    dropped = _matcher(drop)
 
     def walk(item: Any, parent: str | None) -> Any:
         if isinstance(item, dict):
@@ -51,6 +55,27 @@ def normalise(value: Any, drop: Iterable[str] = ()) -> Any:
         return item
 
     return walk(value, None)
+
+
+def pick(value: Any, rules: Iterable[str]) -> list[str]:
+    """The dict entries the ``rules`` name (see :func:`_matcher`), one ``path = value`` line
+    each, in document order: what :func:`normalise` with ``drop=rules`` would remove."""
+    wanted = _matcher(rules)
+    out: list[str] = []
+
+    def walk(item: Any, parent: str | None, path: str) -> None:
+        if isinstance(item, dict):
+            for k, v in item.items():
+                if wanted(parent, str(k)):
+                    out.append(f"{path}.{k} = {_short(v)}")
+                else:
+                    walk(v, str(k), f"{path}.{k}")
+        elif isinstance(item, list | tuple):
+            for i, v in enumerate(item):
+                walk(v, parent, f"{path}[{i}]")
+
+    walk(value, None, "$")
+    return out
 
 
 _LIFTED = ("usage_metadata", "invalid_tool_calls")

@@ -11,7 +11,7 @@ failure names exactly what differs.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,9 +20,8 @@ import pytest
 from langgraph_sdk.client import LangGraphClient
 
 from tests.ecosystem import prompts
-from tests.ecosystem.conftest import PROJECT, LlmStub
-from tests.ecosystem.normalise import assert_same, lift_message_fields, normalise
-from tests.support import Server, dev_server, sdk
+from tests.ecosystem.normalise import assert_same, lift_message_fields, normalise, pick
+from tests.support import Server, sdk
 
 DROP = [
     # 1. what the official server says about itself: product, version, plan, URL
@@ -47,6 +46,33 @@ DROP = [
 ]
 """Dict keys left out of every comparison: the deliberate differences, numbered as in
 tests/ecosystem/README.md, "Differences" (``"parent.key"``: only under ``parent``)."""
+
+ASIDE = {
+    "run metadata": ["run_attempt", "langgraph_version"],
+    "checkpoint configs": [
+        "checkpoint_map",
+        "checkpoint.checkpoint_id",
+        "payload.checkpoint",
+        "payload.parent_checkpoint",
+        "tasks.checkpoint",
+        "tasks.state",
+    ],
+}
+"""Keys compared by a test of their own (:func:`test_run_metadata_is_the_same`,
+:func:`test_checkpoint_configs_are_the_same`) and left out of the others, so that one
+difference in them fails one test, not every test that meets them."""
+ALL_ASIDE = [rule for rules in ASIDE.values() for rule in rules]
+
+
+def main(value: Any) -> Any:
+    """``value`` without the keys :data:`ASIDE` (compared by their own tests)."""
+    return normalise(value, ALL_ASIDE)
+
+
+def same(ours: Any, official: Any, what: str) -> None:
+    """:func:`assert_same` on the parts of the answers no :data:`ASIDE` test compares."""
+    assert_same(main(ours), main(official), what)
+
 
 GRAPHS = [
     "react_agent",
@@ -155,15 +181,9 @@ class Pair:
 
 
 @pytest.fixture(scope="module")
-def ours(llm_stub: LlmStub) -> Iterator[Server]:
-    """lg-deploy on the project, its models on the stub."""
-    with dev_server("eco-parity", config=PROJECT / "langgraph.json", env=llm_stub.env) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-async def pair(ours: Server, official: Server) -> AsyncIterator[Pair]:
-    async with sdk(ours) as a, sdk(official) as b:
+async def pair(lg_deploy: Server, official: Server) -> AsyncIterator[Pair]:
+    """The official client on this module's lg-deploy and on the official server."""
+    async with sdk(lg_deploy) as a, sdk(official) as b:
         yield Pair(a, b)
 
 
@@ -194,7 +214,7 @@ async def test_system_assistants_are_the_same(pair: Pair) -> None:
         return sorted(await c.assistants.search(limit=100), key=lambda a: a["graph_id"])
 
     ours, official = await pair.both("assistants", scenario)
-    assert_same(ours, official, "assistants.search()")
+    same(ours, official, "assistants.search()")
 
 
 @pytest.mark.parametrize("graph", GRAPHS)
@@ -203,7 +223,7 @@ async def test_schemas_are_the_same(pair: Pair, graph: str) -> None:
         return await c.assistants.get_schemas(await system_assistant(c, graph))
 
     ours, official = await pair.both(f"schemas {graph}", scenario)
-    assert_same(ours, official, f"assistants.get_schemas({graph!r})")
+    same(ours, official, f"assistants.get_schemas({graph!r})")
 
 
 @pytest.mark.parametrize("graph", GRAPHS)
@@ -217,7 +237,7 @@ async def test_graph_drawings_are_the_same(pair: Pair, graph: str) -> None:
         }
 
     ours, official = await pair.both(f"drawing {graph}", scenario)
-    assert_same(ours, official, f"assistants.get_graph/get_subgraphs({graph!r})")
+    same(ours, official, f"assistants.get_graph/get_subgraphs({graph!r})")
 
 
 # --- runs.wait, thread state and history -------------------------------------------------------
@@ -243,16 +263,16 @@ async def wait_sequence(c: LangGraphClient, seq: Sequence) -> dict[str, Any]:
 async def test_wait_results_are_the_same(pair: Pair, name: str) -> None:
     seq = SEQUENCES[name]
     ours, official = await pair.both(f"wait {name}", lambda c: wait_sequence(c, seq))
-    assert_same(ours["results"], official["results"], f"runs.wait results of {name}")
-    assert_same(ours["runs"], official["runs"], f"run statuses of {name}")
+    same(ours["results"], official["results"], f"runs.wait results of {name}")
+    same(ours["runs"], official["runs"], f"run statuses of {name}")
 
 
 @pytest.mark.parametrize("name", list(SEQUENCES))
 async def test_thread_state_is_the_same(pair: Pair, name: str) -> None:
     seq = SEQUENCES[name]
     ours, official = await pair.both(f"wait {name}", lambda c: wait_sequence(c, seq))
-    assert_same(ours["state"], official["state"], f"threads.get_state after {name}")
-    assert_same(ours["thread"], official["thread"], f"threads.get after {name}")
+    same(ours["state"], official["state"], f"threads.get_state after {name}")
+    same(ours["thread"], official["thread"], f"threads.get after {name}")
 
 
 @pytest.mark.parametrize("name", list(SEQUENCES))
@@ -260,13 +280,13 @@ async def test_history_is_the_same(pair: Pair, name: str) -> None:
     seq = SEQUENCES[name]
     ours, official = await pair.both(f"wait {name}", lambda c: wait_sequence(c, seq))
     assert len(ours["history"]) == len(official["history"]), f"history length of {name}"
-    assert_same(ours["history"], official["history"], f"threads.get_history after {name}")
+    same(ours["history"], official["history"], f"threads.get_history after {name}")
 
 
 async def test_new_thread_is_the_same(pair: Pair) -> None:
     seq = SEQUENCES["react_agent"]
     ours, official = await pair.both("wait react_agent", lambda c: wait_sequence(c, seq))
-    assert_same(ours["new_thread"], official["new_thread"], "threads.create()")
+    same(ours["new_thread"], official["new_thread"], "threads.create()")
 
 
 # --- streams -----------------------------------------------------------------------------------
@@ -308,7 +328,7 @@ async def test_stream_events_are_the_same(
         f"stream {name} {subgraphs}", lambda c: stream_sequence(c, seq, MODES, subgraphs)
     )
     what = f"{mode} events of {name}" + (" with subgraphs" if subgraphs else "")
-    assert_same(of_mode(ours, mode), of_mode(official, mode), what)
+    same(of_mode(ours, mode), of_mode(official, mode), what)
 
 
 @pytest.mark.parametrize("name", list(SEQUENCES))
@@ -318,7 +338,7 @@ async def test_stream_event_names_are_the_same(pair: Pair, name: str) -> None:
         f"stream {name} False", lambda c: stream_sequence(c, seq, MODES)
     )
     names = [[e[0] for e in run] for run in ours], [[e[0] for e in run] for run in official]
-    assert_same(names[0], names[1], f"event names (in order) of {name}")
+    same(names[0], names[1], f"event names (in order) of {name}")
 
 
 @pytest.mark.parametrize("name", ["react_agent", "email_agent-approve", "swarm"])
@@ -327,7 +347,7 @@ async def test_legacy_messages_events_are_the_same(pair: Pair, name: str) -> Non
     ours, official = await pair.both(
         f"stream {name} messages", lambda c: stream_sequence(c, seq, ["messages"])
     )
-    assert_same(ours, official, f"messages (legacy) events of {name}")
+    same(ours, official, f"messages (legacy) events of {name}")
 
 
 @pytest.mark.parametrize("name", ["react_agent", "enrichment"])
@@ -349,7 +369,36 @@ async def test_events_mode_is_the_same(pair: Pair, name: str) -> None:
             for run in runs
         ]
 
-    assert_same(outline(ours), outline(official), f"events of {name}")
+    same(outline(ours), outline(official), f"events of {name}")
+
+
+# --- the parts set aside: run metadata, checkpoint configs -------------------------------------
+
+
+async def everything(pair: Pair, name: str) -> tuple[Any, Any]:
+    """The wait and stream answers of sequence ``name``, ``(ours, official)``."""
+    seq = SEQUENCES[name]
+    waited = await pair.both(f"wait {name}", lambda c: wait_sequence(c, seq))
+    streamed = await pair.both(f"stream {name} False", lambda c: stream_sequence(c, seq, MODES))
+    return [waited[0], streamed[0]], [waited[1], streamed[1]]
+
+
+@pytest.mark.parametrize("name", list(SEQUENCES))
+async def test_run_metadata_is_the_same(pair: Pair, name: str) -> None:
+    """The run's metadata in stream events and checkpoints (``run_attempt``,
+    ``langgraph_version``)."""
+    ours, official = await everything(pair, name)
+    rules = ASIDE["run metadata"]
+    assert_same(pick(ours, rules), pick(official, rules), f"run metadata of {name}")
+
+
+@pytest.mark.parametrize("name", list(SEQUENCES))
+async def test_checkpoint_configs_are_the_same(pair: Pair, name: str) -> None:
+    """Checkpoint configs in thread state, history and ``debug``/``checkpoints``/``tasks``
+    events: which keys they have (``checkpoint_map``, ``checkpoint_id``) and where."""
+    ours, official = await everything(pair, name)
+    rules = ASIDE["checkpoint configs"]
+    assert_same(pick(ours, rules), pick(official, rules), f"checkpoint configs of {name}")
 
 
 # --- key order ---------------------------------------------------------------------------------
@@ -382,7 +431,7 @@ async def test_key_order_is_the_same(pair: Pair, name: str) -> None:
     seq = SEQUENCES[name]
     ours, official = await pair.both(f"wait {name}", lambda c: wait_sequence(c, seq))
     for part in ("results", "state", "thread"):
-        assert_same(key_orders(ours[part]), key_orders(official[part]), f"key order ({part})")
+        same(key_orders(ours[part]), key_orders(official[part]), f"key order ({part})")
 
 
 # --- store -------------------------------------------------------------------------------------
@@ -427,7 +476,7 @@ async def test_store_answers_are_the_same(pair: Pair, part: str) -> None:
     """The store with an index (``store.index`` embeddings from the stub): semantic search
     ranks the same items with the same scores."""
     ours, official = await pair.both("store", store_scenario)
-    assert_same(ours[part], official[part], f"store {part}")
+    same(ours[part], official[part], f"store {part}")
 
 
 # --- common mistakes ---------------------------------------------------------------------------
@@ -471,7 +520,7 @@ async def _resume_idle(c: LangGraphClient) -> Any:
 
 
 def outcome(value: Any) -> Any:
-    """An error's status (its wording is each server's own: README, "Differences"), or the
+    """An error's status (its wording is each server's own: README, "Differences" 7), or the
     answer itself."""
     if isinstance(value, dict) and set(value) == {"status", "body"}:
         return {"status": value["status"], "detail": "detail" in (value["body"] or {})}
@@ -481,4 +530,4 @@ def outcome(value: Any) -> Any:
 @pytest.mark.parametrize("mistake", list(MISTAKES))
 async def test_common_mistakes_get_the_same_answer(pair: Pair, mistake: str) -> None:
     ours, official = await pair.both(f"mistake {mistake}", lambda c: answer(MISTAKES[mistake](c)))
-    assert_same(outcome(ours), outcome(official), mistake)
+    same(outcome(ours), outcome(official), mistake)

@@ -5,28 +5,22 @@ and answers known in advance, so each test asserts what really happened."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.schema import Command
 
-from tests.ecosystem.conftest import PROJECT, LlmStub
+from tests.ecosystem.conftest import LlmStub
 from tests.ecosystem.prompts import INFO_SCHEMA, call, user
-from tests.support import Server, dev_server, sdk
+from tests.support import Server, sdk
 
 
 @pytest.fixture(scope="module")
-def server(llm_stub: LlmStub) -> Iterator[Server]:
-    """lg-deploy on the project, its models on the stub."""
-    with dev_server("eco-sdk", config=PROJECT / "langgraph.json", env=llm_stub.env) as srv:
-        yield srv
-
-
-@pytest.fixture(scope="module")
-async def client(server: Server) -> AsyncIterator[LangGraphClient]:
-    async with sdk(server) as c:
+async def client(lg_deploy: Server) -> AsyncIterator[LangGraphClient]:
+    """The official client on this module's lg-deploy (the project, models on the stub)."""
+    async with sdk(lg_deploy) as c:
         yield c
 
 
