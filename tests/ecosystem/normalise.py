@@ -59,7 +59,9 @@ def normalise(value: Any, drop: Iterable[str] = ()) -> Any:
 
 def pick(value: Any, rules: Iterable[str]) -> list[str]:
     """The dict entries the ``rules`` name (see :func:`_matcher`), one ``path = value`` line
-    each, in document order: what :func:`normalise` with ``drop=rules`` would remove."""
+    each, in document order: what :func:`normalise` with ``drop=rules`` would remove. Paths
+    leave list positions out (``$[].messages[].id``), so an event more or less elsewhere does
+    not shift every line."""
     wanted = _matcher(rules)
     out: list[str] = []
 
@@ -71,11 +73,32 @@ def pick(value: Any, rules: Iterable[str]) -> list[str]:
                 else:
                     walk(v, str(k), f"{path}.{k}")
         elif isinstance(item, list | tuple):
-            for i, v in enumerate(item):
-                walk(v, parent, f"{path}[{i}]")
+            for v in item:
+                walk(v, parent, f"{path}[]")
 
     walk(value, None, "$")
     return out
+
+
+_MESSAGE_TYPES = {"human", "ai", "tool", "system", "AIMessageChunk"}
+
+
+def settle_output_ids(value: Any, inside: bool = False) -> Any:
+    """``value`` with the ``id`` of every message inside a task's ``result`` or an ``updates``
+    event (a dict whose keys are node names) replaced by ``"<id>"``.
+
+    A node may return a message without an id; LangGraph's ``add_messages`` gives it one in place
+    when it applies the node's writes, which can come before or after the writes are saved or
+    streamed, so either server shows the id or ``null`` there, run to run."""
+    if isinstance(value, list):
+        return [settle_output_ids(v, inside) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if inside and value.get("type") in _MESSAGE_TYPES and "content" in value:
+        return {
+            k: ("<id>" if k == "id" else settle_output_ids(v, inside)) for k, v in value.items()
+        }
+    return {k: settle_output_ids(v, inside or k == "result") for k, v in value.items()}
 
 
 _LIFTED = ("usage_metadata", "invalid_tool_calls")

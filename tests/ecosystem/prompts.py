@@ -18,8 +18,11 @@ def call(tool: str, **args: Any) -> str:
     return f"CALL {tool} {json.dumps(args)}"
 
 
-WEATHER = user(call("get_weather", city="Paris"), call("whoami"), "SAY It is sunny in Paris.")
-"""react_agent: two tools in one turn, then the answer."""
+WEATHER = user(call("get_weather", city="Paris"), "SAY It is sunny in Paris.")
+"""react_agent: a tool call, then the answer."""
+
+WHOAMI = user(call("whoami"), "SAY I know who you are.")
+"""react_agent: the tool that reads the run's context."""
 
 EMAIL = user(
     call("send_email", to="bob@example.com", subject="Lunch", body="Friday at noon?"),
