@@ -1,17 +1,25 @@
-"""Fixtures of the ecosystem tests: the local OpenAI-compatible model server."""
+"""Fixtures of the ecosystem tests: the local OpenAI-compatible model server, the project of
+graphs built from PyPI packages (``project/``) and the official server on it."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
-from tests.support import ROOT, free_port
+from tests.ecosystem.official import QUIET, official_server
+from tests.support import ROOT, Server, dev_server, free_port
+
+PROJECT = Path(__file__).parent / "project"
+"""The project: ``langgraph.json`` and graphs built from PyPI packages (see the README)."""
 
 
 @dataclass
@@ -25,9 +33,13 @@ class LlmStub:
         """Environment for a server whose graphs call OpenAI: base URL and a dummy key."""
         return {"OPENAI_BASE_URL": self.url + "/v1", "OPENAI_API_KEY": "sk-stub"}
 
-    def requests(self) -> list[dict[str, object]]:
-        """Every chat completion request received so far."""
+    def requests(self) -> list[dict[str, Any]]:
+        """Every chat completion request received so far, oldest first."""
         return list(httpx.get(self.url + "/_requests").json())
+
+    def requests_mentioning(self, text: str) -> list[dict[str, Any]]:
+        """The chat requests one of whose messages contains ``text``, oldest first."""
+        return [r for r in self.requests() if text in json.dumps(r.get("messages"))]
 
 
 @pytest.fixture(scope="session")
@@ -52,3 +64,19 @@ def llm_stub() -> Iterator[LlmStub]:
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+@pytest.fixture(scope="session")
+def official(llm_stub: LlmStub) -> Iterator[Server]:
+    """The official ``langgraph dev`` on :data:`PROJECT`, its models on :func:`llm_stub`, for
+    the whole session (started when first asked for)."""
+    with official_server(PROJECT, llm_stub.env) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def lg_deploy(llm_stub: LlmStub) -> Iterator[Server]:
+    """``lg-deploy dev`` on :data:`PROJECT`, its models on :func:`llm_stub`; one per test
+    module."""
+    with dev_server("eco", config=PROJECT / "langgraph.json", env=llm_stub.env | QUIET) as srv:
+        yield srv
