@@ -133,6 +133,41 @@ async def test_subgraph_events_are_named_mode_bar_namespace(client: LangGraphCli
     assert _names(flat) == ["metadata", "updates", "updates"]
 
 
+async def test_messages_of_a_subgraph_come_as_its_parent_node_without_stream_subgraphs(
+    client: LangGraphClient,
+) -> None:
+    """``team``'s node ``agent`` is the ``chat`` graph: without ``stream_subgraphs`` its answer
+    comes whole, as node ``agent``'s (LangGraph's messages mode, as the official server
+    streams it); values and updates of the subgraph stay out."""
+    modes = ["messages-tuple", "values", "updates"]
+    parts = await _stream(client, "team", CHAT_INPUT, stream_mode=modes)
+    assert _names(parts) == ["metadata", "values", "messages", "updates", "values"]
+    message, meta = parts[2].data
+    assert message["content"] == "hello there friend" and message["type"] == "ai"
+    assert meta["langgraph_node"] == "agent"
+    assert meta["langgraph_checkpoint_ns"].startswith("agent:")
+    legacy = await _stream(client, "team", CHAT_INPUT, stream_mode="messages")
+    assert _names(legacy) == ["metadata", "messages/metadata", "messages/complete"]
+    assert legacy[2].data[0]["content"] == "hello there friend"
+
+
+async def test_messages_of_a_subgraph_stream_as_tokens_with_stream_subgraphs(
+    client: LangGraphClient,
+) -> None:
+    parts = await _stream(
+        client, "team", CHAT_INPUT, stream_mode="messages-tuple", stream_subgraphs=True
+    )
+    tokens = [p for p in parts if p.event.startswith("messages|agent:")]
+    assert len(tokens) > 1 and len(tokens) == len(parts) - 1
+    assert "".join(p.data[0]["content"] for p in tokens) == "hello there friend"
+    legacy = await _stream(
+        client, "team", CHAT_INPUT, stream_mode="messages", stream_subgraphs=True
+    )
+    names = _names(legacy)  # the legacy events keep their names, as officially
+    assert names[:2] == ["metadata", "messages/metadata"]
+    assert set(names[2:]) == {"messages/partial"}
+
+
 async def test_interrupt_shows_in_last_values_and_as_updates_event(
     client: LangGraphClient,
 ) -> None:
