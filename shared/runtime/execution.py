@@ -18,6 +18,7 @@ import asyncpg
 from langchain_core.runnables import RunnableConfig
 from langgraph.pregel import Pregel
 from langgraph.types import Command, StateSnapshot
+from langgraph.version import __version__ as LANGGRAPH_VERSION
 
 from shared.bus.base import RUN_EVENTS, RUN_REQUESTED
 from shared.cloud_events.types import RUN_LIFECYCLE_TOPIC, run_ended
@@ -40,7 +41,11 @@ log = logging.getLogger(__name__)
 
 
 def build_config(row: asyncpg.Record | dict[str, Any], graph_id: str) -> RunnableConfig:
-    """The LangGraph ``config`` of a run: its stored config plus the ids checkpoints record."""
+    """The LangGraph ``config`` of a run attempt: its stored config plus the ids checkpoints
+    record; its ``metadata`` (the run's, which LangGraph hands to model callbacks — the
+    ``messages-tuple`` metadata — and into each checkpoint's metadata) gets the ``run_id``,
+    the attempt number ``run_attempt`` (1 first) and the ``langgraph_version`` running it, as
+    the official server adds them."""
     kwargs = row["kwargs"]
     config = dict(kwargs.get("config") or {})
     configurable = dict(config.get("configurable") or {})
@@ -51,7 +56,12 @@ def build_config(row: asyncpg.Record | dict[str, Any], graph_id: str) -> Runnabl
         graph_id=graph_id,
     )
     config["configurable"] = configurable
-    config["metadata"] = {**(row["metadata"] or {}), "run_id": str(row["run_id"])}
+    config["metadata"] = {
+        **(row["metadata"] or {}),
+        "run_id": str(row["run_id"]),
+        "run_attempt": row["attempt"],
+        "langgraph_version": LANGGRAPH_VERSION,
+    }
     config["run_id"] = row["run_id"]
     return RunnableConfig(**config)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from langgraph.version import __version__ as LANGGRAPH_VERSION
 from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.schema import StreamPart
 
@@ -47,6 +48,8 @@ async def test_messages_tuple_streams_tokens_with_metadata(client: LangGraphClie
     chunk, meta = tokens[0].data
     assert chunk["type"] == "AIMessageChunk"
     assert meta["langgraph_node"] == "model"
+    # the run's metadata, as the official server adds it
+    assert meta["run_attempt"] == 1 and meta["langgraph_version"] == LANGGRAPH_VERSION
 
 
 async def test_legacy_messages_send_metadata_once_then_accumulated_partials(
