@@ -202,11 +202,17 @@ def _graph_of(rt: Runtime, row: asyncpg.Record) -> AbstractAsyncContextManager[P
 async def drawable_graph(rt: Runtime, assistant_id: str, xray: bool | int) -> Json:
     """``GET /assistants/{id}/graph``: LangGraph's drawable graph (``nodes``/``edges``) of an
     assistant given by UUID or graph id; ``xray`` expands subgraphs (``True`` or a depth).
-    Raises NotFound (unknown assistant), Invalid (neither a UUID nor a graph id)."""
+    A node's ``data`` (its runnable's description) goes without its ``id`` (the runnable's
+    Python import path, e.g. ``["langgraph", "_internal", ...]``), as the official server
+    leaves it out. Raises NotFound (unknown assistant), Invalid (neither a UUID nor a graph
+    id)."""
     row = await resolve_assistant(rt, rt.db.pool, assistant_id)
     async with _graph_of(rt, row) as graph:
-        drawing = await graph.aget_graph(xray=xray)
-    return drawing.to_json()
+        drawing = (await graph.aget_graph(xray=xray)).to_json()
+    for node in drawing.get("nodes", ()):
+        if isinstance(node.get("data"), dict):
+            node["data"].pop("id", None)
+    return drawing
 
 
 def _schema(make: Callable[[], Json | None]) -> Json | None:
