@@ -18,7 +18,8 @@ import asyncpg
 from langchain_core.runnables import RunnableConfig
 from langgraph.channels.base import BaseChannel
 from langgraph.pregel import Pregel
-from pydantic import TypeAdapter, create_model
+from langchain_core.utils.pydantic import create_model
+from pydantic import TypeAdapter
 
 from shared.api.assistants import (
     AssistantCreate,
@@ -233,7 +234,9 @@ def _has_schema(typ: Any) -> bool:
 
 def _channels_schema(graph: Pregel, title: str) -> Json:
     """An object schema with one property per state channel, typed by what it accepts
-    (``Any`` where pydantic cannot describe the type)."""
+    (``Any`` where pydantic cannot describe the type), private channels (``_name``) included
+    as the official server lists them: LangChain's ``create_model`` keeps them (by alias,
+    titled without the underscore) where pydantic's would make them private attributes."""
     fields: dict[str, Any] = {}
     for name in graph.stream_channels_list:
         channel = graph.channels[name]
