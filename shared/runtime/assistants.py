@@ -16,9 +16,9 @@ from typing import Any
 
 import asyncpg
 from langchain_core.runnables import RunnableConfig
+from langchain_core.utils.pydantic import create_model
 from langgraph.channels.base import BaseChannel
 from langgraph.pregel import Pregel
-from langchain_core.utils.pydantic import create_model
 from pydantic import TypeAdapter
 
 from shared.api.assistants import (
