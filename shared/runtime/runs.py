@@ -114,7 +114,6 @@ def _kwargs(assistant: asyncpg.Record, body: RunCreateStateless, temporary: bool
         "resumable": body.stream_resumable,
         "checkpoint_during": body.durability != "exit",
         "durability": body.durability,
-        "on_completion": body.on_completion,
         "retry_policy": _retry_policy(assistant, body),
     }
 
