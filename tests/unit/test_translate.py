@@ -171,6 +171,18 @@ async def test_translator_notices_an_interrupt_so_the_checkpoint_is_read() -> No
     assert translator.saw_interrupt and not translator.final_state_known(kwargs, asking)
 
 
+async def test_translator_notices_an_interrupt_inside_a_subgraph_without_subgraphs() -> None:
+    asking = _graph(Items, ("ask", _ask))
+    nested = _graph(Items, ("child", asking), checkpointer=InMemorySaver())
+    for modes in (["values"], ["updates"], ["messages-tuple"]):
+        translator = StreamTranslator(modes, False)
+        config = RunnableConfig(configurable={"thread_id": str(uuid.uuid4())})
+        kwargs = {"stream_mode": modes, "subgraphs": False}
+        async for _ in stream_events(nested, {"items": []}, config, kwargs, translator):
+            pass
+        assert translator.saw_interrupt and not translator.final_state_known(kwargs, nested)
+
+
 async def test_messages_tuple_wins_over_legacy_messages_when_both_are_asked() -> None:
     events = await _run(chat, {"messages": [("user", "hi")]}, ["messages", "messages-tuple"])
     assert {name for name, _ in events} == {"messages"}
