@@ -31,6 +31,17 @@ class Conflict(DomainError):
     status = 409
 
 
+class RunGone(Conflict):
+    """A retried run request (same ``Idempotency-Key``, or a CloudEvent delivered again)
+    whose first delivery created run ``run_id``, which no longer exists: it ran and went with
+    its stateless thread at its end, or was deleted (HTTP 409; a CloudEvent redelivery is
+    answered 202, its effect being done)."""
+
+    def __init__(self, detail: str, run_id: str) -> None:
+        super().__init__(detail)
+        self.run_id = run_id
+
+
 class Invalid(DomainError):
     """A field's value is not valid (HTTP 422)."""
 

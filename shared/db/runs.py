@@ -22,16 +22,23 @@ RUN_COLUMNS = (
 ACTIVE = ("pending", "running")
 
 
+INTERNAL_KWARGS = frozenset({"context_given"})
+"""Keys of a run's stored ``kwargs`` that are lg-deploy's bookkeeping, not run arguments:
+left out of the API's Run object."""
+
+
 def run_to_api(row: asyncpg.Record | dict[str, Any]) -> dict[str, Any]:
     """A ``runs`` row as the API's Run object, in the official server's order
-    (``langsmith_session_name`` null: no LangSmith tracing), then lg-deploy's ``attempt``."""
+    (``langsmith_session_name`` null: no LangSmith tracing), then lg-deploy's ``attempt``;
+    ``kwargs`` without :data:`INTERNAL_KWARGS`."""
+    kwargs = row["kwargs"]
     return {
         "run_id": row["run_id"],
         "thread_id": row["thread_id"],
         "assistant_id": row["assistant_id"],
         "metadata": row["metadata"],
         "status": row["status"],
-        "kwargs": row["kwargs"],
+        "kwargs": {k: v for k, v in kwargs.items() if k not in INTERNAL_KWARGS},
         "multitask_strategy": row["multitask_strategy"],
         "created_at": row["created_at"],
         "updated_at": row["updated_at"],

@@ -16,9 +16,10 @@ from typing import Any
 
 import asyncpg
 from langchain_core.runnables import RunnableConfig
+from langchain_core.utils.pydantic import create_model
 from langgraph.channels.base import BaseChannel
 from langgraph.pregel import Pregel
-from pydantic import TypeAdapter, create_model
+from pydantic import TypeAdapter
 
 from shared.api.assistants import (
     AssistantCreate,
@@ -202,11 +203,17 @@ def _graph_of(rt: Runtime, row: asyncpg.Record) -> AbstractAsyncContextManager[P
 async def drawable_graph(rt: Runtime, assistant_id: str, xray: bool | int) -> Json:
     """``GET /assistants/{id}/graph``: LangGraph's drawable graph (``nodes``/``edges``) of an
     assistant given by UUID or graph id; ``xray`` expands subgraphs (``True`` or a depth).
-    Raises NotFound (unknown assistant), Invalid (neither a UUID nor a graph id)."""
+    A node's ``data`` (its runnable's description) goes without its ``id`` (the runnable's
+    Python import path, e.g. ``["langgraph", "_internal", ...]``), as the official server
+    leaves it out. Raises NotFound (unknown assistant), Invalid (neither a UUID nor a graph
+    id)."""
     row = await resolve_assistant(rt, rt.db.pool, assistant_id)
     async with _graph_of(rt, row) as graph:
-        drawing = await graph.aget_graph(xray=xray)
-    return drawing.to_json()
+        drawing = (await graph.aget_graph(xray=xray)).to_json()
+    for node in drawing.get("nodes", ()):
+        if isinstance(node.get("data"), dict):
+            node["data"].pop("id", None)
+    return drawing
 
 
 def _schema(make: Callable[[], Json | None]) -> Json | None:
@@ -227,7 +234,9 @@ def _has_schema(typ: Any) -> bool:
 
 def _channels_schema(graph: Pregel, title: str) -> Json:
     """An object schema with one property per state channel, typed by what it accepts
-    (``Any`` where pydantic cannot describe the type)."""
+    (``Any`` where pydantic cannot describe the type), private channels (``_name``) included
+    as the official server lists them: LangChain's ``create_model`` keeps them (by alias,
+    titled without the underscore) where pydantic's would make them private attributes."""
     fields: dict[str, Any] = {}
     for name in graph.stream_channels_list:
         channel = graph.channels[name]

@@ -12,7 +12,7 @@ import time
 import uuid
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 from langchain_core.runnables import RunnableConfig
@@ -32,6 +32,7 @@ from shared.runtime.checkpointer import FencedSaver, delete_run_checkpoints
 from shared.runtime.context import Runtime
 from shared.runtime.events import EventSink, metadata_event
 from shared.runtime.retry import policy_of, retry_delay, should_retry
+from shared.runtime.run_config import run_config
 from shared.runtime.temporary import discard_temporary_thread
 from shared.runtime.translate import StreamTranslator, output_of, stream_events
 from shared.serde import interrupts_to_api, serialize_error, to_jsonable
@@ -39,21 +40,13 @@ from shared.serde import interrupts_to_api, serialize_error, to_jsonable
 log = logging.getLogger(__name__)
 
 
-def build_config(row: asyncpg.Record | dict[str, Any], graph_id: str) -> RunnableConfig:
-    """The LangGraph ``config`` of a run: its stored config plus the ids checkpoints record."""
-    kwargs = row["kwargs"]
-    config = dict(kwargs.get("config") or {})
-    configurable = dict(config.get("configurable") or {})
-    configurable.update(
-        thread_id=str(row["thread_id"]),
-        run_id=str(row["run_id"]),
-        assistant_id=str(row["assistant_id"]),
-        graph_id=graph_id,
-    )
-    config["configurable"] = configurable
-    config["metadata"] = {**(row["metadata"] or {}), "run_id": str(row["run_id"])}
+def build_config(row: asyncpg.Record) -> RunnableConfig:
+    """The LangGraph ``config`` of a run attempt: :func:`run_config`, with the ``run_id``
+    (LangGraph's run id, and in ``metadata`` what tells it a re-entry of the same run)."""
+    config = run_config(row)
+    config["metadata"]["run_id"] = str(row["run_id"])
     config["run_id"] = row["run_id"]
-    return RunnableConfig(**config)
+    return cast(RunnableConfig, config)
 
 
 def state_result(
@@ -129,7 +122,7 @@ class RunAttempt:
             if attempt > 1:
                 sink.emit_json("metadata", metadata_event(self.run_id, attempt))
             graph_id = self.row["metadata"].get("graph_id")
-            config = build_config(self.row, graph_id)
+            config = build_config(self.row)
             saver = FencedSaver(
                 rt.db.checkpoint_pool,
                 pool=rt.db.pool,

@@ -3,7 +3,10 @@
 Source of the behaviour: the Agent Server API's run creation (``POST /threads/{thread_id}/runs``
 and ``POST /runs``), reached through a CloudEvent instead of a REST call. Delivery is
 at-least-once, so the event's ``source`` and ``id`` become the run's idempotency key: a
-redelivered event returns the run the first delivery created.
+redelivered event returns the run the first delivery created, or only its ``run_id`` when that
+run is gone (a stateless run goes with its thread at its end): the event's effect is done, so
+the redelivery is accepted, not refused (at-least-once brokers such as Knative's retry a 409
+and then dead-letter the event).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from pydantic import ValidationError
 from shared.api.cloudevents import RunCreateEventData
 from shared.cloud_events.http import InvalidEvent, check_type
 from shared.cloud_events.types import RUN_CREATE, data_object
+from shared.errors import RunGone
 from shared.runtime.context import Runtime
 from shared.runtime.runs import create_run
 
@@ -30,7 +34,8 @@ def idempotency_key(event: BaseCloudEvent) -> str:
 
 
 async def create_run_from_event(rt: Runtime, event: BaseCloudEvent) -> dict[str, Any]:
-    """Create the run ``event`` asks for; returns the API Run object.
+    """Create the run ``event`` asks for; returns the API Run object (for an event delivered
+    before whose run no longer exists, ``{"run_id"}`` of that run).
 
     Raises InvalidEvent (another ``type``, or ``data`` that is not a valid run request) and
     the domain errors of :func:`shared.runtime.runs.create_run` (NotFound, Invalid,
@@ -41,4 +46,7 @@ async def create_run_from_event(rt: Runtime, event: BaseCloudEvent) -> dict[str,
         data = RunCreateEventData.model_validate(data_object(event))
     except (ValidationError, ValueError) as exc:
         raise InvalidEvent(f"invalid {RUN_CREATE} data: {exc}") from exc
-    return await create_run(rt, data.thread_id, data, idempotency_key=idempotency_key(event))
+    try:
+        return await create_run(rt, data.thread_id, data, idempotency_key=idempotency_key(event))
+    except RunGone as gone:
+        return {"run_id": gone.run_id}

@@ -24,7 +24,7 @@ from shared.db import assistants as assistants_db
 from shared.db import idempotency as idempotency_db
 from shared.db import runs as runs_db
 from shared.db import threads as threads_db
-from shared.errors import BadRequest, Conflict, Invalid, NotFound
+from shared.errors import BadRequest, Conflict, Invalid, NotFound, RunGone
 from shared.ids import new_id, parse_uuid, system_assistant_id
 from shared.metrics import RUNS_CREATED
 from shared.runtime.context import Runtime
@@ -114,7 +114,6 @@ def _kwargs(assistant: asyncpg.Record, body: RunCreateStateless, temporary: bool
         "resumable": body.stream_resumable,
         "checkpoint_during": body.durability != "exit",
         "durability": body.durability,
-        "on_completion": body.on_completion,
         "retry_policy": _retry_policy(assistant, body),
     }
 
@@ -193,7 +192,9 @@ async def _earlier_run(
         raise Invalid("Idempotency-Key was already used for a different request")
     row = await runs_db.get(conn, bound["run_id"])
     if row is None:
-        raise Conflict("the run created with this Idempotency-Key no longer exists")
+        raise RunGone(
+            "the run created with this Idempotency-Key no longer exists", str(bound["run_id"])
+        )
     return runs_db.run_to_api(row)
 
 

@@ -176,6 +176,19 @@ class StoredEvent:
     data: str
 
 
+RUN_NOT_FOUND = {"error": "HTTPException", "message": "404: Run not found"}
+"""How the official server's joins (``GET /threads/{tid}/runs/{rid}/join`` and ``/stream``)
+answer for a run that does not exist (any more: a stateless run goes with its thread at its
+end): HTTP 200 with this error, as the ``__error__`` of the join's body or as the ``error``
+event of the join stream, not an HTTP 404 (the official SDKs return and yield it)."""
+
+
+async def run_not_found_stream() -> AsyncIterator[StoredEvent]:
+    """The join stream of a run that does not exist: one ``error`` event,
+    :data:`RUN_NOT_FOUND`."""
+    yield StoredEvent(0, "error", orjson.dumps(RUN_NOT_FOUND).decode())
+
+
 def requested_modes(values: Iterable[str] | None) -> set[str] | None:
     """The modes of a ``stream_mode`` query: repeated, comma separated or a JSON array.
 

@@ -48,7 +48,8 @@ from shared.runtime.translate import checkpoint_to_api
 from shared.serde import interrupts_to_api, to_jsonable
 
 # Errors LangGraph raises for updates that do not fit the graph (unknown node, values its
-# reducers refuse): the client's input, so 422.
+# reducers refuse): the client's input, so 400 with LangGraph's own words ("Node nope does not
+# exist"), as the official server answers (it maps ValueError and InvalidUpdateError to 400).
 UPDATE_ERRORS = (InvalidUpdateError, ValueError, TypeError)
 # How long deleting a thread waits for its cancelled runs to stop.
 STOP_WAIT_SECONDS = 10.0
@@ -202,8 +203,8 @@ async def create_thread(rt: Runtime, body: ThreadCreate) -> dict[str, Any]:
     """``POST /threads``: a new thread, or with ``if_exists="do_nothing"`` the existing one.
 
     ``supersteps`` are applied to a new thread through the graph ``metadata.graph_id``.
-    Raises Conflict (id exists, ``if_exists="raise"``) and Invalid (supersteps without a known
-    graph, or updates the graph refuses: then no thread is left behind).
+    Raises Conflict (id exists, ``if_exists="raise"``), Invalid (supersteps without a known
+    graph) and BadRequest (updates the graph refuses); then no thread is left behind.
     """
     metadata = body.metadata or {}
     graph_id = metadata.get("graph_id")
@@ -225,7 +226,7 @@ async def create_thread(rt: Runtime, body: ThreadCreate) -> dict[str, Any]:
         except BaseException as exc:  # leave no half-made thread behind
             await _delete_rows_and_checkpoints(rt, [thread_id])
             if isinstance(exc, UPDATE_ERRORS):
-                raise Invalid(f"supersteps not applied: {exc}") from exc
+                raise BadRequest(str(exc)) from exc
             raise
         row = await _thread(rt, thread_id)
     return threads_db.thread_to_api(row)
@@ -455,8 +456,8 @@ async def update_state(
     after the latest one or after ``checkpoint``/``checkpoint_id`` (a fork).
 
     Answers ``{"checkpoint", "configurable", "checkpoint_id"}`` of the new checkpoint and keeps
-    the thread row in step. Raises NotFound (thread, checkpoint), Conflict (thread busy),
-    BadRequest (thread without ``metadata.graph_id``) and Invalid (update refused by the graph).
+    the thread row in step. Raises NotFound (thread, checkpoint), Conflict (thread busy) and
+    BadRequest (thread without ``metadata.graph_id``, update refused by the graph).
     """
     row = await _thread(rt, thread_id)
     if row["status"] == "busy":
@@ -472,7 +473,7 @@ async def update_state(
         try:
             written = await graph.aupdate_state(config, body.values, as_node=body.as_node)
         except UPDATE_ERRORS as exc:
-            raise Invalid(f"state update refused: {exc}") from exc
+            raise BadRequest(str(exc)) from exc
         await _store_state(rt, thread_id, graph)
     checkpoint = checkpoint_to_api(written)
     assert checkpoint is not None

@@ -81,8 +81,12 @@ def output_of(graph: Pregel, values: Any) -> Any:
 class StreamTranslator:
     """Turns LangGraph stream output into Agent Server SSE events ``(name, data)``.
 
-    ``modes`` are the run's API stream modes; ``subgraphs`` keeps events from subgraphs
-    (named ``<mode>|<ns>``). One translator serves one run: it keeps the legacy ``messages``
+    ``modes`` are the run's API stream modes; ``subgraphs`` (the run's ``stream_subgraphs``)
+    is what the graph is streamed with: with it, events from inside subgraphs come too, named
+    ``<mode>|<ns>`` (legacy ``messages`` events keep their names, as officially); without it,
+    LangGraph's ``messages`` mode still reports the messages subgraphs produce, as the root
+    graph's node that ran the subgraph (its ``langgraph_node``), as the official server sends
+    them. One translator serves one run: it keeps the legacy ``messages``
     accumulation and the root run id of ``events`` mode, and watches the stream for what the
     run's end needs: the root graph's last ``values`` chunk (its output channels only) and
     whether an interrupt was seen.
@@ -115,13 +119,12 @@ class StreamTranslator:
         return sorted(wanted)
 
     def translate(self, ns: tuple[str, ...], mode: str, chunk: Any) -> list[tuple[str, Any]]:
-        """SSE events for one ``astream(subgraphs=True)`` chunk; empty when not asked for."""
+        """SSE events for one chunk of ``astream(subgraphs=self.subgraphs)`` (``ns`` is empty
+        without subgraphs); empty when not asked for."""
         if isinstance(chunk, dict) and "__interrupt__" in chunk:
             self.saw_interrupt = True
         elif mode == "values" and not ns:
             self.final_values, self.saw_values = chunk, True
-        if ns and not self.subgraphs:
-            return []
         suffix = "|" + "|".join(ns) if ns else ""
         out: list[tuple[str, Any]] = []
         if mode == "messages":
@@ -129,7 +132,7 @@ class StreamTranslator:
             if "messages-tuple" in self.modes:  # it wins over legacy ``messages`` if both
                 out.append(("messages" + suffix, (message, meta)))
             else:
-                out.extend((name + suffix, data) for name, data in self._legacy(message, meta))
+                out.extend(self._legacy(message, meta))
         elif mode == "debug" and mode in self.modes and chunk.get("type") == "checkpoint":
             out.append((mode + suffix, {**chunk, "payload": _debug_checkpoint(chunk["payload"])}))
         elif mode in self.modes:
@@ -146,8 +149,11 @@ class StreamTranslator:
         if self._root_run is None:
             self._root_run = event["run_id"]
         if event["event"] == "on_chain_stream" and event["run_id"] == self._root_run:
-            ns, mode, chunk = event["data"]["chunk"]
-            return self.translate(tuple(ns), str(mode), chunk)
+            if self.subgraphs:
+                ns, mode, chunk = event["data"]["chunk"]
+                return self.translate(tuple(ns), str(mode), chunk)
+            mode, chunk = event["data"]["chunk"]
+            return self.translate((), str(mode), chunk)
         if TAG_HIDDEN in (event.get("tags") or ()):
             return []
         return [("events", event)]
@@ -196,7 +202,7 @@ async def stream_events(
         "context": context,
         "stream_mode": translator.langgraph_modes(),
         "output_keys": graph.output_channels,
-        "subgraphs": True,
+        "subgraphs": translator.subgraphs,
         "interrupt_before": kwargs.get("interrupt_before"),
         "interrupt_after": kwargs.get("interrupt_after"),
         "durability": kwargs.get("durability") or "async",
@@ -206,6 +212,11 @@ async def stream_events(
             for out in translator.translate_event(event):
                 yield out
         return
-    async for ns, mode, chunk in graph.astream(graph_input, config, **options):
-        for out in translator.translate(tuple(ns), str(mode), chunk):
+    if translator.subgraphs:
+        async for ns, mode, chunk in graph.astream(graph_input, config, **options):
+            for out in translator.translate(tuple(ns), str(mode), chunk):
+                yield out
+        return
+    async for mode, chunk in graph.astream(graph_input, config, **options):
+        for out in translator.translate((), str(mode), chunk):
             yield out

@@ -1,11 +1,14 @@
 """One delivery attempt: build the body, sign it, POST it, judge the answer.
 
-The body is what the official server sends when a run ends: the Run object plus ``status``,
-``run_started_at``, ``run_ended_at``, ``webhook_sent_at``, ``values`` (the thread's final
-values, ``null`` when there are none) and ``error`` (the serialized exception of a failed run,
-else ``null``), sent as ``Content-Type: application/json`` like the official server's (the
-configured ``webhooks.headers`` may replace it). Source: Agent Server API, "Other run fields" →
-``webhook``.
+The body is what the official server sends when a run ends: the Run object, its
+``kwargs.config`` the config the run executed with (its ids in ``configurable``, ``run_attempt``
+and ``langgraph_version`` in ``metadata``), plus ``run_started_at``, ``run_ended_at``,
+``webhook_sent_at``, ``values`` (the thread's final values, ``null`` when there are none) and,
+for a run that failed, ``error`` (its serialized exception; absent otherwise), sent as
+``Content-Type: application/json`` like the official server's (the configured
+``webhooks.headers`` may replace it). Source: Agent Server API, "Other run fields" →
+``webhook``; the official server's webhook call. What differs from it is listed in
+tests/ecosystem/README.md.
 
 A 2xx answer delivers. 408, 425, 429, 5xx, timeouts and connection errors are retried with
 exponential backoff and jitter until ``delivery.retry.max_attempts`` attempts were made; any
@@ -25,6 +28,7 @@ import httpx
 
 from shared.db.runs import run_to_api
 from shared.runtime.retry import retry_delay
+from shared.runtime.run_config import run_config
 from shared.serde import dumps
 from shared.webhooks.config import WebhookConfig
 from shared.webhooks.policy import WebhookRefused
@@ -52,16 +56,18 @@ class Attempt:
 
 def webhook_body(row: Any, sent_at: datetime) -> bytes:
     """The JSON body for the ended run in outbox ``row``, sent at ``sent_at``."""
-    return dumps(
-        {
-            **run_to_api(row),
-            "run_started_at": row["started_at"],
-            "run_ended_at": row["ended_at"],
-            "webhook_sent_at": sent_at,
-            "values": row["values"],
-            "error": row["error"],
-        }
-    )
+    run = run_to_api(row)
+    body = {
+        **run,
+        "kwargs": {**run["kwargs"], "config": run_config(row)},
+        "run_started_at": row["started_at"],
+        "run_ended_at": row["ended_at"],
+        "webhook_sent_at": sent_at,
+        "values": row["values"],
+    }
+    if row["error"] is not None:
+        body["error"] = row["error"]
+    return dumps(body)
 
 
 async def send(client: httpx.AsyncClient, config: WebhookConfig, row: Any) -> Attempt:

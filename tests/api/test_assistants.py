@@ -415,6 +415,17 @@ async def test_graph_xray_expands_subgraphs(client: LangGraphClient) -> None:
         assert "child:child_node" in _node_ids(deep) and "child" not in _node_ids(deep)
 
 
+async def test_graph_nodes_describe_their_runnable_without_its_import_path(
+    client: LangGraphClient,
+) -> None:
+    """As the official server draws them: a node's ``data`` names its runnable, without the
+    ``id`` (Python import path) LangGraph's drawing puts there, in every drawing."""
+    for xray in (False, True):
+        drawing = await client.assistants.get_graph("parent", xray=xray)
+        datas = [n["data"] for n in drawing["nodes"] if isinstance(n.get("data"), dict)]
+        assert datas and all("id" not in data and data.get("name") for data in datas)
+
+
 async def test_graph_of_a_user_assistant_and_of_a_factory(client: LangGraphClient) -> None:
     assistant = await client.assistants.create("factory", context={"greeting": "yo"})
     drawing = await client.assistants.get_graph(assistant["assistant_id"])

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
 from typing import Any
 
@@ -70,6 +72,42 @@ async def test_a_redelivered_event_returns_the_same_run(
     assert len(await client.runs.list(thread["thread_id"])) == 1
     other = await _post(server, data)  # another id: another run
     assert other.json()["run_id"] != first.json()["run_id"]
+
+
+async def test_an_event_redelivered_after_its_stateless_run_ended_is_accepted(
+    client: LangGraphClient, server: Server
+) -> None:
+    """An at-least-once broker may deliver an event again after its stateless run ran and
+    went with its thread: the effect is done, so 202 with the run's id (a 409 would be
+    retried, then dead-lettered), and no second run."""
+    data = {"assistant_id": "echo", "input": {"items": []}}
+    event_id = str(uuid.uuid4())
+    first = (await _post(server, data, id=event_id)).json()
+    await client.runs.join(first["thread_id"], first["run_id"])
+    deadline = time.monotonic() + 10
+    while await _thread_exists(server, first["thread_id"]):  # removed just after the end
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.05)
+    again = await _post(server, data, id=event_id, structured=True)
+    assert again.status_code == 202, again.text
+    assert again.json() == {"run_id": first["run_id"]}
+
+
+async def test_an_event_finding_a_busy_thread_that_rejects_is_still_409(
+    client: LangGraphClient, server: Server
+) -> None:
+    tid = (await client.threads.create())["thread_id"]
+    slow = {"assistant_id": "slow", "input": {"items": []}, "thread_id": tid}
+    busy = await _post(server, {**slow, "config": {"configurable": {"sleep": 0.5}}})
+    refused = await _post(server, {**slow, "multitask_strategy": "reject"})
+    assert refused.status_code == 409, refused.text
+    await client.runs.join(tid, busy.json()["run_id"])
+    assert len(await client.runs.list(tid)) == 1
+
+
+async def _thread_exists(server: Server, thread_id: str) -> bool:
+    async with httpx.AsyncClient(timeout=30) as http:
+        return (await http.get(f"{server.url}/threads/{thread_id}")).status_code == 200
 
 
 async def test_bad_events_are_refused_and_change_nothing(

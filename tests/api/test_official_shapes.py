@@ -115,6 +115,16 @@ async def test_config_schema_is_the_configurable_options_or_empty(
     assert list(enrich["state_schema"]["properties"]) == ["topic", "notes", "info"]
 
 
+async def test_state_schema_lists_private_channels(client: LangGraphClient) -> None:
+    """Official: the state schema has every channel, private ones (``_name``, as deepagents'
+    middleware keeps) too, titled without the underscore."""
+    schemas = await client.assistants.get_schemas(str(system_assistant_id("scratch")))
+    properties = schemas["state_schema"]["properties"]
+    assert list(properties) == ["answer", "_scratch"]
+    assert properties["_scratch"]["title"] == "Scratch"
+    assert properties["_scratch"]["type"] == "array"
+
+
 # --- c. system assistant name ----------------------------------------------------------------
 
 

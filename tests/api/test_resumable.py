@@ -163,11 +163,13 @@ async def test_join_while_running_sees_only_new_events(client: LangGraphClient) 
     assert int(live[0].id) > int(seen[-1].id)
 
 
-async def test_join_of_unknown_run_is_404(client: LangGraphClient) -> None:
+async def test_join_of_unknown_run_is_one_error_event(client: LangGraphClient) -> None:
+    """As the official server answers: 200 and an ``error`` event, not an HTTP 404."""
     thread = await client.threads.create()
-    with pytest.raises(httpx.HTTPStatusError) as err:
-        await _join(client, thread["thread_id"], "00000000-0000-7000-8000-000000000000")
-    assert err.value.response.status_code == 404
+    parts = await _join(client, thread["thread_id"], "00000000-0000-7000-8000-000000000000")
+    assert [(p.event, p.data) for p in parts] == [
+        ("error", {"error": "HTTPException", "message": "404: Run not found"})
+    ]
 
 
 # --- the SSE wire format ---------------------------------------------------------------------

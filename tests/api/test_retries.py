@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from langgraph.version import __version__ as LANGGRAPH_VERSION
 from langgraph_sdk.client import LangGraphClient
 
 from tests.support import Server
@@ -61,6 +62,23 @@ async def test_transient_failures_are_retried_from_the_checkpoint(
     gap_1 = (attempts[1]["started_at"], attempts[0]["ended_at"])
     assert gap_1[0] > gap_1[1]  # the second attempt started after the first ended
     assert _ledger_lines(ledger) == ["flaky"] * 3  # "prepare" ran once
+
+
+async def test_checkpoints_name_the_attempt_that_wrote_them(
+    client: LangGraphClient, server: Server, ledger: Path
+) -> None:
+    """Checkpoint metadata carries the run's ``run_attempt`` and ``langgraph_version``, as the
+    official server's do; a retried run's later checkpoints name the later attempt."""
+    tid = (await client.threads.create())["thread_id"]
+    run = await _create(
+        server, tid, assistant_id="flaky", input={}, config=_config(ledger, 1), retry_policy=FAST
+    )
+    await client.runs.join(tid, run["run_id"])
+    history = await client.threads.get_history(tid)
+    by_step = {h["metadata"]["step"]: h["metadata"] for h in history}
+    assert [by_step[step]["run_attempt"] for step in sorted(by_step)] == [1, 1, 1, 2]
+    assert {m["langgraph_version"] for m in by_step.values()} == {LANGGRAPH_VERSION}
+    assert {m["run_id"] for m in by_step.values()} == {run["run_id"]}
 
 
 async def test_attempts_are_bounded_then_the_run_errors(

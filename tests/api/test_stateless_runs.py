@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 
 import httpx
-import pytest
 from langgraph_sdk.client import LangGraphClient
+from langgraph_sdk.errors import NotFoundError
 
 from tests.support import Server
 
@@ -44,15 +44,33 @@ async def test_background_stateless_run_and_batch(client: LangGraphClient) -> No
     run = await client.runs.create(None, "slow", input={}, config=slow)
     # joined while it runs; its thread (and so the run) is gone once it ended
     assert await client.runs.join(run["thread_id"], run["run_id"]) == {"items": ["nap"] * 3}
-    with pytest.raises(httpx.HTTPStatusError) as gone:
-        await client.runs.join(run["thread_id"], run["run_id"])
-    assert gone.value.response.status_code == 404
     batch = await client.runs.create_batch(
         [{"assistant_id": "slow", "input": {"items": [i]}, "config": slow} for i in range(3)]
     )
     assert len({r["run_id"] for r in batch}) == 3
     joined = await asyncio.gather(*(client.runs.join(r["thread_id"], r["run_id"]) for r in batch))
     assert joined == [{"items": [i, "nap", "nap", "nap"]} for i in range(3)]
+
+
+async def test_joining_a_stateless_run_after_its_end_answers_the_official_error(
+    client: LangGraphClient,
+) -> None:
+    """Once a stateless run ended its thread goes, and the run with it; a join then answers
+    as the official server's does: 200 with ``{"__error__"}`` (the SDK returns it), and the
+    join stream one ``error`` event."""
+    run = await client.runs.create(None, "echo", input={})
+    assert await client.runs.join(run["thread_id"], run["run_id"]) == {"items": ["one"]}
+    async with asyncio.timeout(10):
+        while True:  # removed in the background just after the join answered
+            try:
+                await client.threads.get(run["thread_id"])
+            except NotFoundError:
+                break
+            await asyncio.sleep(0.05)
+    not_found = {"error": "HTTPException", "message": "404: Run not found"}
+    assert await client.runs.join(run["thread_id"], run["run_id"]) == {"__error__": not_found}
+    parts = [p async for p in client.runs.join_stream(run["thread_id"], run["run_id"])]
+    assert [(p.event, p.data) for p in parts] == [("error", not_found)]
 
 
 async def test_batch_with_one_bad_item_creates_nothing(

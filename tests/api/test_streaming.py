@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from langgraph.version import __version__ as LANGGRAPH_VERSION
 from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.schema import StreamPart
 
@@ -47,6 +48,8 @@ async def test_messages_tuple_streams_tokens_with_metadata(client: LangGraphClie
     chunk, meta = tokens[0].data
     assert chunk["type"] == "AIMessageChunk"
     assert meta["langgraph_node"] == "model"
+    # the run's metadata, as the official server adds it
+    assert meta["run_attempt"] == 1 and meta["langgraph_version"] == LANGGRAPH_VERSION
 
 
 async def test_legacy_messages_send_metadata_once_then_accumulated_partials(
@@ -131,6 +134,41 @@ async def test_subgraph_events_are_named_mode_bar_namespace(client: LangGraphCli
     assert inner[1].data == {"child_node": {"items": ["child"]}}
     flat = await _stream(client, "parent", {"items": []}, stream_mode=["updates", "custom"])
     assert _names(flat) == ["metadata", "updates", "updates"]
+
+
+async def test_messages_of_a_subgraph_come_as_its_parent_node_without_stream_subgraphs(
+    client: LangGraphClient,
+) -> None:
+    """``team``'s node ``agent`` is the ``chat`` graph: without ``stream_subgraphs`` its answer
+    comes whole, as node ``agent``'s (LangGraph's messages mode, as the official server
+    streams it); values and updates of the subgraph stay out."""
+    modes = ["messages-tuple", "values", "updates"]
+    parts = await _stream(client, "team", CHAT_INPUT, stream_mode=modes)
+    assert _names(parts) == ["metadata", "values", "messages", "updates", "values"]
+    message, meta = parts[2].data
+    assert message["content"] == "hello there friend" and message["type"] == "ai"
+    assert meta["langgraph_node"] == "agent"
+    assert meta["langgraph_checkpoint_ns"].startswith("agent:")
+    legacy = await _stream(client, "team", CHAT_INPUT, stream_mode="messages")
+    assert _names(legacy) == ["metadata", "messages/metadata", "messages/complete"]
+    assert legacy[2].data[0]["content"] == "hello there friend"
+
+
+async def test_messages_of_a_subgraph_stream_as_tokens_with_stream_subgraphs(
+    client: LangGraphClient,
+) -> None:
+    parts = await _stream(
+        client, "team", CHAT_INPUT, stream_mode="messages-tuple", stream_subgraphs=True
+    )
+    tokens = [p for p in parts if p.event.startswith("messages|agent:")]
+    assert len(tokens) > 1 and len(tokens) == len(parts) - 1
+    assert "".join(p.data[0]["content"] for p in tokens) == "hello there friend"
+    legacy = await _stream(
+        client, "team", CHAT_INPUT, stream_mode="messages", stream_subgraphs=True
+    )
+    names = _names(legacy)  # the legacy events keep their names, as officially
+    assert names[:2] == ["metadata", "messages/metadata"]
+    assert set(names[2:]) == {"messages/partial"}
 
 
 async def test_interrupt_shows_in_last_values_and_as_updates_event(

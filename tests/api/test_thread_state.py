@@ -224,6 +224,22 @@ async def test_update_state_while_a_run_is_active_is_409(client: LangGraphClient
     assert all(s["metadata"]["source"] != "update" for s in history)
 
 
+async def test_update_as_an_unknown_node_is_400_in_langgraphs_words(
+    client: LangGraphClient,
+) -> None:
+    """As the official server answers a state update the graph refuses (LangGraph's
+    ``InvalidUpdateError``): 400 with LangGraph's message, in an update and in ``supersteps``."""
+    thread_id = await ran(client, "echo", ["x"])
+    with pytest.raises(BadRequestError) as refused:
+        await client.threads.update_state(thread_id, {"items": ["y"]}, as_node="nope")
+    assert refused.value.response.json() == {"detail": "Node nope does not exist"}
+    with pytest.raises(BadRequestError) as refused:
+        await client.threads.create(
+            graph_id="echo", supersteps=[{"updates": [{"values": {}, "as_node": "nope"}]}]
+        )
+    assert refused.value.response.json() == {"detail": "Node nope does not exist"}
+
+
 async def test_bad_state_requests_are_refused_and_change_nothing(
     client: LangGraphClient,
 ) -> None:
@@ -234,8 +250,8 @@ async def test_bad_state_requests_are_refused_and_change_nothing(
     never_ran = (await client.threads.create())["thread_id"]
 
     refused: list[tuple[type[Exception], Any]] = [
-        (UnprocessableEntityError, client.threads.update_state(thread_id, {}, as_node="nope")),
-        (UnprocessableEntityError, client.threads.update_state(thread_id, {"items": "str"})),
+        (BadRequestError, client.threads.update_state(thread_id, {}, as_node="nope")),
+        (BadRequestError, client.threads.update_state(thread_id, {"items": "str"})),
         (UnprocessableEntityError, client.threads.get_state(thread_id, checkpoint_id="nope")),
         (UnprocessableEntityError, client.threads.get_history(thread_id, limit=0)),
         (UnprocessableEntityError, client.threads.get_history(thread_id, limit=1001)),

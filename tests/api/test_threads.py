@@ -13,7 +13,12 @@ from typing import Any
 import httpx
 import pytest
 from langgraph_sdk.client import LangGraphClient
-from langgraph_sdk.errors import ConflictError, NotFoundError, UnprocessableEntityError
+from langgraph_sdk.errors import (
+    BadRequestError,
+    ConflictError,
+    NotFoundError,
+    UnprocessableEntityError,
+)
 
 from tests.support import Server
 
@@ -92,14 +97,18 @@ async def test_create_with_supersteps_writes_state_at_once(client: LangGraphClie
 
 
 @pytest.mark.parametrize(
-    ("metadata", "as_node"),
-    [({}, "one"), ({"graph_id": "no-such-graph"}, "one"), ({"graph_id": "echo"}, "no-such-node")],
+    ("metadata", "as_node", "error"),
+    [
+        ({}, "one", UnprocessableEntityError),
+        ({"graph_id": "no-such-graph"}, "one", UnprocessableEntityError),
+        ({"graph_id": "echo"}, "no-such-node", BadRequestError),  # the graph refuses it
+    ],
 )
-async def test_create_with_unusable_supersteps_is_422_and_creates_nothing(
-    client: LangGraphClient, metadata: dict[str, Any], as_node: str
+async def test_create_with_unusable_supersteps_is_refused_and_creates_nothing(
+    client: LangGraphClient, metadata: dict[str, Any], as_node: str, error: type[Exception]
 ) -> None:
     thread_id = str(uuid.uuid4())
-    with pytest.raises(UnprocessableEntityError):
+    with pytest.raises(error):
         await client.threads.create(
             thread_id=thread_id,
             metadata=metadata,

@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+from langgraph.version import __version__ as LANGGRAPH_VERSION
 from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.errors import UnprocessableEntityError
 
@@ -112,12 +113,48 @@ async def test_webhook_delivers_the_run_body_with_a_valid_signature(
     body = request.json()
     run = await hooks.runs.get(tid, rid)
     for key, value in run.items():
-        assert body[key] == value, key
+        if key != "kwargs":
+            assert body[key] == value, key
+    assert body["kwargs"] == {**run["kwargs"], "config": body["kwargs"]["config"]}
     assert body["status"] == "success" and body["kwargs"]["webhook"] == url
     assert body["values"] == (await hooks.threads.get_state(tid))["values"]
     assert body["values"] == {"items": ["x", "one"]}
-    assert body["error"] is None
+    assert "error" not in body  # as officially: only a failed run's body has one
     assert body["run_started_at"] <= body["run_ended_at"] <= body["webhook_sent_at"]
+
+
+async def test_webhook_body_carries_the_config_the_run_ran_with(
+    hooks: LangGraphClient, http: httpx.AsyncClient, recv: Receiver
+) -> None:
+    """As the official server's: ``kwargs.config`` is the config the run executed with, its
+    ids in ``configurable`` and the attempt and LangGraph version in ``metadata``; no
+    bookkeeping of lg-deploy's in ``kwargs``."""
+    thread = await hooks.threads.create()
+    tid = thread["thread_id"]
+    run = await hooks.runs.create(
+        tid,
+        "echo",
+        input={"items": []},
+        config={"configurable": {"mine": 1}},
+        metadata={"source": "test"},
+        webhook=recv.url("/config"),
+    )
+    await hooks.runs.join(tid, run["run_id"])
+    await _settled(http, tid, run["run_id"])
+    config = recv.at("/config")[0].json()["kwargs"]["config"]
+    assert config["configurable"] == {
+        "mine": 1,
+        "run_id": run["run_id"],
+        "thread_id": tid,
+        "graph_id": "echo",
+        "assistant_id": run["assistant_id"],
+    }
+    assert config["metadata"] == {
+        **run["metadata"],
+        "run_attempt": 1,
+        "langgraph_version": LANGGRAPH_VERSION,
+    }
+    assert "context_given" not in recv.at("/config")[0].json()["kwargs"]
 
 
 async def test_failed_run_webhook_carries_the_error(

@@ -135,6 +135,7 @@ def _reply(state: Chat) -> Chat:
 
 
 chat = _single("model", _reply, MessagesState)
+team = _single("agent", chat, MessagesState)  # a parent whose node is the ``chat`` graph
 
 
 def _emit(state: Items, config: RunnableConfig) -> Items:

@@ -13,6 +13,7 @@ test_official_shapes.py compares lg-deploy's answers with those shapes).
   value.
 - ``fan``: keeps its plan of ``Send`` objects in its state and fans out by it.
 - ``talk``: a node that returns a whole AI message, then a model that streams its answer.
+- ``scratch``: a state with a private channel (``_scratch``), as deepagents' middleware keeps.
 """
 
 from __future__ import annotations
@@ -166,3 +167,11 @@ def _ask_approval(state: MessagesState) -> dict[str, Any]:
 
 
 chat_ask = _chain(MessagesState, ("explain", _before_asking), ("ask", _ask_approval)).compile()
+
+
+class Scratch(TypedDict, total=False):
+    answer: str
+    _scratch: list[str]
+
+
+scratch = _chain(Scratch, ("work", lambda state: {"_scratch": ["x"], "answer": "done"})).compile()

@@ -127,6 +127,14 @@ async def test_events_mode_sends_astream_events_and_keeps_other_modes() -> None:
     assert {name for name, _ in events} == {"events", "values"}
 
 
+async def test_events_mode_keeps_subgraph_events_only_when_asked() -> None:
+    flat = await _run(parent, {"items": []}, ["events", "custom"])
+    nested = await _run(parent, {"items": []}, ["events", "custom"], subgraphs=True)
+    assert [name for name, _ in flat if name != "events"] == []
+    inner = [name for name, _ in nested if name != "events"]
+    assert len(inner) == 1 and inner[0].startswith("custom|child:")
+
+
 async def test_interrupt_shows_in_last_values_and_in_updates() -> None:
     graph = _graph(Items, ("ask", _ask), checkpointer=InMemorySaver())
     events = await _run(graph, {"items": []}, ["values", "updates"])
@@ -140,7 +148,6 @@ def test_translator_asks_langgraph_for_native_modes_plus_values() -> None:
     translator = StreamTranslator(["messages-tuple", "custom", "events"], subgraphs=False)
     assert translator.langgraph_modes() == ["custom", "messages", "values"]
     assert translator.translate((), "values", {"x": 1}) == []
-    assert translator.translate(("sub:1",), "custom", 1) == []
 
 
 async def test_translator_keeps_the_final_values_of_a_run_that_ends() -> None:
@@ -162,6 +169,18 @@ async def test_translator_notices_an_interrupt_so_the_checkpoint_is_read() -> No
     async for _ in stream_events(asking, {"items": []}, config, kwargs, translator):
         pass
     assert translator.saw_interrupt and not translator.final_state_known(kwargs, asking)
+
+
+async def test_translator_notices_an_interrupt_inside_a_subgraph_without_subgraphs() -> None:
+    asking = _graph(Items, ("ask", _ask))
+    nested = _graph(Items, ("child", asking), checkpointer=InMemorySaver())
+    for modes in (["values"], ["updates"], ["messages-tuple"]):
+        translator = StreamTranslator(modes, False)
+        config = RunnableConfig(configurable={"thread_id": str(uuid.uuid4())})
+        kwargs = {"stream_mode": modes, "subgraphs": False}
+        async for _ in stream_events(nested, {"items": []}, config, kwargs, translator):
+            pass
+        assert translator.saw_interrupt and not translator.final_state_known(kwargs, nested)
 
 
 async def test_messages_tuple_wins_over_legacy_messages_when_both_are_asked() -> None:

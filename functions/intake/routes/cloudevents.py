@@ -2,7 +2,8 @@
 
 Takes one ``dev.lgdeploy.run.create`` CloudEvent in binary or structured HTTP mode (as Knative
 sources, brokers and triggers deliver) and answers ``202`` with the created run once it is
-committed; the same event delivered again returns the same run. ``400`` when the request is not
+committed; the same event delivered again returns the same run (``202 {"run_id"}`` only, when
+that run is gone: a stateless run goes at its end). ``400`` when the request is not
 such a CloudEvent or its ``data`` is not a valid run request (the detail says why); ``404`` /
 ``409`` / ``422`` as the REST run creation does.
 """

@@ -30,10 +30,12 @@ from shared.errors import NotFound
 from shared.runtime import runs as runs_service
 from shared.runtime.context import Runtime
 from shared.runtime.streams import (
+    RUN_NOT_FOUND,
     RunWatcher,
     follow_event_batches,
     requested_modes,
     run_cursor,
+    run_not_found_stream,
     wait_for_end,
 )
 from shared.runtime.temporary import discard_temporary_thread, read_to_end
@@ -241,8 +243,12 @@ async def join_run(
     watcher: WatcherDep,
     cancel_on_disconnect: bool = False,
 ) -> Response:
-    """Wait for a run to end; answers with its final values."""
-    run = await runs_service.get_run(rt, thread_id, run_id)
+    """Wait for a run to end; answers with its final values (``{"__error__"}`` for a run that
+    does not exist, as the official server answers)."""
+    try:
+        run = await runs_service.get_run(rt, thread_id, run_id)
+    except NotFound:
+        return Json({"__error__": RUN_NOT_FOUND})
     return StreamingResponse(
         _wait_body(rt, watcher, run_id, cancel_on_disconnect, await read_to_end(rt, run)),
         media_type="application/json",
@@ -287,8 +293,12 @@ async def join_run_stream(
     watcher: WatcherDep,
     join: Annotated[JoinQuery, Depends()],
 ) -> Response:
-    """Stream a run's events: with ``Last-Event-ID`` replay those after it (``-1``: all)."""
-    run = await runs_service.get_run(rt, thread_id, run_id)
+    """Stream a run's events: with ``Last-Event-ID`` replay those after it (``-1``: all); for a
+    run that does not exist one ``error`` event, as the official server answers."""
+    try:
+        run = await runs_service.get_run(rt, thread_id, run_id)
+    except NotFound:
+        return sse_response(run_not_found_stream(), with_ids=False)
     return _join_stream(rt, watcher, run_id, join, await read_to_end(rt, run))
 
 
