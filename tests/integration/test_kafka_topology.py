@@ -74,7 +74,11 @@ async def test_a_full_executor_leaves_the_backlog_in_kafka(
         async with sdk(top.intake) as client:
             config = {"configurable": {"sleep": 0.5}}
             runs = [
-                await client.runs.create(None, "slow", input={}, config=config) for _ in range(4)
+                # kept: a stateless run's thread (and the run) goes at its end otherwise
+                await client.runs.create(
+                    None, "slow", input={}, config=config, on_completion="keep"
+                )
+                for _ in range(4)
             ]
             backlog = await eventually(
                 lambda: group_lag(kafka.bootstrap, group, topic),
