@@ -5,17 +5,21 @@ Source: Agent Server API, "Runs on a thread", "Stateless runs", "Cancel", "SSE w
 
 from __future__ import annotations
 
+import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import anyio
 from fastapi import APIRouter, Depends, Header, Query, Response
 from fastapi.responses import StreamingResponse
 
 from functions.intake.deps import RuntimeDep, WatcherDep
-from functions.intake.responses import Json, sse_response
+from functions.intake.edge import EdgeRoute
+from functions.intake.responses import Json, errors, sse_response
+from shared.api.payload import INT64_MAX
 from shared.api.runs import BulkCancel, Run, RunBatchItem, RunCreateStateful, RunCreateStateless
 from shared.db import attempts as attempts_db
 from shared.db import runs as runs_db
@@ -31,8 +35,24 @@ from shared.runtime.streams import (
 )
 from shared.serde import dumps
 
-router = APIRouter(tags=["runs"])
-RUN_DOC: dict[int | str, dict[str, Any]] = {200: {"model": Run}}
+router = APIRouter(tags=["runs"], route_class=EdgeRoute)
+RUN_DOC: dict[int | str, dict[str, Any]] = {200: {"model": Run}, **errors(404)}
+CREATE_DOC: dict[int | str, dict[str, Any]] = {**RUN_DOC, **errors(400, 409)}
+"""Run creation: 400 (input with command, configurable with context), 404 (thread,
+assistant), 409 (busy thread with ``reject``, Idempotency-Key of a deleted run)."""
+WAIT_DOC: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The run's final values (or its `__error__`), after newline keepalives"},
+    **errors(400, 404, 409),
+}
+STREAM_DOC: dict[int | str, dict[str, Any]] = {
+    200: {"description": "SSE of the run's events", "content": {"text/event-stream": {}}},
+    **errors(400, 404, 409),
+}
+CANCEL_DOC: dict[int | str, dict[str, Any]] = {
+    200: {"description": "with wait: the run's final values, after newline keepalives"},
+    202: {"description": "the cancel was requested"},
+    **errors(404),
+}
 
 
 def _location(thread_id: Any, run_id: Any, stateless: bool) -> str:
@@ -52,18 +72,40 @@ def _cancel_on_close(rt: Runtime, run_id: uuid.UUID, enabled: bool) -> Any:
     return close
 
 
+def _timed_out(run_id: uuid.UUID, seconds: float) -> dict[str, Any]:
+    message = (
+        f"run {run_id} has not ended within {seconds:g} s (LG_DEPLOY_MAX_WAIT_SECONDS);"
+        " it goes on: join it again"
+    )
+    return {"__error__": {"error": "TimeoutError", "message": message}}
+
+
 def _wait_body(
     rt: Runtime, watcher: RunWatcher, run_id: uuid.UUID, cancel_on_disconnect: bool
 ) -> AsyncIterator[bytes]:
+    """The body of the waiting endpoints: a newline per keepalive, then the run's final values;
+    after ``max_wait_seconds`` the ``__error__`` ``TimeoutError`` object instead (the run goes
+    on). A client leaving early cancels the run when ``cancel_on_disconnect``."""
+    limit = rt.settings.max_wait_seconds
+
     async def body() -> AsyncIterator[bytes]:
-        finished = False
+        deadline = time.monotonic() + limit
+        answered = False
         try:
-            async for _ in wait_for_end(rt.db.pool, watcher, run_id):
-                yield b"\n"
-            finished = True
-            yield dumps(await runs_db.final_values(rt.db.pool, run_id))
+            ends = cast(AsyncGenerator[None, None], wait_for_end(rt.db.pool, watcher, run_id))
+            async with aclosing(ends) as waiting:  # closed at once when the wait gives up
+                async for _ in waiting:
+                    if time.monotonic() >= deadline:
+                        break
+                    yield b"\n"
+                else:
+                    answered = True
+                    yield dumps(await runs_db.final_values(rt.db.pool, run_id))
+                    return
+            answered = True
+            yield dumps(_timed_out(run_id, limit))
         finally:
-            if not finished and cancel_on_disconnect:
+            if not answered and cancel_on_disconnect:
                 with anyio.CancelScope(shield=True):  # the client is gone; finish the cancel
                     await runs_service.cancel_runs(rt, [run_id], "interrupt")
 
@@ -127,7 +169,7 @@ async def _create_wait(
     )
 
 
-@router.post("/threads/{thread_id}/runs", responses=RUN_DOC)
+@router.post("/threads/{thread_id}/runs", responses=CREATE_DOC)
 async def create_run(
     thread_id: uuid.UUID, body: RunCreateStateful, rt: RuntimeDep, key: IdempotencyKey = None
 ) -> Response:
@@ -136,7 +178,7 @@ async def create_run(
     return Json(run, headers=_run_headers(run, False, ""))
 
 
-@router.post("/threads/{thread_id}/runs/stream", response_class=Response)
+@router.post("/threads/{thread_id}/runs/stream", response_class=Response, responses=STREAM_DOC)
 async def stream_run(
     thread_id: uuid.UUID,
     body: RunCreateStateful,
@@ -148,7 +190,7 @@ async def stream_run(
     return await _create_stream(rt, watcher, thread_id, body, key)
 
 
-@router.post("/threads/{thread_id}/runs/wait")
+@router.post("/threads/{thread_id}/runs/wait", responses=WAIT_DOC)
 async def wait_run(
     thread_id: uuid.UUID,
     body: RunCreateStateful,
@@ -160,12 +202,12 @@ async def wait_run(
     return await _create_wait(rt, watcher, thread_id, body, key)
 
 
-@router.get("/threads/{thread_id}/runs", responses={200: {"model": list[Run]}})
+@router.get("/threads/{thread_id}/runs", responses={200: {"model": list[Run]}, **errors(404)})
 async def list_runs(
     thread_id: uuid.UUID,
     rt: RuntimeDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 10,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=INT64_MAX)] = 0,
     status: str | None = None,
 ) -> Response:
     """Runs of a thread, newest first."""
@@ -178,14 +220,14 @@ async def get_run(thread_id: uuid.UUID, run_id: uuid.UUID, rt: RuntimeDep) -> Re
     return Json(runs_db.run_to_api(await runs_service.get_run(rt, thread_id, run_id)))
 
 
-@router.delete("/threads/{thread_id}/runs/{run_id}", status_code=204)
+@router.delete("/threads/{thread_id}/runs/{run_id}", status_code=204, responses=errors(404))
 async def delete_run(thread_id: uuid.UUID, run_id: uuid.UUID, rt: RuntimeDep) -> Response:
     """Delete a run record (a running one is cancelled with rollback first)."""
     await runs_service.delete_run(rt, thread_id, run_id)
     return Response(status_code=204)
 
 
-@router.get("/threads/{thread_id}/runs/{run_id}/attempts")
+@router.get("/threads/{thread_id}/runs/{run_id}/attempts", responses=errors(404))
 async def list_run_attempts(thread_id: uuid.UUID, run_id: uuid.UUID, rt: RuntimeDep) -> Response:
     """lg-deploy extension: every executor attempt of a run (``attempt``, ``executor_id``,
     ``started_at``, ``ended_at``, ``outcome``, ``error``), oldest first."""
@@ -193,7 +235,7 @@ async def list_run_attempts(thread_id: uuid.UUID, run_id: uuid.UUID, rt: Runtime
     return Json(await attempts_db.list_for_run(rt.db.pool, run_id))
 
 
-@router.get("/threads/{thread_id}/runs/{run_id}/join")
+@router.get("/threads/{thread_id}/runs/{run_id}/join", responses=WAIT_DOC)
 async def join_run(
     thread_id: uuid.UUID,
     run_id: uuid.UUID,
@@ -229,7 +271,9 @@ def _join_stream(rt: Runtime, watcher: RunWatcher, run_id: uuid.UUID, join: Join
     return sse_response(events, on_close=_cancel_on_close(rt, run_id, join.cancel_on_disconnect))
 
 
-@router.get("/threads/{thread_id}/runs/{run_id}/stream", response_class=Response)
+@router.get(
+    "/threads/{thread_id}/runs/{run_id}/stream", response_class=Response, responses=STREAM_DOC
+)
 async def join_run_stream(
     thread_id: uuid.UUID,
     run_id: uuid.UUID,
@@ -242,7 +286,7 @@ async def join_run_stream(
     return _join_stream(rt, watcher, run_id, join)
 
 
-@router.post("/threads/{thread_id}/runs/{run_id}/cancel")
+@router.post("/threads/{thread_id}/runs/{run_id}/cancel", responses=CANCEL_DOC)
 async def cancel_run(
     thread_id: uuid.UUID,
     run_id: uuid.UUID,
@@ -268,7 +312,7 @@ async def cancel_runs(body: BulkCancel, rt: RuntimeDep, action: str = "interrupt
     return Response(status_code=204)
 
 
-@router.post("/runs", responses=RUN_DOC)
+@router.post("/runs", responses=CREATE_DOC)
 async def create_stateless_run(
     body: RunCreateStateless, rt: RuntimeDep, key: IdempotencyKey = None
 ) -> Response:
@@ -277,7 +321,7 @@ async def create_stateless_run(
     return Json(run, headers=_run_headers(run, True, ""))
 
 
-@router.post("/runs/stream", response_class=Response)
+@router.post("/runs/stream", response_class=Response, responses=STREAM_DOC)
 async def stream_stateless_run(
     body: RunCreateStateless, rt: RuntimeDep, watcher: WatcherDep, key: IdempotencyKey = None
 ) -> Response:
@@ -285,7 +329,7 @@ async def stream_stateless_run(
     return await _create_stream(rt, watcher, None, body, key)
 
 
-@router.post("/runs/wait")
+@router.post("/runs/wait", responses=WAIT_DOC)
 async def wait_stateless_run(
     body: RunCreateStateless, rt: RuntimeDep, watcher: WatcherDep, key: IdempotencyKey = None
 ) -> Response:
@@ -293,7 +337,7 @@ async def wait_stateless_run(
     return await _create_wait(rt, watcher, None, body, key)
 
 
-@router.post("/runs/batch", responses={200: {"model": list[Run]}})
+@router.post("/runs/batch", responses={200: {"model": list[Run]}, **errors(400, 404, 409)})
 async def create_run_batch(body: list[RunBatchItem], rt: RuntimeDep) -> Response:
     """Create several stateless background runs; all are validated before any is created."""
     for item in body:
@@ -301,7 +345,7 @@ async def create_run_batch(body: list[RunBatchItem], rt: RuntimeDep) -> Response
     return Json([await _create(rt, None, item) for item in body])
 
 
-@router.get("/runs/{run_id}/stream", response_class=Response)
+@router.get("/runs/{run_id}/stream", response_class=Response, responses=STREAM_DOC)
 async def join_stateless_stream(
     run_id: uuid.UUID,
     rt: RuntimeDep,
