@@ -66,15 +66,19 @@ class Interrupt(BaseModel):
 
 class Config(Model):
     """A run's or an assistant's ``config``: ``tags``, ``recursion_limit`` and ``configurable``
-    values, plus any other ``RunnableConfig`` key. The three may be left out but not ``null``
-    (422, as the official server's schema says): a stored ``null`` would fail every run."""
+    values, plus any other ``RunnableConfig`` key. The keys LangGraph reads are typed and may be
+    left out but not ``null`` (422, as the official server's schema says for the first three):
+    an assistant storing a value of another type would fail every run on it. ``callbacks`` are
+    objects, which JSON cannot carry."""
 
     model_config = ConfigDict(extra="allow")
     tags: list[str] | None = None
     recursion_limit: int | None = Field(None, ge=1)
     configurable: dict[str, Any] | None = None
+    max_concurrency: int | None = Field(None, ge=1)
+    callbacks: None = Field(None, description="not settable through the API")
 
-    @field_validator("tags", "recursion_limit", "configurable", mode="before")
+    @field_validator("tags", "recursion_limit", "configurable", "max_concurrency", mode="before")
     @classmethod
     def _not_null(cls, value: Any) -> Any:
         if value is None:

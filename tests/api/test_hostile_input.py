@@ -243,11 +243,21 @@ async def test_mcp_arguments_that_cannot_be_stored_are_http_400_and_run_nothing(
 # --- stored config that would fail every run -------------------------------------------------
 
 
-@pytest.mark.parametrize("key", ["tags", "recursion_limit", "configurable"])
-async def test_null_config_keys_are_refused_for_assistants_and_runs(
-    http: httpx.AsyncClient, key: str
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("tags", None),
+        ("recursion_limit", None),
+        ("configurable", None),
+        ("max_concurrency", "abc"),
+        ("max_concurrency", None),
+        ("callbacks", "abc"),
+    ],
+)
+async def test_config_values_that_would_fail_every_run_are_refused(
+    http: httpx.AsyncClient, key: str, value: Any
 ) -> None:
-    config = {key: None}
+    config = {key: value}
     created = await http.post("/assistants", json={"graph_id": "echo", "config": config})
     assert _problem(created)["loc"] == ["body", "config", key]
     search = {"graph_id": "echo", "metadata": {"created_by": "system"}}

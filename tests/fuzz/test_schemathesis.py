@@ -1,0 +1,67 @@
+"""A bounded schemathesis run over intake's ``/openapi.json`` in ``make test``.
+
+Every operation, the coverage, fuzzing and stateful phases, a fixed seed and at most
+:data:`MAX_EXAMPLES` generated cases per operation (about three minutes on two cores): no
+answer may be a 5xx, use a status the operation does not document, or break its documented
+schema, content type or headers. A new endpoint that can answer 500, or an undocumented error,
+fails CI. ``tests/fuzz/README.md`` says how to run a longer campaign.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.support import dev_server
+
+SEED = 20261206
+MAX_EXAMPLES = 10
+CHECKS = (
+    "not_a_server_error",
+    "status_code_conformance",
+    "response_schema_conformance",
+    "content_type_conformance",
+    "response_headers_conformance",
+    "use_after_free",
+    "ensure_resource_availability",
+)
+PHASES = ("examples", "coverage", "fuzzing", "stateful")
+
+
+def schemathesis_command(url: str, report_dir: Path) -> list[str]:
+    """The ``st run`` command line of the bounded run (one worker, deterministic seed)."""
+    return [
+        sys.executable,
+        "-m",
+        "schemathesis.cli",
+        "run",
+        f"{url}/openapi.json",
+        f"--checks={','.join(CHECKS)}",
+        f"--phases={','.join(PHASES)}",
+        f"--seed={SEED}",
+        f"--max-examples={MAX_EXAMPLES}",
+        "--workers=1",
+        "--request-timeout=30",
+        "--suppress-health-check=all",
+        "--no-color",
+        "--report=json",
+        f"--report-dir={report_dir}",
+    ]
+
+
+def test_schemathesis_finds_no_server_error_and_no_undocumented_answer(tmp_path: Path) -> None:
+    # waits give up after 5 s, so a generated run scheduled a year ahead cannot hold a request
+    with dev_server("fuzz", env={"LG_DEPLOY_MAX_WAIT_SECONDS": "5"}) as server:
+        result = subprocess.run(
+            schemathesis_command(server.url, tmp_path),
+            capture_output=True,
+            text=True,
+            timeout=1200,
+            check=False,
+        )
+    (report,) = tmp_path.glob("*.json")
+    summary = json.loads(report.read_text())
+    assert result.returncode == 0 and not summary["failures"], result.stdout[-30000:]
+    assert summary["test_cases"]["generated"] > 1000  # every phase ran
