@@ -100,21 +100,23 @@ def _frame(event: StoredEvent, with_ids: bool) -> bytes:
 
 
 def sse_response(
-    events: AsyncIterator[Sequence[StoredEvent] | StoredEvent | None],
+    events: AsyncIterator[Sequence[StoredEvent] | StoredEvent | bytes | None],
     *,
     headers: dict[str, str] | None = None,
     with_ids: bool = True,
     on_close: Callable[[], Any] | None = None,
 ) -> EventSourceResponse:
     """Stream stored events as SSE (``event:``/``data:``/``id:`` lines, CRLF). Each item is an
-    event or a batch of events (sent in one write), or ``None`` for a ``: heartbeat`` comment.
-    ``on_close`` runs when the stream ends for any reason."""
+    event or a batch of events (sent in one write), ``None`` for a ``: heartbeat`` comment, or
+    bytes already framed. ``on_close`` runs when the stream ends for any reason."""
 
     async def frames() -> AsyncIterator[bytes]:
         try:
             async for item in events:
                 if item is None:
                     yield HEARTBEAT
+                elif isinstance(item, bytes):
+                    yield item
                 elif isinstance(item, StoredEvent):
                     yield _frame(item, with_ids)
                 else:

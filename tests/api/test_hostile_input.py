@@ -9,6 +9,7 @@ limit and waits on runs that will not start for a long time.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import uuid
@@ -17,7 +18,6 @@ from typing import Any
 
 import httpx
 import pytest
-from langgraph_sdk.client import LangGraphClient
 
 from shared.api.payload import MAX_DEPTH
 from tests.support import Server, dev_server, sdk
@@ -298,22 +298,45 @@ def short_wait_server() -> Iterator[Server]:
         yield srv
 
 
+YEAR = 365 * 86400
+
+
 async def test_waits_end_after_the_maximum_with_a_timeout_error_the_sdk_raises(
     short_wait_server: Server,
 ) -> None:
-    async with sdk(short_wait_server) as client:
-        await _waits_are_bounded(client)
+    async with sdk(short_wait_server) as client, asyncio.timeout(60):  # unbounded: a year
+        thread = await client.threads.create()
+        run = await client.runs.create(thread["thread_id"], "echo", input={}, after_seconds=YEAR)
+        started = time.monotonic()
+        joined = await client.runs.join(thread["thread_id"], run["run_id"])
+        assert joined["__error__"]["error"] == "TimeoutError", joined
+        with pytest.raises(Exception, match="TimeoutError"):
+            await client.runs.wait(None, "echo", input={}, after_seconds=YEAR)
+        assert time.monotonic() - started < 30  # two waits of one keepalive period each
+        still = await client.runs.get(thread["thread_id"], run["run_id"])
+        assert still["status"] == "pending"
 
 
-async def _waits_are_bounded(client: LangGraphClient) -> None:
-    thread = await client.threads.create()
-    year = 365 * 86400
-    run = await client.runs.create(thread["thread_id"], "echo", input={}, after_seconds=year)
-    started = time.monotonic()
-    joined = await client.runs.join(thread["thread_id"], run["run_id"])
-    assert joined["__error__"]["error"] == "TimeoutError", joined
-    with pytest.raises(Exception, match="TimeoutError"):
-        await client.runs.wait(None, "echo", input={}, after_seconds=year)
-    assert time.monotonic() - started < 30  # two waits of one keepalive period each
-    still = await client.runs.get(thread["thread_id"], run["run_id"])
-    assert still["status"] == "pending"
+async def test_run_streams_end_after_the_maximum_with_an_error_event_and_the_run_goes_on(
+    short_wait_server: Server,
+) -> None:
+    async with sdk(short_wait_server) as client, asyncio.timeout(60):  # unbounded: a year
+        thread = await client.threads.create()
+        streamed = [
+            part
+            async for part in client.runs.stream(
+                thread["thread_id"],
+                "echo",
+                input={},
+                after_seconds=YEAR,
+                on_disconnect="cancel",
+                stream_resumable=True,
+            )
+        ]
+        assert streamed[-1].event == "error" and streamed[-1].data["error"] == "TimeoutError"
+        (run,) = await client.runs.list(thread["thread_id"])
+        assert run["status"] == "pending"  # the stream's end did not cancel it
+        joined = [
+            part async for part in client.runs.join_stream(thread["thread_id"], run["run_id"])
+        ]
+        assert [part.event for part in joined] == ["error"]

@@ -5,7 +5,6 @@ Source: Agent Server API, "Runs on a thread", "Stateless runs", "Cancel", "SSE w
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
@@ -19,6 +18,7 @@ from fastapi.responses import StreamingResponse
 from functions.intake.deps import RuntimeDep, WatcherDep
 from functions.intake.edge import EdgeRoute
 from functions.intake.responses import Json, errors, sse_response
+from functions.intake.waits import Deadline
 from shared.api.payload import INT64_MAX
 from shared.api.runs import BulkCancel, Run, RunBatchItem, RunCreateStateful, RunCreateStateless
 from shared.db import attempts as attempts_db
@@ -64,20 +64,12 @@ def _action(value: str) -> str:
     return value if value in ("interrupt", "rollback") else "interrupt"
 
 
-def _cancel_on_close(rt: Runtime, run_id: uuid.UUID, enabled: bool) -> Any:
+def _cancel_on_close(rt: Runtime, run_id: uuid.UUID, enabled: bool, deadline: Deadline) -> Any:
     async def close() -> None:
-        if enabled:
+        if enabled and not deadline.reached:  # a stream ended by its deadline leaves the run
             await runs_service.cancel_runs(rt, [run_id], "interrupt")
 
     return close
-
-
-def _timed_out(run_id: uuid.UUID, seconds: float) -> dict[str, Any]:
-    message = (
-        f"run {run_id} has not ended within {seconds:g} s (LG_DEPLOY_MAX_WAIT_SECONDS);"
-        " it goes on: join it again"
-    )
-    return {"__error__": {"error": "TimeoutError", "message": message}}
 
 
 def _wait_body(
@@ -86,16 +78,15 @@ def _wait_body(
     """The body of the waiting endpoints: a newline per keepalive, then the run's final values;
     after ``max_wait_seconds`` the ``__error__`` ``TimeoutError`` object instead (the run goes
     on). A client leaving early cancels the run when ``cancel_on_disconnect``."""
-    limit = rt.settings.max_wait_seconds
 
     async def body() -> AsyncIterator[bytes]:
-        deadline = time.monotonic() + limit
+        deadline = Deadline(run_id, rt.settings.max_wait_seconds)
         answered = False
         try:
             ends = cast(AsyncGenerator[None, None], wait_for_end(rt.db.pool, watcher, run_id))
             async with aclosing(ends) as waiting:  # closed at once when the wait gives up
                 async for _ in waiting:
-                    if time.monotonic() >= deadline:
+                    if deadline.passed():
                         break
                     yield b"\n"
                 else:
@@ -103,7 +94,7 @@ def _wait_body(
                     yield dumps(await runs_db.final_values(rt.db.pool, run_id))
                     return
             answered = True
-            yield dumps(_timed_out(run_id, limit))
+            yield dumps({"__error__": deadline.error()})
         finally:
             if not answered and cancel_on_disconnect:
                 with anyio.CancelScope(shield=True):  # the client is gone; finish the cancel
@@ -143,12 +134,13 @@ async def _create_stream(
     key: str | None,
 ) -> Response:
     run = await _create(rt, thread_id, body, key)
+    deadline = Deadline(run["run_id"], rt.settings.max_wait_seconds)
     events = follow_event_batches(rt.db.pool, watcher, run["run_id"], after_seq=0)
     return sse_response(
-        events,
+        deadline.bound(events),
         headers=_run_headers(run, thread_id is None, "/stream"),
         with_ids=body.stream_resumable,
-        on_close=_cancel_on_close(rt, run["run_id"], body.on_disconnect == "cancel"),
+        on_close=_cancel_on_close(rt, run["run_id"], body.on_disconnect == "cancel", deadline),
     )
 
 
@@ -261,6 +253,7 @@ class JoinQuery:
 
 
 def _join_stream(rt: Runtime, watcher: RunWatcher, run_id: uuid.UUID, join: JoinQuery) -> Response:
+    deadline = Deadline(run_id, rt.settings.max_wait_seconds)
     events = follow_event_batches(
         rt.db.pool,
         watcher,
@@ -268,7 +261,10 @@ def _join_stream(rt: Runtime, watcher: RunWatcher, run_id: uuid.UUID, join: Join
         after_seq=run_cursor(join.last_event_id),
         modes=requested_modes(join.stream_mode),
     )
-    return sse_response(events, on_close=_cancel_on_close(rt, run_id, join.cancel_on_disconnect))
+    return sse_response(
+        deadline.bound(events),
+        on_close=_cancel_on_close(rt, run_id, join.cancel_on_disconnect, deadline),
+    )
 
 
 @router.get(
