@@ -114,6 +114,29 @@ async def test_store_values_that_could_not_be_read_back_are_refused(
     assert found.status_code == 200 and found.json() == {"items": []}
 
 
+async def test_large_floats_that_jsonb_stores_as_integers_read_back(
+    http: httpx.AsyncClient,
+) -> None:
+    """``jsonb`` keeps ``1e300`` as the integer ``1000…0``: the store (psycopg) and checkpoint
+    metadata must still read it back as a number the answer can encode."""
+    numbers = '{"big": 1e300, "u64": 1.5e19, "negative": -1e25}'
+    label = f"floats{uuid.uuid4().hex}"
+    put = raw('{"namespace": ["<ns>"], "key": "k", "value": <v>}', ns=label, v=numbers)
+    assert (await http.put("/store/items", content=put, headers=JSON)).status_code == 204
+    item = await http.get("/store/items", params={"namespace": label, "key": "k"})
+    assert item.status_code == 200, item.text
+    assert item.json()["value"] == {"big": 1e300, "u64": 15 * 10**18, "negative": -1e25}
+    found = await http.post("/store/items/search", json={"namespace_prefix": [label]})
+    assert found.status_code == 200 and len(found.json()["items"]) == 1
+    thread_id = (await http.post("/threads", json={})).json()["thread_id"]
+    run = raw('{"assistant_id": "echo", "input": {"items": []}, "metadata": <v>}', v=numbers)
+    waited = await http.post(f"/threads/{thread_id}/runs/wait", content=run, headers=JSON)
+    assert waited.status_code == 200, waited.text
+    for path in ("state", "history"):
+        answer = await http.get(f"/threads/{thread_id}/{path}")
+        assert answer.status_code == 200, (path, answer.text)
+
+
 async def test_int64_bounds_themselves_are_accepted(http: httpx.AsyncClient) -> None:
     body = '{"metadata": {"lo": -9223372036854775808, "hi": 9223372036854775807}}'
     response = await http.post("/threads", content=body, headers=JSON)
