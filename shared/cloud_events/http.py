@@ -10,6 +10,7 @@ be idempotent on the event's ``source`` + ``id``: delivery is at-least-once.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Awaitable, Callable, Collection, Mapping
 
@@ -60,6 +61,15 @@ def _is_json(content_type: str) -> bool:
     return media_type.endswith(("/json", "+json"))
 
 
+def _check_data(body: bytes) -> None:
+    """Raises Unstorable for JSON ``data`` lg-deploy does not take; ``data`` that is not JSON
+    is left to the handler, which says so for its type."""
+    try:
+        loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        pass
+
+
 def _check(headers: dict[str, str], body: bytes) -> None:
     """Required attributes present; the JSON document (structured mode) or the attributes and
     JSON ``data`` (binary mode) checked by :func:`shared.api.payload.check`."""
@@ -72,7 +82,7 @@ def _check(headers: dict[str, str], body: bytes) -> None:
         attributes = {name[3:]: value for name, value in lowered.items() if name.startswith("ce-")}
         check(attributes)
         if body and _is_json(content_type):
-            loads(body)
+            _check_data(body)
         present = set(attributes)
     missing = sorted({"id", "specversion"} - present)
     if missing:
