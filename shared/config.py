@@ -49,6 +49,11 @@ class Settings(BaseSettings):
         86400.0, gt=0, description="how long an Idempotency-Key keeps returning its run"
     )
     max_body_bytes: int = Field(10 * 1024 * 1024, ge=1024, description="largest request body")
+    max_wait_seconds: float = Field(
+        3600.0,
+        gt=0,
+        description="longest /join, /runs/wait or cancel?wait=true answer before it gives up",
+    )
     db_pool_size: int = Field(20, ge=2, description="asyncpg pool size per process")
     checkpointer_pool_size: int = Field(20, ge=2, description="psycopg pool size per process")
     kafka_bootstrap: str | None = Field(

@@ -1,7 +1,9 @@
 """The intake function: the Agent Server HTTP API as a FastAPI app.
 
 Routes validate a pydantic model, call one function of ``shared/`` and return JSON or SSE.
-Domain errors map to 4xx in one place; bodies over ``max_body_bytes`` get 413.
+Every route passes the edge check first (:mod:`functions.intake.edge`). Domain errors map to 4xx
+in one place; bodies over ``max_body_bytes`` get 413. Every operation documents 413 and 422
+with the error model; routes add the other statuses they answer.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from functions.intake.limits import BodyLimit
 from functions.intake.responses import (
     domain_error_handler,
+    errors,
     http_error_handler,
     validation_error_handler,
 )
@@ -65,5 +68,5 @@ def create_app(rt: Runtime, watcher: RunWatcher) -> FastAPI:
         cloudevents,
     )
     for module in routers:
-        app.include_router(module.router)
+        app.include_router(module.router, responses=errors(413, 422))
     return app

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from functions.intake.responses import error_response
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(HTTPException):
+    """Raised by the body reader past the limit. An HTTPException, so that FastAPI's body
+    parsing lets it through (it turns other errors into 400) and the app's HTTP error handler
+    answers 413 ``{"detail"}``."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"request body over {limit} bytes")
 
 
 class BodyLimit:
@@ -35,7 +41,7 @@ class BodyLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.limit:
-                    raise _TooLarge
+                    raise _TooLarge(self.limit)
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -45,10 +51,10 @@ class BodyLimit:
 
         try:
             await self.app(scope, limited_receive, tracking_send)
-        except _TooLarge:
+        except _TooLarge:  # read outside the app's exception handlers
             if not started:
                 await self._reject(scope, receive, send)
 
     async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = error_response(413, f"request body over {self.limit} bytes")
+        response = error_response(413, _TooLarge(self.limit).detail)
         await response(scope, receive, send)

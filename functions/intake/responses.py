@@ -12,6 +12,8 @@ from fastapi.responses import JSONResponse
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from shared.api.common import ErrorBody
+from shared.api.payload import printable
 from shared.errors import DomainError
 from shared.runtime.streams import StoredEvent
 from shared.serde import dumps, to_jsonable
@@ -44,10 +46,42 @@ async def domain_error_handler(_request: Request, exc: Exception) -> Json:
     return error_response(exc.status, exc.detail)
 
 
+ERROR_DESCRIPTIONS = {
+    400: "Bad request: the request is well formed but not acceptable",
+    404: "Not found: an id names no stored record",
+    409: "Conflict with stored state (existing id, busy thread)",
+    413: "Request body over LG_DEPLOY_MAX_BODY_BYTES",
+    422: "Invalid input: a list of problems (validation), or a message",
+    503: "PostgreSQL unreachable; retry",
+}
+
+
+def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries for error ``statuses`` (keys of
+    :data:`ERROR_DESCRIPTIONS`), each answering the error model ``{"detail": …}``."""
+    return {s: {"model": ErrorBody, "description": ERROR_DESCRIPTIONS[s]} for s in statuses}
+
+
+def _problems(exc: RequestValidationError) -> Any:
+    """pydantic's error list as JSON; if its ``input``/``ctx`` cannot be encoded, the list
+    without them (the answer never fails on the input it reports)."""
+    try:
+        return to_jsonable(exc.errors())
+    except (TypeError, ValueError):  # orjson.JSONEncodeError is a TypeError
+        return [
+            {
+                "type": e["type"],
+                "loc": [printable(part) for part in e["loc"]],
+                "msg": printable(e["msg"]),
+            }
+            for e in exc.errors()
+        ]
+
+
 async def validation_error_handler(_request: Request, exc: Exception) -> Json:
     """422 with pydantic's error list."""
     assert isinstance(exc, RequestValidationError)
-    return error_response(422, to_jsonable(exc.errors()))
+    return error_response(422, _problems(exc))
 
 
 async def http_error_handler(_request: Request, exc: Exception) -> Json:
@@ -66,21 +100,23 @@ def _frame(event: StoredEvent, with_ids: bool) -> bytes:
 
 
 def sse_response(
-    events: AsyncIterator[Sequence[StoredEvent] | StoredEvent | None],
+    events: AsyncIterator[Sequence[StoredEvent] | StoredEvent | bytes | None],
     *,
     headers: dict[str, str] | None = None,
     with_ids: bool = True,
     on_close: Callable[[], Any] | None = None,
 ) -> EventSourceResponse:
     """Stream stored events as SSE (``event:``/``data:``/``id:`` lines, CRLF). Each item is an
-    event or a batch of events (sent in one write), or ``None`` for a ``: heartbeat`` comment.
-    ``on_close`` runs when the stream ends for any reason."""
+    event or a batch of events (sent in one write), ``None`` for a ``: heartbeat`` comment, or
+    bytes already framed. ``on_close`` runs when the stream ends for any reason."""
 
     async def frames() -> AsyncIterator[bytes]:
         try:
             async for item in events:
                 if item is None:
                     yield HEARTBEAT
+                elif isinstance(item, bytes):
+                    yield item
                 elif isinstance(item, StoredEvent):
                     yield _frame(item, with_ids)
                 else:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-import orjson
 from a2a.compat.v0_3 import types as a2a
 from pydantic import BaseModel, ValidationError
 
+from shared.api.payload import Unstorable, loads
 from shared.serde import to_jsonable
 
 RequestId = str | int | None
@@ -62,11 +62,14 @@ def parse_request(body: bytes) -> a2a.JSONRPCRequest:
     string or integer ``id`` and object ``params`` (optional).
 
     Raises RpcFault: -32700 when ``body`` is not JSON, -32602 for ``params`` that are not an
-    object, -32600 for any other shape.
+    object, -32600 for JSON lg-deploy does not take (:mod:`shared.api.payload`: NUL, lone
+    surrogates, integers beyond 64 bits, deep nesting) and for any other shape.
     """
     try:
-        raw = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
+        raw = loads(body)
+    except Unstorable as exc:
+        raise RpcFault(a2a.InvalidRequestError(message=f"Invalid request: {exc}")) from exc
+    except ValueError as exc:  # not JSON, not UTF-8
         raise RpcFault(a2a.JSONParseError(message=f"Invalid JSON: {exc}")) from exc
     request_id = _id_of(raw)
     if (

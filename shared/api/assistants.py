@@ -13,6 +13,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from shared.api.common import Config, IfExists, Json, Model, Pagination, Sorting
+from shared.api.payload import INT32_MAX
 
 AssistantSortBy = Literal["assistant_id", "created_at", "updated_at", "name", "graph_id"]
 AssistantField = Literal[
@@ -79,7 +80,7 @@ class AssistantVersionSearch(Pagination):
 class AssistantVersionChange(Model):
     """Body of ``POST /assistants/{id}/latest``: the version to make current."""
 
-    version: int = Field(..., ge=1)
+    version: int = Field(..., ge=1, le=INT32_MAX)
 
 
 class AssistantVersion(BaseModel):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import math
-from typing import Any, ClassVar, Literal
+from functools import cache
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
+
+from shared.api.payload import INT64_MAX
 
 StreamMode = Literal[
     "values",
@@ -31,34 +33,11 @@ SortOrder = Literal["asc", "desc"]
 Json = dict[str, Any]
 
 
-def storable(value: Any) -> Any:
-    """``value`` unchanged if PostgreSQL ``jsonb`` can hold it; raises ValueError (a 422)
-    for a string with a NUL character or a non-finite number anywhere inside it."""
-    pending = [value]
-    while pending:
-        item = pending.pop()
-        if isinstance(item, str) and "\x00" in item:
-            raise ValueError("strings must not contain NUL characters (\\u0000)")
-        if isinstance(item, float) and not math.isfinite(item):
-            raise ValueError("numbers must be finite")
-        if isinstance(item, dict):
-            pending.extend(item)
-            pending.extend(item.values())
-        elif isinstance(item, list):
-            pending.extend(item)
-    return value
-
-
 class Model(BaseModel):
-    """Base of request models: unknown fields are ignored, as newer SDKs may send more, and
-    every value must be storable in ``jsonb`` (see :func:`storable`)."""
+    """Base of request models: unknown fields are ignored, as newer SDKs may send more. The
+    values were checked where they entered (:mod:`shared.api.payload`)."""
 
     model_config = ConfigDict(extra="ignore")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _storable(cls, data: Any) -> Any:
-        return storable(data)
 
 
 class CheckpointRef(Model):
@@ -86,19 +65,36 @@ class Interrupt(BaseModel):
 
 
 class Config(Model):
-    """A run's ``config``: ``tags``, ``recursion_limit`` and ``configurable`` values."""
+    """A run's or an assistant's ``config``: ``tags``, ``recursion_limit`` and ``configurable``
+    values, plus any other ``RunnableConfig`` key. The keys LangGraph reads are typed and may be
+    left out but not ``null`` (422, as the official server's schema says for the first three):
+    an assistant storing a value of another type would fail every run on it. ``callbacks`` are
+    objects, which JSON cannot carry."""
 
     model_config = ConfigDict(extra="allow")
     tags: list[str] | None = None
     recursion_limit: int | None = Field(None, ge=1)
     configurable: dict[str, Any] | None = None
+    max_concurrency: int | None = Field(None, ge=1)
+    callbacks: None = Field(None, description="not settable through the API")
+
+    @field_validator("tags", "recursion_limit", "configurable", "max_concurrency", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("must not be null; leave the key out instead")
+        return value
+
+
+Offset = Annotated[int, Field(ge=0, le=INT64_MAX, description="rows to skip")]
+"""A page's ``offset``: up to PostgreSQL's ``bigint`` (``OFFSET``)."""
 
 
 class Pagination(Model):
     """``limit``/``offset`` of search endpoints."""
 
     limit: int = Field(10, ge=1, le=1000)
-    offset: int = Field(0, ge=0)
+    offset: Offset = 0
 
 
 class Sorting(Model):
@@ -115,3 +111,34 @@ class Sorting(Model):
         if self.sort_by is None:
             return self.DEFAULT_ORDER
         return self.sort_by, self.sort_order or "desc"
+
+
+class Problem(BaseModel):
+    """One problem of a 422: where (``loc``: ``body``/``query``/``path`` then keys and
+    indexes), what (``msg``) and which kind (``type``)."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ErrorBody(BaseModel):
+    """Every error answer of the API: ``{"detail": message}``, or for 422 the problems."""
+
+    detail: str | list[Problem]
+
+
+@cache
+def _selection(model: type[BaseModel]) -> type[BaseModel]:
+    fields: dict[str, Any] = {
+        name: (info.annotation, None) for name, info in model.model_fields.items()
+    }
+    return create_model(f"{model.__name__}Selection", **fields)
+
+
+def selectable(model: type[BaseModel], *, many: bool = False) -> Any:
+    """The OpenAPI answer model of an endpoint with a ``select`` parameter: ``model``, or
+    ``model`` with every field optional (``<Model>Selection``) when fields are selected; a
+    list of those with ``many``."""
+    item = model | _selection(model)
+    return list[item] if many else item  # type: ignore[valid-type]

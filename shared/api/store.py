@@ -2,7 +2,7 @@
 
 Source: Agent Server API, "Store" (bodies and query parameters as ``langgraph_sdk`` 0.4 sends
 them). Namespace labels are non-empty and contain no ``.`` (the store joins them with ``.``).
-Values must fit PostgreSQL's ``jsonb``: no NUL characters and only finite numbers.
+Values were checked where they entered (:mod:`shared.api.payload`: what ``jsonb`` can hold).
 """
 
 from __future__ import annotations
@@ -12,13 +12,19 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, field_validator
 
-from shared.api.common import Model, Pagination, storable
+from shared.api.common import Model, Offset, Pagination
+from shared.api.payload import INT32_MAX
 
 FILTER_OPERATORS = frozenset({"$eq", "$ne", "$gt", "$gte", "$lt", "$lte"})
 
 
+MIN_TTL_MINUTES, MAX_TTL_MINUTES = 1 / 60, 100 * 366 * 24 * 60
+"""Item ``ttl`` bounds: one second to 100 years (``null`` keeps an item for ever); what the
+store can write as a PostgreSQL ``interval`` of seconds."""
+
+
 def _label(label: str) -> str:
-    if not label or "." in label or "\x00" in label:
+    if not label or "." in label:
         raise ValueError(f"namespace label {label!r} must be non-empty and contain no '.'")
     return label
 
@@ -44,23 +50,21 @@ def _filter(conditions: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 Label = Annotated[str, AfterValidator(_label)]
-Key = Annotated[str, AfterValidator(storable)]
-JsonObject = Annotated[dict[str, Any], AfterValidator(storable)]
 
 
 class StorePut(Model):
     """``PUT /store/items``: upsert ``value`` at ``namespace``/``key``.
 
     ``index``: ``false`` (not embedded), field paths to embed, or ``null`` (the configured
-    ``store.index.fields``). ``ttl``: minutes to live; omitted → ``store.ttl.default_ttl``,
-    ``null`` → no expiry.
+    ``store.index.fields``). ``ttl``: minutes to live (one second to 100 years); omitted →
+    ``store.ttl.default_ttl``, ``null`` → no expiry.
     """
 
     namespace: list[Label] = Field(..., min_length=1)
-    key: Key
-    value: JsonObject
+    key: str
+    value: dict[str, Any]
     index: Literal[False] | list[str] | None = None
-    ttl: float | None = Field(None, gt=0)
+    ttl: float | None = Field(None, ge=MIN_TTL_MINUTES, le=MAX_TTL_MINUTES)
 
 
 class StoreGet(Model):
@@ -68,7 +72,7 @@ class StoreGet(Model):
     ``key`` (required; missing → 400) and ``refresh_ttl`` (``null`` → store default)."""
 
     namespace: list[str] = []
-    key: Key | None = None
+    key: str | None = None
     refresh_ttl: bool | None = None
 
     @field_validator("namespace")
@@ -81,7 +85,7 @@ class StoreDelete(Model):
     """``DELETE /store/items`` body; deleting a missing item is fine."""
 
     namespace: list[Label] = []
-    key: Key
+    key: str
 
 
 class StoreSearch(Pagination):
@@ -93,10 +97,8 @@ class StoreSearch(Pagination):
     """
 
     namespace_prefix: list[Label] | None = None
-    filter: Annotated[dict[str, Any] | None, AfterValidator(storable), AfterValidator(_filter)] = (
-        None
-    )
-    query: Annotated[str | None, AfterValidator(storable)] = None
+    filter: Annotated[dict[str, Any] | None, AfterValidator(_filter)] = None
+    query: str | None = None
     refresh_ttl: bool | None = None
 
 
@@ -106,9 +108,9 @@ class StoreNamespaceList(Model):
 
     prefix: list[Label] | None = None
     suffix: list[Label] | None = None
-    max_depth: int | None = Field(None, ge=1)
+    max_depth: int | None = Field(None, ge=1, le=INT32_MAX)
     limit: int = Field(100, ge=1, le=1000)
-    offset: int = Field(0, ge=0)
+    offset: Offset = 0
 
 
 class Item(BaseModel):

@@ -10,10 +10,10 @@ be idempotent on the event's ``source`` + ``id``: delivery is at-least-once.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Awaitable, Callable, Collection, Mapping
 
-import orjson
 from cloudevents.core.base import BaseCloudEvent
 from cloudevents.core.bindings.http import HTTPMessage, from_http
 from cloudevents.core.exceptions import BaseCloudEventException
@@ -21,6 +21,7 @@ from cloudevents.core.formats.json import JSONFormat
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from shared.api.payload import Unstorable, check, loads
 from shared.db.pool import DB_ERRORS
 
 log = logging.getLogger(__name__)
@@ -43,21 +44,46 @@ class InvalidEvent(ValueError):
 def parse(headers: dict[str, str], body: bytes) -> BaseCloudEvent:
     """The CloudEvent of an HTTP request in binary or structured mode; InvalidEvent otherwise,
     also when ``id`` or ``specversion`` is missing (the SDK would invent them, and an invented
-    ``id`` would make every redelivery look new)."""
+    ``id`` would make every redelivery look new), and when its JSON holds what lg-deploy does
+    not take (:mod:`shared.api.payload`: NUL in ``id`` or ``source``, integers beyond 64 bits
+    in ``data`` …)."""
     try:
-        _check_required(headers, body)
+        _check(headers, body)
         return from_http(HTTPMessage(headers, body), JSONFormat())
+    except Unstorable as exc:
+        raise InvalidEvent(f"CloudEvent not accepted: {exc}") from exc
     except (BaseCloudEventException, ValueError, TypeError, KeyError) as exc:
         raise InvalidEvent(f"not a CloudEvent: {exc}") from exc
 
 
-def _check_required(headers: dict[str, str], body: bytes) -> None:
+def _is_json(content_type: str) -> bool:
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    return media_type.endswith(("/json", "+json"))
+
+
+def _check_data(body: bytes) -> None:
+    """Raises Unstorable for JSON ``data`` lg-deploy does not take; ``data`` that is not JSON
+    is left to the handler, which says so for its type."""
+    try:
+        loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        pass
+
+
+def _check(headers: dict[str, str], body: bytes) -> None:
+    """Required attributes present; the JSON document (structured mode) or the attributes and
+    JSON ``data`` (binary mode) checked by :func:`shared.api.payload.check`."""
     lowered = {name.lower(): value for name, value in headers.items()}
-    if lowered.get("content-type", "").startswith("application/cloudevents"):
-        document = orjson.loads(body)  # JSONDecodeError is a ValueError
+    content_type = lowered.get("content-type", "")
+    if content_type.startswith("application/cloudevents"):
+        document = loads(body)  # JSONDecodeError is a ValueError
         present = set(document) if isinstance(document, dict) else set()
     else:
-        present = {name[3:] for name in lowered if name.startswith("ce-")}
+        attributes = {name[3:]: value for name, value in lowered.items() if name.startswith("ce-")}
+        check(attributes)
+        if body and _is_json(content_type):
+            _check_data(body)
+        present = set(attributes)
     missing = sorted({"id", "specversion"} - present)
     if missing:
         raise ValueError(f"missing required attribute(s) {', '.join(missing)}")

@@ -11,7 +11,9 @@ from typing import Any
 
 import asyncpg
 import orjson
+from psycopg import AsyncConnection
 from psycopg.rows import dict_row
+from psycopg.types.json import set_json_loads
 from psycopg_pool import AsyncConnectionPool
 
 from shared.serde import dumps_str
@@ -37,6 +39,13 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
         await conn.set_type_codec(
             typename, encoder=dumps_str, decoder=orjson.loads, schema="pg_catalog"
         )
+
+
+async def _configure_psycopg(conn: AsyncConnection[Any]) -> None:
+    """JSON read with orjson, as asyncpg reads it: ``jsonb`` keeps a number such as ``1e300``
+    as the integer ``1000…0``, which ``json.loads`` (psycopg's default) would return as a
+    Python ``int`` no JSON encoder takes; orjson returns the float."""
+    set_json_loads(orjson.loads, conn)
 
 
 @dataclass
@@ -65,7 +74,12 @@ async def open_database(dsn: str, *, pool_size: int, checkpoint_pool_size: int) 
     )
     kwargs: dict[str, Any] = {"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row}
     cp_pool = AsyncConnectionPool(
-        dsn, min_size=2, max_size=checkpoint_pool_size, kwargs=kwargs, open=False
+        dsn,
+        min_size=2,
+        max_size=checkpoint_pool_size,
+        kwargs=kwargs,
+        configure=_configure_psycopg,
+        open=False,
     )
     await cp_pool.open(wait=True)
     return Database(dsn=dsn, pool=pool, checkpoint_pool=cp_pool)

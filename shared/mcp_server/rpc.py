@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-import orjson
 from mcp_types import (
     INVALID_PARAMS,
     INVALID_REQUEST,
@@ -23,6 +22,7 @@ from mcp_types import (
 )
 from pydantic import BaseModel, ValidationError
 
+from shared.api.payload import Unstorable, loads
 from shared.serde import to_jsonable
 
 ParamsT = TypeVar("ParamsT", bound=BaseModel)
@@ -40,12 +40,15 @@ class McpFault(Exception):
 def parse_message(body: bytes) -> JSONRPCMessage:
     """The one JSON-RPC 2.0 message in ``body`` (request, notification, response or error).
 
-    Raises McpFault with HTTP 400: -32700 when ``body`` is not JSON, -32600 for any other
-    shape (a batch, no ``jsonrpc: "2.0"``, a bad ``id``).
+    Raises McpFault with HTTP 400: -32700 when ``body`` is not JSON, -32600 for JSON lg-deploy
+    does not take (:mod:`shared.api.payload`: NUL, lone surrogates, integers beyond 64 bits,
+    deep nesting) and for any other shape (a batch, no ``jsonrpc: "2.0"``, a bad ``id``).
     """
     try:
-        raw = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
+        raw = loads(body)
+    except Unstorable as exc:
+        raise McpFault(INVALID_REQUEST, f"Invalid request: {exc}", status=400) from exc
+    except ValueError as exc:  # not JSON, not UTF-8
         raise McpFault(PARSE_ERROR, f"Parse error: {exc}", status=400) from exc
     invalid = McpFault(
         INVALID_REQUEST,

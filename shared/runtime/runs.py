@@ -56,7 +56,8 @@ def _own_context(body: RunCreateStateless) -> dict[str, Any]:
 
 
 def _merge_config(assistant: asyncpg.Record, body: RunCreateStateless) -> dict[str, Any]:
-    config: dict[str, Any] = dict(assistant["config"] or {})
+    # null values stored before they were refused (``tags: null``) count as left out
+    config = {k: v for k, v in (assistant["config"] or {}).items() if v is not None}
     config.pop("retry_policy", None)  # lg-deploy's, not LangGraph's: kept in kwargs
     run_config = body.config.model_dump(exclude_none=True) if body.config else {}
     run_config.pop("configurable", None)

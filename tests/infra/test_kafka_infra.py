@@ -11,6 +11,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient
 
 from shared.infra.kafka import SCRIPT, LocalKafka
+from tests.faults.helpers import eventually
 from tests.kafka_support import new_topics
 
 
@@ -101,7 +102,12 @@ async def test_stop_then_start_keeps_topics_and_committed_offsets(kafka: LocalKa
     await asyncio.to_thread(kafka.stop)  # stopping a stopped broker is fine
     assert await asyncio.to_thread(kafka.start) == kafka.bootstrap
 
-    assert await committed_total(kafka.bootstrap, group) == 2
+    # the restarted coordinator loads the committed offsets in the background: until then a
+    # group reads as having none
+    async def committed() -> int:
+        return await committed_total(kafka.bootstrap, group)
+
+    assert await eventually(committed, within=30, what="the group's offsets after restart") == 2
     await produce(kafka.bootstrap, topic, ["3"])
     assert [r.value for r in await consume(kafka.bootstrap, topic, group, 1)] == [b"3"]
 

@@ -10,7 +10,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request, Response
 
 from functions.intake.deps import RuntimeDep, WatcherDep
-from functions.intake.responses import Json, accepts, sse_response
+from functions.intake.edge import EdgeRoute
+from functions.intake.responses import Json, accepts, errors, sse_response
 from shared.a2a.card import agent_card
 from shared.a2a.endpoint import handle
 from shared.a2a.rpc import dump
@@ -18,14 +19,16 @@ from shared.runtime.context import Runtime
 from shared.runtime.streams import StoredEvent
 from shared.serde import dumps_str
 
-router = APIRouter(tags=["a2a"])
+router = APIRouter(tags=["a2a"], route_class=EdgeRoute)
 RPC_DOC: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "A JSON-RPC 2.0 response (errors too), or for message/stream an SSE"
         " stream of `event: message` frames each holding one",
         "content": {"application/json": {}, "text/event-stream": {}},
-    }
+    },
+    **errors(400),
 }
+CARD_DOC = errors(404)
 
 
 JSON_RPC_BODY: dict[str, Any] = {
@@ -71,14 +74,14 @@ async def _card(rt: Runtime, assistant_id: str, request: Request) -> Response:
     return Json(dump(await agent_card(rt, assistant_id, str(request.base_url))))
 
 
-@router.get("/a2a/{assistant_id}/.well-known/agent-card.json")
+@router.get("/a2a/{assistant_id}/.well-known/agent-card.json", responses=CARD_DOC)
 @router.get("/a2a/{assistant_id}/.well-known/agent.json", include_in_schema=False)
 async def assistant_agent_card(assistant_id: str, request: Request, rt: RuntimeDep) -> Response:
     """The A2A agent card of a chat assistant (UUID or graph id)."""
     return await _card(rt, assistant_id, request)
 
 
-@router.get("/.well-known/agent-card.json")
+@router.get("/.well-known/agent-card.json", responses=CARD_DOC)
 async def root_agent_card(
     assistant_id: Annotated[str, Query(min_length=1)], request: Request, rt: RuntimeDep
 ) -> Response:

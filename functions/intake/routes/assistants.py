@@ -12,7 +12,8 @@ from typing import Any
 from fastapi import APIRouter, Response
 
 from functions.intake.deps import RuntimeDep
-from functions.intake.responses import Json, paginated
+from functions.intake.edge import EdgeRoute
+from functions.intake.responses import Json, errors, paginated
 from shared.api.assistants import (
     Assistant,
     AssistantCreate,
@@ -26,21 +27,25 @@ from shared.api.assistants import (
     GraphSchema,
     GraphSchemaNoId,
 )
+from shared.api.common import selectable
 from shared.runtime import assistants as service
 
-router = APIRouter(tags=["assistants"])
-ASSISTANT_DOC: dict[int | str, dict[str, Any]] = {200: {"model": Assistant}}
-SUBGRAPHS_DOC: dict[int | str, dict[str, Any]] = {200: {"model": dict[str, GraphSchemaNoId]}}
+router = APIRouter(tags=["assistants"], route_class=EdgeRoute)
+ASSISTANT_DOC: dict[int | str, dict[str, Any]] = {200: {"model": Assistant}, **errors(404)}
+SUBGRAPHS_DOC: dict[int | str, dict[str, Any]] = {
+    200: {"model": dict[str, GraphSchemaNoId]},
+    **errors(404),
+}
 
 
-@router.post("/assistants", responses=ASSISTANT_DOC)
+@router.post("/assistants", responses={**ASSISTANT_DOC, **errors(400, 409)})
 async def create_assistant(body: AssistantCreate, rt: RuntimeDep) -> Response:
     """Create an assistant for a graph (``if_exists``: ``raise`` → 409, ``do_nothing`` → the
     existing one). 404 for a graph not in the project."""
     return Json(await service.create_assistant(rt, body))
 
 
-@router.post("/assistants/search", responses={200: {"model": list[Assistant]}})
+@router.post("/assistants/search", responses={200: {"model": selectable(Assistant, many=True)}})
 async def search_assistants(body: AssistantSearch, rt: RuntimeDep) -> Response:
     """Assistants matching the filters; headers ``X-Pagination-Total`` (all matches) and
     ``X-Pagination-Next`` (offset of the next page, when there is one)."""
@@ -60,7 +65,7 @@ async def get_assistant(assistant_id: uuid.UUID, rt: RuntimeDep) -> Response:
     return Json(await service.get_assistant(rt, assistant_id))
 
 
-@router.patch("/assistants/{assistant_id}", responses=ASSISTANT_DOC)
+@router.patch("/assistants/{assistant_id}", responses={**ASSISTANT_DOC, **errors(400)})
 async def update_assistant(
     assistant_id: uuid.UUID, body: AssistantPatch, rt: RuntimeDep
 ) -> Response:
@@ -68,7 +73,7 @@ async def update_assistant(
     return Json(await service.update_assistant(rt, assistant_id, body))
 
 
-@router.delete("/assistants/{assistant_id}", status_code=204)
+@router.delete("/assistants/{assistant_id}", status_code=204, responses=errors(404))
 async def delete_assistant(
     assistant_id: uuid.UUID, rt: RuntimeDep, delete_threads: bool = False
 ) -> Response:
@@ -78,7 +83,8 @@ async def delete_assistant(
 
 
 @router.post(
-    "/assistants/{assistant_id}/versions", responses={200: {"model": list[AssistantVersion]}}
+    "/assistants/{assistant_id}/versions",
+    responses={200: {"model": list[AssistantVersion]}, **errors(404)},
 )
 async def list_versions(
     assistant_id: uuid.UUID, body: AssistantVersionSearch, rt: RuntimeDep
@@ -95,14 +101,18 @@ async def set_latest_version(
     return Json(await service.set_latest_version(rt, assistant_id, body.version))
 
 
-@router.get("/assistants/{assistant_id}/graph", responses={200: {"model": DrawableGraph}})
+@router.get(
+    "/assistants/{assistant_id}/graph", responses={200: {"model": DrawableGraph}, **errors(404)}
+)
 async def get_graph(assistant_id: str, rt: RuntimeDep, xray: bool | int = False) -> Response:
     """The drawable graph of an assistant (UUID) or of a graph's default assistant (graph id);
     ``xray`` (``true`` or a depth) draws subgraphs inline."""
     return Json(await service.drawable_graph(rt, assistant_id, xray))
 
 
-@router.get("/assistants/{assistant_id}/schemas", responses={200: {"model": GraphSchema}})
+@router.get(
+    "/assistants/{assistant_id}/schemas", responses={200: {"model": GraphSchema}, **errors(404)}
+)
 async def get_schemas(assistant_id: uuid.UUID, rt: RuntimeDep) -> Response:
     """JSON schemas of the assistant's graph: input, output, state, config, context."""
     return Json(await service.schemas(rt, assistant_id))

@@ -13,18 +13,19 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from functions.intake.deps import RuntimeDep
-from functions.intake.responses import Json, error_response
+from functions.intake.edge import EdgeRoute
+from functions.intake.responses import Json, error_response, errors
 from shared.api.runs import Run
 from shared.cloud_events.http import InvalidEvent, parse
 from shared.runtime.run_events_in import create_run_from_event
 
-router = APIRouter(tags=["cloudevents"])
+router = APIRouter(tags=["cloudevents"], route_class=EdgeRoute)
 
 
 @router.post(
     "/cloudevents",
     status_code=202,
-    responses={202: {"model": Run}, 400: {"description": "not a run-create CloudEvent"}},
+    responses={202: {"model": Run}, **errors(400, 404, 409)},
 )
 async def receive_cloudevent(request: Request, rt: RuntimeDep) -> Response:
     """Create the run a ``dev.lgdeploy.run.create`` CloudEvent asks for (README: "Starting runs

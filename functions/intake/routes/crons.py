@@ -11,22 +11,25 @@ from typing import Any
 from fastapi import APIRouter, Response
 
 from functions.intake.deps import RuntimeDep
-from functions.intake.responses import Json, paginated
+from functions.intake.edge import EdgeRoute
+from functions.intake.responses import Json, errors, paginated
+from shared.api.common import selectable
 from shared.api.crons import Cron, CronCount, CronCreate, CronPatch, CronSearch, ThreadCronCreate
 from shared.runtime import crons as service
 
-router = APIRouter(tags=["crons"])
-CRON_DOC: dict[int | str, dict[str, Any]] = {200: {"model": Cron}}
+router = APIRouter(tags=["crons"], route_class=EdgeRoute)
+CRON_DOC: dict[int | str, dict[str, Any]] = {200: {"model": Cron}, **errors(404)}
+CREATE_DOC: dict[int | str, dict[str, Any]] = {**CRON_DOC, **errors(400)}
 
 
-@router.post("/runs/crons", responses=CRON_DOC)
+@router.post("/runs/crons", responses=CREATE_DOC)
 async def create_cron(body: CronCreate, rt: RuntimeDep) -> Response:
     """Create a stateless cron: each firing runs on a new thread, deleted after the run unless
     ``on_run_completed`` is ``keep``. 422 for an invalid schedule or timezone."""
     return Json(await service.create_cron(rt, None, body))
 
 
-@router.post("/threads/{thread_id}/runs/crons", responses=CRON_DOC)
+@router.post("/threads/{thread_id}/runs/crons", responses=CREATE_DOC)
 async def create_thread_cron(
     thread_id: uuid.UUID, body: ThreadCronCreate, rt: RuntimeDep
 ) -> Response:
@@ -34,7 +37,7 @@ async def create_thread_cron(
     return Json(await service.create_cron(rt, thread_id, body))
 
 
-@router.post("/runs/crons/search", responses={200: {"model": list[Cron]}})
+@router.post("/runs/crons/search", responses={200: {"model": selectable(Cron, many=True)}})
 async def search_crons(body: CronSearch, rt: RuntimeDep) -> Response:
     """Crons matching the filters; headers ``X-Pagination-Total`` and ``X-Pagination-Next``."""
     page = await service.search_crons(rt, body)
@@ -53,13 +56,13 @@ async def get_cron(cron_id: uuid.UUID, rt: RuntimeDep) -> Response:
     return Json(await service.get_cron(rt, cron_id))
 
 
-@router.patch("/runs/crons/{cron_id}", responses=CRON_DOC)
+@router.patch("/runs/crons/{cron_id}", responses=CREATE_DOC)
 async def update_cron(cron_id: uuid.UUID, body: CronPatch, rt: RuntimeDep) -> Response:
     """Update a cron (an empty body is 400; ``end_time: null`` clears the end time)."""
     return Json(await service.update_cron(rt, cron_id, body))
 
 
-@router.delete("/runs/crons/{cron_id}", status_code=204)
+@router.delete("/runs/crons/{cron_id}", status_code=204, responses=errors(404))
 async def delete_cron(cron_id: uuid.UUID, rt: RuntimeDep) -> Response:
     """Delete a cron; the runs it created stay."""
     await service.delete_cron(rt, cron_id)

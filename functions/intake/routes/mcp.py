@@ -10,10 +10,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Request, Response
 
 from functions.intake.deps import RuntimeDep, WatcherDep
+from functions.intake.edge import EdgeRoute
 from functions.intake.responses import Json, accepts
 from shared.mcp_server.endpoint import handle
 
-router = APIRouter(tags=["mcp"])
+router = APIRouter(tags=["mcp"], route_class=EdgeRoute)
 MCP_DOC: dict[int | str, dict[str, Any]] = {
     200: {"description": "The JSON-RPC 2.0 response (method errors too)"},
     202: {"description": "A notification or a client response was received"},

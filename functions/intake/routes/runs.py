@@ -6,16 +6,20 @@ Source: Agent Server API, "Runs on a thread", "Stateless runs", "Cancel", "SSE w
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import anyio
 from fastapi import APIRouter, Depends, Header, Query, Response
 from fastapi.responses import StreamingResponse
 
 from functions.intake.deps import RuntimeDep, WatcherDep
-from functions.intake.responses import Json, sse_response
+from functions.intake.edge import EdgeRoute
+from functions.intake.responses import Json, errors, sse_response
+from functions.intake.waits import Deadline
+from shared.api.payload import INT64_MAX
 from shared.api.runs import (
     RUN_FIELDS,
     BulkCancel,
@@ -41,8 +45,24 @@ from shared.runtime.streams import (
 from shared.runtime.temporary import discard_temporary_thread, read_to_end
 from shared.serde import dumps
 
-router = APIRouter(tags=["runs"])
-RUN_DOC: dict[int | str, dict[str, Any]] = {200: {"model": Run}}
+router = APIRouter(tags=["runs"], route_class=EdgeRoute)
+RUN_DOC: dict[int | str, dict[str, Any]] = {200: {"model": Run}, **errors(404)}
+CREATE_DOC: dict[int | str, dict[str, Any]] = {**RUN_DOC, **errors(400, 409)}
+"""Run creation: 400 (input with command, configurable with context), 404 (thread,
+assistant), 409 (busy thread with ``reject``, Idempotency-Key of a deleted run)."""
+WAIT_DOC: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The run's final values (or its `__error__`), after newline keepalives"},
+    **errors(400, 404, 409),
+}
+STREAM_DOC: dict[int | str, dict[str, Any]] = {
+    200: {"description": "SSE of the run's events", "content": {"text/event-stream": {}}},
+    **errors(400, 404, 409),
+}
+CANCEL_DOC: dict[int | str, dict[str, Any]] = {
+    200: {"description": "with wait: the run's final values, after newline keepalives"},
+    202: {"description": "the cancel was requested"},
+    **errors(404),
+}
 SELECT_DOC = f"Run fields to keep, repeated: {', '.join(RUN_FIELDS)}"
 
 
@@ -56,10 +76,14 @@ def _action(value: str) -> str:
 
 
 def _cancel_on_close(
-    rt: Runtime, run_id: uuid.UUID, enabled: bool, temporary_thread: uuid.UUID | None = None
+    rt: Runtime,
+    run_id: uuid.UUID,
+    enabled: bool,
+    deadline: Deadline,
+    temporary_thread: uuid.UUID | None = None,
 ) -> Any:
     async def close() -> None:
-        if enabled:
+        if enabled and not deadline.reached:  # a stream ended by its deadline leaves the run
             await runs_service.cancel_runs(rt, [run_id], "interrupt")
         if temporary_thread is not None:
             discard_temporary_thread(rt, temporary_thread, read=True)
@@ -74,18 +98,30 @@ def _wait_body(
     cancel_on_disconnect: bool,
     temporary_thread: uuid.UUID | None = None,
 ) -> AsyncIterator[bytes]:
-    """The body of ``/runs/wait`` and ``/join``: a newline every keep-alive period, then the
-    run's final values; afterwards ``temporary_thread`` (a stateless run's) is removed."""
+    """The body of the waiting endpoints (``/runs/wait``, ``/join``, ``cancel?wait=true``): a
+    newline every keep-alive period, then the run's final values; after ``max_wait_seconds``
+    the ``__error__`` ``TimeoutError`` object instead (the run goes on). A client leaving early
+    cancels the run when ``cancel_on_disconnect``. Afterwards ``temporary_thread`` (a stateless
+    run's) is removed."""
 
     async def body() -> AsyncIterator[bytes]:
-        finished = False
+        deadline = Deadline(run_id, rt.settings.max_wait_seconds)
+        answered = False
         try:
-            async for _ in wait_for_end(rt.db.pool, watcher, run_id):
-                yield b"\n"
-            finished = True
-            yield dumps(await runs_db.final_values(rt.db.pool, run_id))
+            ends = cast(AsyncGenerator[None, None], wait_for_end(rt.db.pool, watcher, run_id))
+            async with aclosing(ends) as waiting:  # closed at once when the wait gives up
+                async for _ in waiting:
+                    if deadline.passed():
+                        break
+                    yield b"\n"
+                else:
+                    answered = True
+                    yield dumps(await runs_db.final_values(rt.db.pool, run_id))
+                    return
+            answered = True
+            yield dumps({"__error__": deadline.error()})
         finally:
-            if not finished and cancel_on_disconnect:
+            if not answered and cancel_on_disconnect:
                 with anyio.CancelScope(shield=True):  # the client is gone; finish the cancel
                     await runs_service.cancel_runs(rt, [run_id], "interrupt")
             if temporary_thread is not None:
@@ -130,15 +166,17 @@ async def _create_stream(
     key: str | None,
 ) -> Response:
     run = await _create(rt, thread_id, body, key, awaited=True)
+    deadline = Deadline(run["run_id"], rt.settings.max_wait_seconds)
     events = follow_event_batches(rt.db.pool, watcher, run["run_id"], after_seq=0)
     return sse_response(
-        events,
+        deadline.bound(events),
         headers=_run_headers(run, thread_id is None, "/stream"),
         with_ids=body.stream_resumable,
         on_close=_cancel_on_close(
             rt,
             run["run_id"],
             body.on_disconnect == "cancel",
+            deadline,
             await read_to_end(rt, run, created_awaited=True),
         ),
     )
@@ -167,7 +205,7 @@ async def _create_wait(
     )
 
 
-@router.post("/threads/{thread_id}/runs", responses=RUN_DOC)
+@router.post("/threads/{thread_id}/runs", responses=CREATE_DOC)
 async def create_run(
     thread_id: uuid.UUID, body: RunCreateStateful, rt: RuntimeDep, key: IdempotencyKey = None
 ) -> Response:
@@ -176,7 +214,7 @@ async def create_run(
     return Json(run, headers=_run_headers(run, False, ""))
 
 
-@router.post("/threads/{thread_id}/runs/stream", response_class=Response)
+@router.post("/threads/{thread_id}/runs/stream", response_class=Response, responses=STREAM_DOC)
 async def stream_run(
     thread_id: uuid.UUID,
     body: RunCreateStateful,
@@ -188,7 +226,7 @@ async def stream_run(
     return await _create_stream(rt, watcher, thread_id, body, key)
 
 
-@router.post("/threads/{thread_id}/runs/wait")
+@router.post("/threads/{thread_id}/runs/wait", responses=WAIT_DOC)
 async def wait_run(
     thread_id: uuid.UUID,
     body: RunCreateStateful,
@@ -200,12 +238,12 @@ async def wait_run(
     return await _create_wait(rt, watcher, thread_id, body, key)
 
 
-@router.get("/threads/{thread_id}/runs", responses={200: {"model": list[Run]}})
+@router.get("/threads/{thread_id}/runs", responses={200: {"model": list[Run]}, **errors(404)})
 async def list_runs(
     thread_id: uuid.UUID,
     rt: RuntimeDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 10,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=INT64_MAX)] = 0,
     status: str | None = None,
     select: Annotated[list[str] | None, Query(description=SELECT_DOC)] = None,
 ) -> Response:
@@ -220,14 +258,14 @@ async def get_run(thread_id: uuid.UUID, run_id: uuid.UUID, rt: RuntimeDep) -> Re
     return Json(runs_db.run_to_api(await runs_service.get_run(rt, thread_id, run_id)))
 
 
-@router.delete("/threads/{thread_id}/runs/{run_id}", status_code=204)
+@router.delete("/threads/{thread_id}/runs/{run_id}", status_code=204, responses=errors(404))
 async def delete_run(thread_id: uuid.UUID, run_id: uuid.UUID, rt: RuntimeDep) -> Response:
     """Delete a run record (a running one is cancelled with rollback first)."""
     await runs_service.delete_run(rt, thread_id, run_id)
     return Response(status_code=204)
 
 
-@router.get("/threads/{thread_id}/runs/{run_id}/attempts")
+@router.get("/threads/{thread_id}/runs/{run_id}/attempts", responses=errors(404))
 async def list_run_attempts(thread_id: uuid.UUID, run_id: uuid.UUID, rt: RuntimeDep) -> Response:
     """lg-deploy extension: every executor attempt of a run (``attempt``, ``executor_id``,
     ``started_at``, ``ended_at``, ``outcome``, ``error``), oldest first."""
@@ -235,7 +273,7 @@ async def list_run_attempts(thread_id: uuid.UUID, run_id: uuid.UUID, rt: Runtime
     return Json(await attempts_db.list_for_run(rt.db.pool, run_id))
 
 
-@router.get("/threads/{thread_id}/runs/{run_id}/join")
+@router.get("/threads/{thread_id}/runs/{run_id}/join", responses=WAIT_DOC)
 async def join_run(
     thread_id: uuid.UUID,
     run_id: uuid.UUID,
@@ -272,6 +310,7 @@ def _join_stream(
     join: JoinQuery,
     temporary_thread: uuid.UUID | None = None,
 ) -> Response:
+    deadline = Deadline(run_id, rt.settings.max_wait_seconds)
     events = follow_event_batches(
         rt.db.pool,
         watcher,
@@ -280,12 +319,16 @@ def _join_stream(
         modes=requested_modes(join.stream_mode),
     )
     return sse_response(
-        events,
-        on_close=_cancel_on_close(rt, run_id, join.cancel_on_disconnect, temporary_thread),
+        deadline.bound(events),
+        on_close=_cancel_on_close(
+            rt, run_id, join.cancel_on_disconnect, deadline, temporary_thread
+        ),
     )
 
 
-@router.get("/threads/{thread_id}/runs/{run_id}/stream", response_class=Response)
+@router.get(
+    "/threads/{thread_id}/runs/{run_id}/stream", response_class=Response, responses=STREAM_DOC
+)
 async def join_run_stream(
     thread_id: uuid.UUID,
     run_id: uuid.UUID,
@@ -302,7 +345,7 @@ async def join_run_stream(
     return _join_stream(rt, watcher, run_id, join, await read_to_end(rt, run))
 
 
-@router.post("/threads/{thread_id}/runs/{run_id}/cancel")
+@router.post("/threads/{thread_id}/runs/{run_id}/cancel", responses=CANCEL_DOC)
 async def cancel_run(
     thread_id: uuid.UUID,
     run_id: uuid.UUID,
@@ -331,7 +374,7 @@ async def cancel_runs(body: BulkCancel, rt: RuntimeDep, action: str = "interrupt
     return Response(status_code=204)
 
 
-@router.post("/runs", responses=RUN_DOC)
+@router.post("/runs", responses=CREATE_DOC)
 async def create_stateless_run(
     body: RunCreateStateless, rt: RuntimeDep, key: IdempotencyKey = None
 ) -> Response:
@@ -340,7 +383,7 @@ async def create_stateless_run(
     return Json(run, headers=_run_headers(run, True, ""))
 
 
-@router.post("/runs/stream", response_class=Response)
+@router.post("/runs/stream", response_class=Response, responses=STREAM_DOC)
 async def stream_stateless_run(
     body: RunCreateStateless, rt: RuntimeDep, watcher: WatcherDep, key: IdempotencyKey = None
 ) -> Response:
@@ -348,7 +391,7 @@ async def stream_stateless_run(
     return await _create_stream(rt, watcher, None, body, key)
 
 
-@router.post("/runs/wait")
+@router.post("/runs/wait", responses=WAIT_DOC)
 async def wait_stateless_run(
     body: RunCreateStateless, rt: RuntimeDep, watcher: WatcherDep, key: IdempotencyKey = None
 ) -> Response:
@@ -356,7 +399,7 @@ async def wait_stateless_run(
     return await _create_wait(rt, watcher, None, body, key)
 
 
-@router.post("/runs/batch", responses={200: {"model": list[Run]}})
+@router.post("/runs/batch", responses={200: {"model": list[Run]}, **errors(400, 404, 409)})
 async def create_run_batch(body: list[RunBatchItem], rt: RuntimeDep) -> Response:
     """Create several stateless background runs; all are validated before any is created."""
     for item in body:
@@ -364,7 +407,7 @@ async def create_run_batch(body: list[RunBatchItem], rt: RuntimeDep) -> Response
     return Json([await _create(rt, None, item) for item in body])
 
 
-@router.get("/runs/{run_id}/stream", response_class=Response)
+@router.get("/runs/{run_id}/stream", response_class=Response, responses=STREAM_DOC)
 async def join_stateless_stream(
     run_id: uuid.UUID,
     rt: RuntimeDep,

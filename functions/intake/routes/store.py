@@ -10,7 +10,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from functions.intake.deps import RuntimeDep
-from functions.intake.responses import Json
+from functions.intake.edge import EdgeRoute
+from functions.intake.responses import Json, errors
 from shared.api.store import (
     Item,
     Namespaces,
@@ -23,7 +24,7 @@ from shared.api.store import (
 )
 from shared.runtime import store as service
 
-router = APIRouter(tags=["store"])
+router = APIRouter(tags=["store"], route_class=EdgeRoute)
 
 
 @router.put("/store/items", status_code=204, response_class=Response)
@@ -33,7 +34,7 @@ async def put_item(body: StorePut, rt: RuntimeDep) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/store/items", responses={200: {"model": Item | None}})
+@router.get("/store/items", responses={200: {"model": Item | None}, **errors(400)})
 async def get_item(query: Annotated[StoreGet, Query()], rt: RuntimeDep) -> Response:
     """One item, or ``null`` (200) when absent; 400 without ``key``."""
     return Json(await service.get_item(rt, query))

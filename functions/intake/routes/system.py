@@ -11,13 +11,14 @@ from importlib.metadata import version
 from fastapi import APIRouter, Response
 
 from functions.intake.deps import RuntimeDep
-from functions.intake.responses import Json
+from functions.intake.edge import EdgeRoute
+from functions.intake.responses import Json, errors
 from shared.runtime import ops
 
-router = APIRouter(tags=["system"])
+router = APIRouter(tags=["system"], route_class=EdgeRoute)
 
 
-@router.get("/ok")
+@router.get("/ok", responses=errors(503))
 @router.get("/", include_in_schema=False)
 async def ok(rt: RuntimeDep, check_db: int = 0) -> Response:
     """Health: ``{"ok": true}``; with ``check_db=1`` also a database round trip (503 if down)."""

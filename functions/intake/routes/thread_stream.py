@@ -12,12 +12,13 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Response
 
 from functions.intake.deps import RuntimeDep, WatcherDep
-from functions.intake.responses import sse_response
+from functions.intake.edge import EdgeRoute
+from functions.intake.responses import errors, sse_response
 from shared.db import threads as threads_db
 from shared.errors import NotFound
 from shared.runtime.streams import follow_thread, thread_cursor, thread_stream_modes
 
-router = APIRouter(tags=["threads"])
+router = APIRouter(tags=["threads"], route_class=EdgeRoute)
 
 MODES_DOC = (
     "run_modes (default: every event), lifecycle, state_update, or run stream modes (only"
@@ -25,7 +26,7 @@ MODES_DOC = (
 )
 
 
-@router.get("/threads/{thread_id}/stream", response_class=Response)
+@router.get("/threads/{thread_id}/stream", response_class=Response, responses=errors(404))
 async def join_thread_stream(
     thread_id: uuid.UUID,
     rt: RuntimeDep,

@@ -11,8 +11,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Response
 
 from functions.intake.deps import RuntimeDep, WatcherDep
-from functions.intake.responses import Json, paginated
-from shared.api.common import CheckpointRef
+from functions.intake.edge import EdgeRoute
+from functions.intake.responses import Json, errors, paginated
+from shared.api.common import CheckpointRef, selectable
 from shared.api.threads import (
     PruneResult,
     Thread,
@@ -29,20 +30,26 @@ from shared.api.threads import (
 )
 from shared.runtime import threads as service
 
-router = APIRouter(tags=["threads"])
-THREAD_DOC: dict[int | str, dict[str, Any]] = {200: {"model": Thread}}
-STATE_DOC: dict[int | str, dict[str, Any]] = {200: {"model": ThreadState}}
-HISTORY_DOC: dict[int | str, dict[str, Any]] = {200: {"model": list[ThreadState]}}
+router = APIRouter(tags=["threads"], route_class=EdgeRoute)
+THREAD_DOC: dict[int | str, dict[str, Any]] = {200: {"model": Thread}, **errors(404)}
+STATE_DOC: dict[int | str, dict[str, Any]] = {
+    200: {"model": selectable(ThreadState)},
+    **errors(404),
+}
+HISTORY_DOC: dict[int | str, dict[str, Any]] = {
+    200: {"model": selectable(ThreadState, many=True)},
+    **errors(404),
+}
 Select = Annotated[list[str] | None, Query(description="ThreadState fields, or values.<key>")]
 
 
-@router.post("/threads", responses=THREAD_DOC)
+@router.post("/threads", responses={200: {"model": Thread}, **errors(409)})
 async def create_thread(body: ThreadCreate, rt: RuntimeDep) -> Response:
     """Create a thread (``if_exists``: ``raise`` → 409, ``do_nothing`` → the existing one)."""
     return Json(await service.create_thread(rt, body))
 
 
-@router.post("/threads/search", responses={200: {"model": list[Thread]}})
+@router.post("/threads/search", responses={200: {"model": selectable(Thread, many=True)}})
 async def search_threads(body: ThreadSearch, rt: RuntimeDep) -> Response:
     """Threads matching the filters, with ``X-Pagination-Total``/``X-Pagination-Next``."""
     page = await service.search_threads(rt, body)
@@ -55,7 +62,7 @@ async def count_threads(body: ThreadCount, rt: RuntimeDep) -> Response:
     return Json(await service.count_threads(rt, body))
 
 
-@router.post("/threads/prune", responses={200: {"model": PruneResult}})
+@router.post("/threads/prune", responses={200: {"model": PruneResult}, **errors(409)})
 async def prune_threads(body: ThreadPrune, rt: RuntimeDep, watcher: WatcherDep) -> Response:
     """Delete threads, or keep only their latest checkpoints (``keep_latest``)."""
     count = await service.prune_threads(rt, watcher, body.thread_ids, body.strategy)
@@ -68,7 +75,9 @@ async def get_thread(thread_id: uuid.UUID, rt: RuntimeDep, include: str | None =
     return Json(await service.get_thread(rt, thread_id))
 
 
-@router.patch("/threads/{thread_id}", responses=THREAD_DOC)
+@router.patch(
+    "/threads/{thread_id}", responses={**THREAD_DOC, 204: {"description": "Prefer: return=minimal"}}
+)
 async def patch_thread(
     thread_id: uuid.UUID,
     body: ThreadPatch,
@@ -82,7 +91,7 @@ async def patch_thread(
     return Json(thread)
 
 
-@router.delete("/threads/{thread_id}", status_code=204)
+@router.delete("/threads/{thread_id}", status_code=204, responses=errors(404))
 async def delete_thread(thread_id: uuid.UUID, rt: RuntimeDep, watcher: WatcherDep) -> Response:
     """Delete a thread, its runs (active ones are cancelled) and its checkpoints."""
     await service.delete_thread(rt, watcher, thread_id)
@@ -127,7 +136,10 @@ async def post_state_at(
     return Json(state)
 
 
-@router.post("/threads/{thread_id}/state", responses={200: {"model": ThreadStateUpdated}})
+@router.post(
+    "/threads/{thread_id}/state",
+    responses={200: {"model": ThreadStateUpdated}, **errors(400, 404, 409)},
+)
 async def update_state(thread_id: uuid.UUID, body: ThreadStateUpdate, rt: RuntimeDep) -> Response:
     """Write state as a node would (409 while a run is active)."""
     return Json(await service.update_state(rt, thread_id, body))

@@ -11,16 +11,17 @@ import uuid
 from fastapi import APIRouter, Response
 
 from functions.intake.deps import RuntimeDep
-from functions.intake.responses import Json
+from functions.intake.edge import EdgeRoute
+from functions.intake.responses import Json, errors
 from shared.api.webhooks import WebhookDelivery
 from shared.webhooks import service
 
-router = APIRouter(tags=["webhooks"])
+router = APIRouter(tags=["webhooks"], route_class=EdgeRoute)
 
 
 @router.get(
     "/threads/{thread_id}/runs/{run_id}/webhooks",
-    responses={200: {"model": list[WebhookDelivery]}},
+    responses={200: {"model": list[WebhookDelivery]}, **errors(404)},
 )
 async def list_run_webhooks(thread_id: uuid.UUID, run_id: uuid.UUID, rt: RuntimeDep) -> Response:
     """The run's webhook deliveries (state, next due time) with every attempt (status code,
