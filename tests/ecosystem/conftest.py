@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.ecosystem.official import QUIET, official_server
+from tests.ecosystem.official import QUIET, REPEATABLE, official_server
 from tests.support import ROOT, Server, dev_server, free_port
 
 PROJECT = Path(__file__).parent / "project"
@@ -78,5 +78,7 @@ def official(llm_stub: LlmStub) -> Iterator[Server]:
 def lg_deploy(llm_stub: LlmStub) -> Iterator[Server]:
     """``lg-deploy dev`` on :data:`PROJECT`, its models on :func:`llm_stub`; one per test
     module."""
-    with dev_server("eco", config=PROJECT / "langgraph.json", env=llm_stub.env | QUIET) as srv:
+    with dev_server(
+        "eco", config=PROJECT / "langgraph.json", env=llm_stub.env | QUIET | REPEATABLE
+    ) as srv:
         yield srv

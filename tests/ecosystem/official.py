@@ -22,6 +22,11 @@ QUIET = {
 }
 """No traces and no usage reports leave the machine."""
 
+REPEATABLE = {"PYTHONHASHSEED": "0"}
+"""One string-hash order for both servers: packages iterate sets (langgraph-supervisor builds its
+handoff tools from a set of agent names), so tool order in drawings and model requests follows
+the hash seed of the process."""
+
 
 def official_venv() -> Path:
     """The official server's virtualenv, installed on first use (see the script)."""
@@ -45,7 +50,7 @@ def official_server(project: Path, env: dict[str, str]) -> Iterator[Server]:
         full_env = {k: v for k, v in os.environ.items() if not k.startswith("LANGSMITH_")}
         full_env.pop("VIRTUAL_ENV", None)
         full_env.pop("PYTHONPATH", None)
-        full_env |= QUIET | env
+        full_env |= QUIET | REPEATABLE | env
         args = [str(venv / "bin" / "langgraph"), "dev", "--no-browser", "--no-reload"]
         args += ["--host", "127.0.0.1", "--port", str(port), "--config", "langgraph.json"]
         log = Path(tmp) / "server.log"
