@@ -361,5 +361,7 @@ class RunAttempt:
         await self.rt.bus.publish(RUN_EVENTS, {"run_id": str(self.run_id), "done": True})
         if done["has_pending"]:
             await self.rt.bus.publish(RUN_REQUESTED, {"thread_id": str(done["thread_id"])})
-        if self.kwargs.get("temporary"):  # gone now, unless a request reads it to the end
+        # a temporary thread goes now, unless a request reads the run to its end: then that
+        # reader removes it (known at the claim, or marked since: the delete then skips it)
+        if self.kwargs.get("temporary") and not self.row["awaited"]:
             discard_temporary_thread(self.rt, self.thread_id, read=False)
