@@ -67,20 +67,32 @@ async def insert(
     )
 
 
+_WITH_CHECKPOINTS = """WITH d AS ({threads}),
+    w AS (DELETE FROM checkpoint_writes WHERE thread_id IN (SELECT thread_id::text FROM d)),
+    b AS (DELETE FROM checkpoint_blobs WHERE thread_id IN (SELECT thread_id::text FROM d)),
+    c AS (DELETE FROM checkpoints WHERE thread_id IN (SELECT thread_id::text FROM d))
+    SELECT thread_id FROM d"""
+"""A delete of threads (``{threads}``, returning ``thread_id``) that also deletes their
+checkpoints, blobs and pending writes (langgraph-checkpoint-postgres' tables, keyed by the
+thread id as text): one statement, where ``aprune`` takes three and a transaction."""
+
+
 async def delete_temporary(
     pool: asyncpg.Pool, read: list[uuid.UUID], ended: list[uuid.UUID]
 ) -> list[uuid.UUID]:
-    """Delete stateless runs' threads whose runs all ended (their runs and events go with
-    them): those of ``read`` (their reader answered), and those of ``ended`` (their run
+    """Delete stateless runs' threads whose runs all ended (their runs, events and checkpoints
+    go with them): those of ``read`` (their reader answered), and those of ``ended`` (their run
     ended) unless a request reads one of their runs (``runs.awaited``); the ids deleted."""
     rows = await pool.fetch(
-        """DELETE FROM threads t
-           WHERE t.temporary AND (t.thread_id = ANY($1) OR t.thread_id = ANY($2))
-             AND NOT EXISTS (
-               SELECT 1 FROM runs r WHERE r.thread_id = t.thread_id
-                 AND (r.ended_at IS NULL
-                      OR (NOT t.thread_id = ANY($1) AND r.awaited)))
-           RETURNING thread_id""",
+        _WITH_CHECKPOINTS.format(
+            threads="""DELETE FROM threads t
+               WHERE t.temporary AND (t.thread_id = ANY($1) OR t.thread_id = ANY($2))
+                 AND NOT EXISTS (
+                   SELECT 1 FROM runs r WHERE r.thread_id = t.thread_id
+                     AND (r.ended_at IS NULL
+                          OR (NOT t.thread_id = ANY($1) AND r.awaited)))
+               RETURNING thread_id"""
+        ),
         read,
         ended,
     )
@@ -90,15 +102,18 @@ async def delete_temporary(
 async def delete_ended_temporary(
     pool: asyncpg.Pool, reader_grace_seconds: float
 ) -> list[uuid.UUID]:
-    """Delete stateless runs' threads whose runs all ended, those of runs a client was
-    reading (``runs.awaited``) only ``reader_grace_seconds`` after the end; the ids."""
+    """Delete stateless runs' threads (with their runs, events and checkpoints) whose runs all
+    ended, those of runs a client was reading (``runs.awaited``) only ``reader_grace_seconds``
+    after the end; the ids."""
     rows = await pool.fetch(
-        """DELETE FROM threads t WHERE t.temporary AND NOT EXISTS (
-               SELECT 1 FROM runs r WHERE r.thread_id = t.thread_id
-                 AND (r.ended_at IS NULL
-                      OR (r.awaited
-                          AND r.ended_at > now() - make_interval(secs => $1))))
-           RETURNING thread_id""",
+        _WITH_CHECKPOINTS.format(
+            threads="""DELETE FROM threads t WHERE t.temporary AND NOT EXISTS (
+                   SELECT 1 FROM runs r WHERE r.thread_id = t.thread_id
+                     AND (r.ended_at IS NULL
+                          OR (r.awaited
+                              AND r.ended_at > now() - make_interval(secs => $1))))
+               RETURNING thread_id"""
+        ),
         reader_grace_seconds,
     )
     return [r["thread_id"] for r in rows]

@@ -17,8 +17,8 @@ events and its checkpoints:
 
 Neither the executor nor the reader's client waits for the deletes: each process hands them
 to one background task, which deletes what has gathered meanwhile in one batch (one statement
-for the threads, one prune of their checkpoints), so a busy process pays per batch, not per
-run. A batch lost at shutdown or to a database error is left to the sweep.
+for the threads and their checkpoints), so a busy process pays per batch, not per run. A
+batch lost at shutdown or to a database error is left to the sweep.
 """
 
 from __future__ import annotations
@@ -28,18 +28,12 @@ import logging
 import uuid
 from typing import Any
 
-import psycopg
-
 from shared.db import runs as runs_db
 from shared.db import threads as threads_db
 from shared.db.pool import DB_ERRORS
-from shared.runtime.checkpointer import plain_saver
 from shared.runtime.context import Runtime
 
 log = logging.getLogger(__name__)
-
-DISCARD_ERRORS: tuple[type[BaseException], ...] = (*DB_ERRORS, psycopg.Error)
-"""A database down or refusing, on either pool: the discard is left to the sweep."""
 
 
 class _Discards:
@@ -63,11 +57,8 @@ class _Discards:
                 self.read.clear()
                 self.ended.clear()
                 try:
-                    deleted = await threads_db.delete_temporary(self.rt.db.pool, read, ended)
-                    if deleted:
-                        saver = plain_saver(self.rt.db.checkpoint_pool)
-                        await saver.aprune([str(t) for t in deleted], strategy="delete")
-                except DISCARD_ERRORS as exc:
+                    await threads_db.delete_temporary(self.rt.db.pool, read, ended)
+                except DB_ERRORS as exc:  # database down or refusing: left to the sweep
                     log.warning(
                         "%d temporary threads left to the sweep: %s", len(read + ended), exc
                     )
@@ -111,6 +102,4 @@ async def sweep_temporary_threads(rt: Runtime) -> int:
     ended = await threads_db.delete_ended_temporary(
         rt.db.pool, rt.settings.temporary_thread_grace_seconds
     )
-    if ended:
-        await plain_saver(rt.db.checkpoint_pool).aprune([str(t) for t in ended], strategy="delete")
     return len(ended)
