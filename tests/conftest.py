@@ -6,6 +6,7 @@ import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from langgraph_sdk.client import LangGraphClient
 
@@ -31,6 +32,13 @@ def server() -> Iterator[Server]:
 async def client(server: Server) -> AsyncIterator[LangGraphClient]:
     """The official ``langgraph_sdk`` async client on :func:`server`."""
     async with sdk(server) as c:
+        yield c
+
+
+@pytest.fixture
+async def http(server: Server) -> AsyncIterator[httpx.AsyncClient]:
+    """Raw HTTP on :func:`server`, for headers and bodies the SDK would never send."""
+    async with httpx.AsyncClient(base_url=server.url, timeout=60) as c:
         yield c
 
 

@@ -70,6 +70,24 @@ class Server:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
 
+def launch(
+    args: list[str],
+    *,
+    cwd: Path,
+    env: dict[str, str],
+    log: Path,
+    port: int,
+    data_dir: Path | None = None,
+) -> Server:
+    """Start ``args`` in a process group of its own, output appended to ``log``; the
+    :class:`Server` it is to serve on ``port`` (not waited for)."""
+    with log.open("ab") as out:
+        proc = subprocess.Popen(
+            args, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    return Server(proc, port, data_dir, log, args)
+
+
 def start(
     command: str = "dev",
     *,
@@ -92,16 +110,7 @@ def start(
         args += ["--database-url", database_url]
     args += extra or []
     full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
-    with log.open("ab") as out:
-        proc = subprocess.Popen(
-            args,
-            cwd=ROOT,
-            env=full_env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    server = Server(proc, port, data_dir, log, args)
+    server = launch(args, cwd=ROOT, env=full_env, log=log, port=port, data_dir=data_dir)
     if wait and command != "executor":
         wait_ready(server)
     return server

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -21,12 +20,6 @@ from tests.support import Server
 
 REPLY = "hello there friend"
 SSE = {"Accept": "text/event-stream"}
-
-
-@pytest.fixture
-async def http(server: Server) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=server.url, timeout=60) as c:
-        yield c
 
 
 def _message(text: str, **extra: Any) -> dict[str, Any]:

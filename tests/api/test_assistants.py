@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -19,17 +18,10 @@ from langgraph_sdk.errors import (
 )
 
 from shared.ids import system_assistant_id
-from tests.support import TEST_GRAPHS, Server
+from tests.support import TEST_GRAPHS
 
 GRAPH_IDS = list(json.loads(TEST_GRAPHS.read_text())["graphs"])
 MISSING = str(uuid.uuid4())
-
-
-@pytest.fixture
-async def http(server: Server) -> AsyncIterator[httpx.AsyncClient]:
-    """Raw HTTP, for headers and bodies the SDK would never send."""
-    async with httpx.AsyncClient(base_url=server.url, timeout=30) as c:
-        yield c
 
 
 def tag() -> dict[str, str]:

@@ -8,21 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 from langgraph_sdk.client import LangGraphClient
-
-from tests.support import Server
-
-
-@pytest.fixture
-async def http(server: Server) -> AsyncIterator[httpx.AsyncClient]:
-    """A raw HTTP client on the test server."""
-    async with httpx.AsyncClient(base_url=server.url, timeout=60) as c:
-        yield c
 
 
 def marker() -> dict[str, str]:

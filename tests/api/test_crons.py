@@ -8,7 +8,6 @@ Ticks at synthetic times with several cron replicas: tests/integration/test_cron
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,17 +18,9 @@ from langgraph_sdk.errors import BadRequestError, NotFoundError
 
 from shared.ids import system_assistant_id
 from tests.faults.helpers import eventually
-from tests.support import Server
 
 MISSING = str(uuid.uuid4())
 ECHO = str(system_assistant_id("echo"))
-
-
-@pytest.fixture
-async def http(server: Server) -> AsyncIterator[httpx.AsyncClient]:
-    """Raw HTTP, for headers, GET of one cron and bodies the SDK would never send."""
-    async with httpx.AsyncClient(base_url=server.url, timeout=30) as c:
-        yield c
 
 
 def tag() -> dict[str, str]:

@@ -26,12 +26,6 @@ JSON = {"Content-Type": "application/json"}
 RPC = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 
 
-@pytest.fixture
-async def http(server: Server) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=server.url, timeout=60) as c:
-        yield c
-
-
 def nested(levels: int) -> str:
     """A JSON array ``levels`` deep."""
     return "[" * levels + "]" * levels

@@ -6,16 +6,13 @@ same requests.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import pytest
 from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.schema import StreamPart
 
 from shared.ids import system_assistant_id
-from tests.support import Server
 
 DECISION_SCHEMA = {
     "properties": {
@@ -26,13 +23,6 @@ DECISION_SCHEMA = {
     "title": "Decision",
     "type": "object",
 }
-
-
-@pytest.fixture
-async def http(server: Server) -> AsyncIterator[httpx.AsyncClient]:
-    """Raw HTTP, for query strings the SDK spells one way only."""
-    async with httpx.AsyncClient(base_url=server.url, timeout=30) as c:
-        yield c
 
 
 async def _stream(

@@ -4,21 +4,12 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.support import Server
-
 ZERO = "00000000-0000-0000-0000-000000000000"
-
-
-@pytest.fixture
-async def http(server: Server) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=server.url, timeout=30) as c:
-        yield c
 
 
 async def _thread(http: httpx.AsyncClient) -> str:

@@ -40,13 +40,6 @@ async def eventually(check: Callable[[], Awaitable[bool]], what: str) -> None:
     raise AssertionError(f"never happened: {what}")
 
 
-@pytest.fixture
-async def http(server: Server) -> AsyncIterator[httpx.AsyncClient]:
-    """A raw HTTP client on the shared test server."""
-    async with httpx.AsyncClient(base_url=server.url, timeout=30) as c:
-        yield c
-
-
 @pytest.fixture(scope="module")
 def store_server() -> Iterator[Server]:
     """``lg-deploy dev`` with the ``store`` settings of ``langgraph_store.json``."""

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -19,15 +18,6 @@ from langgraph_sdk.errors import (
     NotFoundError,
     UnprocessableEntityError,
 )
-
-from tests.support import Server
-
-
-@pytest.fixture
-async def http(server: Server) -> AsyncIterator[httpx.AsyncClient]:
-    """A raw HTTP client on the test server."""
-    async with httpx.AsyncClient(base_url=server.url, timeout=30) as c:
-        yield c
 
 
 def marker() -> dict[str, str]:

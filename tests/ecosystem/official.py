@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.support import ROOT, Server, free_port, wait_ready
+from tests.support import ROOT, Server, free_port, launch, wait_ready
 
 INSTALL = ROOT / "tests" / "infra" / "official-server.sh"
 QUIET = {
@@ -53,17 +53,7 @@ def official_server(project: Path, env: dict[str, str]) -> Iterator[Server]:
         full_env |= QUIET | REPEATABLE | env
         args = [str(venv / "bin" / "langgraph"), "dev", "--no-browser", "--no-reload"]
         args += ["--host", "127.0.0.1", "--port", str(port), "--config", "langgraph.json"]
-        log = Path(tmp) / "server.log"
-        with log.open("ab") as out:
-            proc = subprocess.Popen(
-                args,
-                cwd=work,
-                env=full_env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        server = Server(proc, port, None, log, args)
+        server = launch(args, cwd=work, env=full_env, log=Path(tmp) / "server.log", port=port)
         try:
             wait_ready(server)
             yield server
