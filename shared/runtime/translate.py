@@ -118,6 +118,15 @@ class StreamTranslator:
         wanted.add("values")  # drives the stream even when only other modes are asked
         return sorted(wanted)
 
+    def translate_part(self, part: Any) -> list[tuple[str, Any]]:
+        """SSE events for one part of ``astream(subgraphs=self.subgraphs)`` with several stream
+        modes: ``(ns, mode, chunk)`` with subgraphs, ``(mode, chunk)`` without."""
+        if self.subgraphs:
+            ns, mode, chunk = part
+            return self.translate(tuple(ns), str(mode), chunk)
+        mode, chunk = part
+        return self.translate((), str(mode), chunk)
+
     def translate(self, ns: tuple[str, ...], mode: str, chunk: Any) -> list[tuple[str, Any]]:
         """SSE events for one chunk of ``astream(subgraphs=self.subgraphs)`` (``ns`` is empty
         without subgraphs); empty when not asked for."""
@@ -149,11 +158,7 @@ class StreamTranslator:
         if self._root_run is None:
             self._root_run = event["run_id"]
         if event["event"] == "on_chain_stream" and event["run_id"] == self._root_run:
-            if self.subgraphs:
-                ns, mode, chunk = event["data"]["chunk"]
-                return self.translate(tuple(ns), str(mode), chunk)
-            mode, chunk = event["data"]["chunk"]
-            return self.translate((), str(mode), chunk)
+            return self.translate_part(event["data"]["chunk"])
         if TAG_HIDDEN in (event.get("tags") or ()):
             return []
         return [("events", event)]
@@ -212,11 +217,6 @@ async def stream_events(
             for out in translator.translate_event(event):
                 yield out
         return
-    if translator.subgraphs:
-        async for ns, mode, chunk in graph.astream(graph_input, config, **options):
-            for out in translator.translate(tuple(ns), str(mode), chunk):
-                yield out
-        return
-    async for mode, chunk in graph.astream(graph_input, config, **options):
-        for out in translator.translate((), str(mode), chunk):
+    async for part in graph.astream(graph_input, config, **options):
+        for out in translator.translate_part(part):
             yield out
