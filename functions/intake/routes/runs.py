@@ -75,6 +75,18 @@ def _action(value: str) -> str:
     return value if value in ("interrupt", "rollback") else "interrupt"
 
 
+async def _after_read(
+    rt: Runtime, run_id: uuid.UUID, cancel: bool, temporary_thread: uuid.UUID | None
+) -> None:
+    """What ends a request that read a run: cancel the run (``interrupt``) when ``cancel`` (a
+    client that left early with ``on_disconnect``/``cancel_on_disconnect``), then remove the
+    run's ``temporary_thread`` (a stateless run's) if any."""
+    if cancel:
+        await runs_service.cancel_runs(rt, [run_id], "interrupt")
+    if temporary_thread is not None:
+        discard_temporary_thread(rt, temporary_thread, read=True)
+
+
 def _cancel_on_close(
     rt: Runtime,
     run_id: uuid.UUID,
@@ -83,10 +95,8 @@ def _cancel_on_close(
     temporary_thread: uuid.UUID | None = None,
 ) -> Any:
     async def close() -> None:
-        if enabled and not deadline.reached:  # a stream ended by its deadline leaves the run
-            await runs_service.cancel_runs(rt, [run_id], "interrupt")
-        if temporary_thread is not None:
-            discard_temporary_thread(rt, temporary_thread, read=True)
+        # a stream ended by its deadline leaves the run going
+        await _after_read(rt, run_id, enabled and not deadline.reached, temporary_thread)
 
     return close
 
@@ -121,11 +131,9 @@ def _wait_body(
             answered = True
             yield dumps({"__error__": deadline.error()})
         finally:
-            if not answered and cancel_on_disconnect:
-                with anyio.CancelScope(shield=True):  # the client is gone; finish the cancel
-                    await runs_service.cancel_runs(rt, [run_id], "interrupt")
-            if temporary_thread is not None:
-                discard_temporary_thread(rt, temporary_thread, read=True)
+            with anyio.CancelScope(shield=True):  # the client may be gone; finish the cancel
+                cancel = cancel_on_disconnect and not answered
+                await _after_read(rt, run_id, cancel, temporary_thread)
 
     return body()
 
