@@ -134,8 +134,7 @@ async def delete_assistant(rt: Runtime, assistant_id: uuid.UUID, delete_threads:
     ``delete_threads`` also the threads whose ``metadata.assistant_id`` is it, with their runs
     and checkpoints. Its pending and running runs are cancelled first (``interrupt``), as the
     official server does. Raises NotFound (then nothing is deleted or cancelled)."""
-    async with rt.db.pool.acquire() as conn:
-        await _row(conn, assistant_id)
+    await _row(rt.db.pool, assistant_id)
     in_flight = await runs_db.select_ids(
         rt.db.pool, statuses=list(runs_db.ACTIVE), assistant_id=assistant_id
     )
