@@ -20,6 +20,7 @@ lint: install
 	$(BIN)/ruff check shared functions tests examples
 	$(BIN)/ruff format --check shared functions tests examples
 	$(BIN)/mypy shared functions
+	$(BIN)/lint-imports
 
 test: lint
 	$(BIN)/pytest

@@ -28,6 +28,7 @@ from starlette.types import ASGIApp
 
 from functions.signals import StopSignals
 from functions.up import run_up
+from shared.bootstrap import close_runtime, load_project, open_runtime
 from shared.config import Settings, load_settings
 from shared.embedded import (
     ephemeral_data_dir,
@@ -39,7 +40,6 @@ from shared.embedded import (
 from shared.graphs.config import ConfigError, ProjectConfig
 from shared.graphs.registry import GraphRegistry
 from shared.logs import configure_logging
-from shared.runtime.bootstrap import close_runtime, load_project, open_runtime
 from shared.runtime.context import Runtime
 from shared.runtime.function import Function, Placement
 

@@ -43,7 +43,7 @@ class Settings(BaseSettings):
         60.0,
         ge=0,
         description="how long after its run's end a stateless thread is kept for a waiting "
-        "client that went away (others go at the end: shared/runtime/temporary.py)",
+        "client that went away (others go at the end: shared/execution/temporary.py)",
     )
     idempotency_retention_seconds: float = Field(
         86400.0, gt=0, description="how long an Idempotency-Key keeps returning its run"

@@ -22,9 +22,9 @@ from shared.cloud_events.types import CRON_TICKS_TOPIC
 from shared.db.pool import DB_ERRORS
 from shared.kafka.consumer import one_by_one, own_topic_consumer
 from shared.runtime.context import Runtime
-from shared.runtime.crons import tick
 from shared.runtime.function import Placement
 from shared.runtime.ops import cloudevent_app
+from shared.services.crons import tick
 
 log = logging.getLogger(__name__)
 

@@ -25,12 +25,12 @@ from shared.db import events as events_db
 from shared.db import idempotency as idempotency_db
 from shared.db import runs as runs_db
 from shared.db.pool import DB_ERRORS
+from shared.execution.attempt import RunAttempt
+from shared.execution.temporary import sweep_temporary_threads
 from shared.kafka.bus import names_a_run
 from shared.kafka.consumer import EventConsumer
 from shared.metrics import LEASE_RECLAIMS
 from shared.runtime.context import Runtime
-from shared.runtime.execution import RunAttempt
-from shared.runtime.temporary import sweep_temporary_threads
 
 log = logging.getLogger(__name__)
 

@@ -36,7 +36,7 @@ from functions.intake.routes import (
 from shared.errors import DomainError
 from shared.graphs.config import DEFAULT_CORS
 from shared.runtime.context import Runtime
-from shared.runtime.streams import RunWatcher
+from shared.streams.follow import RunWatcher
 
 
 def create_app(rt: Runtime, watcher: RunWatcher) -> FastAPI:

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from shared.runtime.context import Runtime
-from shared.runtime.streams import RunWatcher
+from shared.streams.follow import RunWatcher
 
 
 def get_runtime(request: Request) -> Runtime:

@@ -7,7 +7,7 @@ from starlette.types import ASGIApp
 from functions.intake.app import create_app
 from shared.runtime.context import Runtime
 from shared.runtime.function import Placement
-from shared.runtime.streams import RunWatcher
+from shared.streams.follow import RunWatcher
 
 
 class IntakeFunction:

@@ -27,10 +27,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from functions.intake.function import IntakeFunction, build
 from functions.intake.responses import error_response
+from shared.bootstrap import close_runtime, load_project, open_runtime
 from shared.config import load_settings
 from shared.db.pool import DB_ERRORS
 from shared.logs import configure_logging
-from shared.runtime.bootstrap import close_runtime, load_project, open_runtime
 from shared.runtime.context import Runtime
 from shared.runtime.function import Placement
 

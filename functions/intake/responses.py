@@ -15,8 +15,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from shared.api.common import ErrorBody
 from shared.api.payload import printable
 from shared.errors import DomainError
-from shared.runtime.streams import StoredEvent
 from shared.serde import dumps, to_jsonable
+from shared.streams.follow import StoredEvent
 
 
 class Json(JSONResponse):

@@ -22,11 +22,11 @@ import asyncpg
 from prometheus_client import Counter, Histogram
 
 from shared.bus.base import RUN_EVENTS, Subscription
+from shared.db import outbox
 from shared.db.pool import DB_ERRORS
+from shared.execution.webhook_delivery import next_step, send
 from shared.logs import run_context
 from shared.runtime.context import Runtime
-from shared.webhooks import outbox
-from shared.webhooks.delivery import next_step, send
 from shared.webhooks.transport import webhook_client
 
 log = logging.getLogger(__name__)

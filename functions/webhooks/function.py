@@ -17,11 +17,11 @@ from starlette.types import ASGIApp
 from functions.webhooks.deliverer import Deliverer
 from shared.cloud_events.http import check_type
 from shared.cloud_events.types import CRON_TICK, PING, RUN_ENDED, RUN_LIFECYCLE_TOPIC
+from shared.db import outbox
 from shared.kafka.consumer import own_topic_consumer
 from shared.runtime.context import Runtime
 from shared.runtime.function import Placement
 from shared.runtime.ops import cloudevent_app
-from shared.webhooks import outbox
 
 log = logging.getLogger(__name__)
 

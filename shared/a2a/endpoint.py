@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from shared.a2a import rpc, tasks
 from shared.errors import BadRequest, DomainError
 from shared.runtime.context import Runtime
-from shared.runtime.streams import RunWatcher
+from shared.streams.follow import RunWatcher
 
 Handler = Callable[
     [Runtime, RunWatcher, asyncpg.Record, dict[str, Any] | None], Awaitable[BaseModel]

@@ -1,8 +1,8 @@
 """A2A tasks over the run service: send a message (wait or stream), get and cancel a task.
 
-Every message starts a run on the context's thread through :func:`shared.runtime.runs.create_run`
+Every message starts a run on the context's thread through :func:`shared.services.runs.create_run`
 (a new thread when the message names no context), so runs queue, execute and cancel as any
-other. Waiting and streaming read the stored events (:mod:`shared.runtime.streams`).
+other. Waiting and streaming read the stored events (:mod:`shared.streams.follow`).
 A message naming a task continues it (terminal tasks take none): an input-required one is
 resumed, its thread's interrupt answered by the message.
 Source: Agent Server API, "A2A" (message/send, message/stream, tasks/get, tasks/cancel).
@@ -28,10 +28,10 @@ from shared.db import runs as runs_db
 from shared.db import threads as threads_db
 from shared.errors import Invalid
 from shared.ids import new_id, parse_uuid
-from shared.runtime.assistants import input_schema
 from shared.runtime.context import Runtime
-from shared.runtime.runs import cancel_runs, create_run, resolve_assistant
-from shared.runtime.streams import RunWatcher, follow_events, wait_for_end
+from shared.services.assistants import input_schema
+from shared.services.runs import cancel_runs, create_run, resolve_assistant
+from shared.streams.follow import RunWatcher, follow_events, wait_for_end
 
 STREAM_MODES = ["messages-tuple"]
 """What A2A runs store as events: the agent's message chunks (partial text)."""

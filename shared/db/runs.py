@@ -12,8 +12,8 @@ from typing import Any
 
 import asyncpg
 
+from shared.db.outbox import ENDED_RUN_COLUMNS, enqueue_sql
 from shared.serde import serialize_error
-from shared.webhooks.outbox import ENDED_RUN_COLUMNS, enqueue_sql
 
 RUN_COLUMNS = (
     "run_id, thread_id, assistant_id, created_at, updated_at, status, metadata, kwargs,"

@@ -36,7 +36,7 @@ from shared.errors import DomainError
 from shared.mcp_server import tools
 from shared.mcp_server.rpc import McpFault, failure, parse_message, parse_params, success
 from shared.runtime.context import Runtime
-from shared.runtime.streams import RunWatcher
+from shared.streams.follow import RunWatcher
 
 SERVER_NAME = "LangGraph"
 Params = dict[str, Any] | None

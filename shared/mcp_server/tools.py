@@ -26,12 +26,12 @@ from mcp_types import (
 from shared.api.runs import RunCreateStateless
 from shared.db import assistants as assistants_db
 from shared.db import runs as runs_db
+from shared.execution.temporary import discard_temporary_thread
 from shared.mcp_server.rpc import McpFault
-from shared.runtime.assistants import input_schema
 from shared.runtime.context import Runtime
-from shared.runtime.runs import create_run
-from shared.runtime.streams import RunWatcher, wait_for_end
-from shared.runtime.temporary import discard_temporary_thread
+from shared.services.assistants import input_schema
+from shared.services.runs import create_run
+from shared.streams.follow import RunWatcher, wait_for_end
 
 PAGE_SIZE = 100
 """Tools per ``tools/list`` page."""

@@ -1,6 +1,6 @@
 """The store (long-term memory): langgraph-checkpoint-postgres's ``AsyncPostgresStore`` on the
-process's psycopg pool, configured from ``langgraph.json`` ``store``, and the operations of
-the ``/store/*`` endpoints (Agent Server API, "Store").
+process's psycopg pool, configured from ``langgraph.json`` ``store`` (the ``/store/*``
+operations are :mod:`shared.services.store`).
 
 ``store`` section, as the official config: ``ttl`` (``default_ttl`` minutes for items put
 without ``ttl``; ``refresh_on_read``, default true; ``sweep_interval_minutes``, default 5;
@@ -18,17 +18,14 @@ from typing import Any
 
 import orjson
 from langchain_core.embeddings import Embeddings
-from langgraph.store.base import InvalidNamespaceError, TTLConfig, ensure_embeddings
+from langgraph.store.base import TTLConfig, ensure_embeddings
 from langgraph.store.postgres.aio import AsyncPostgresStore
 from langgraph.store.postgres.base import PostgresIndexConfig
 from psycopg_pool import AsyncConnectionPool
 
-from shared.api.store import StoreDelete, StoreGet, StoreNamespaceList, StorePut, StoreSearch
 from shared.db.migrate import setup_store_tables
-from shared.errors import BadRequest, Invalid
 from shared.graphs.config import ConfigError, ObjectRef, ProjectConfig, parse_object_ref
 from shared.graphs.registry import import_object
-from shared.runtime.context import Runtime
 
 _RANGE_OPERATORS = {"$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}
 
@@ -174,56 +171,3 @@ async def open_store(pool: AsyncConnectionPool, project: ProjectConfig) -> Store
 async def close_store(store: AsyncPostgresStore) -> None:
     """Stop the TTL sweeper (before the pool closes)."""
     await store.stop_ttl_sweeper(timeout=5.0)
-
-
-def _store(rt: Runtime) -> AsyncPostgresStore:
-    if rt.store is None:
-        raise RuntimeError("the store is not open in this process")
-    return rt.store
-
-
-async def put_item(rt: Runtime, body: StorePut) -> None:
-    """``PUT /store/items``. Raises Invalid for a reserved namespace (``langgraph``)."""
-    ttl = {"ttl": body.ttl} if "ttl" in body.model_fields_set else {}
-    try:
-        await _store(rt).aput(tuple(body.namespace), body.key, body.value, body.index, **ttl)
-    except InvalidNamespaceError as exc:
-        raise Invalid(str(exc)) from exc
-
-
-async def get_item(rt: Runtime, query: StoreGet) -> dict[str, Any] | None:
-    """``GET /store/items``: the item, or ``None`` when absent. Raises BadRequest without key."""
-    if query.key is None:
-        raise BadRequest("Query parameter 'key' is required")
-    item = await _store(rt).aget(tuple(query.namespace), query.key, refresh_ttl=query.refresh_ttl)
-    return item.dict() if item is not None else None
-
-
-async def delete_item(rt: Runtime, body: StoreDelete) -> None:
-    """``DELETE /store/items`` (a missing item is fine)."""
-    await _store(rt).adelete(tuple(body.namespace), body.key)
-
-
-async def search_items(rt: Runtime, body: StoreSearch) -> dict[str, Any]:
-    """``POST /store/items/search``: ``{"items": [item + score]}``."""
-    items = await _store(rt).asearch(
-        tuple(body.namespace_prefix or ()),
-        query=body.query,
-        filter=body.filter,
-        limit=body.limit,
-        offset=body.offset,
-        refresh_ttl=body.refresh_ttl,
-    )
-    return {"items": [item.dict() for item in items]}
-
-
-async def list_namespaces(rt: Runtime, body: StoreNamespaceList) -> dict[str, Any]:
-    """``POST /store/namespaces``: ``{"namespaces": [[label, …], …]}``."""
-    namespaces = await _store(rt).alist_namespaces(
-        prefix=tuple(body.prefix) if body.prefix else None,
-        suffix=tuple(body.suffix) if body.suffix else None,
-        max_depth=body.max_depth,
-        limit=body.limit,
-        offset=body.offset,
-    )
-    return {"namespaces": [list(ns) for ns in namespaces]}

@@ -80,7 +80,7 @@ MAX_CONNECTIONS = 300
 asyncpg + 20 psycopg connections: under the c=32 load the executors' pools fail with
 "too many clients already"."""
 FUNCTION_ENV = {"LG_DEPLOY_LOG_LEVEL": "WARNING"}
-IMPORTS = "import functions.cli, functions.executor.function, shared.runtime.execution"
+IMPORTS = "import functions.cli, functions.executor.function, shared.execution.attempt"
 """What a fresh executor process imports before any work (the graphs load later)."""
 
 

@@ -27,7 +27,7 @@ from shared.db import events as events_db
 from shared.db import runs as runs_db
 from shared.db.pool import Database
 from shared.errors import LostClaim
-from shared.runtime.checkpointer import FencedSaver
+from shared.execution.checkpointer import FencedSaver
 from tests.faults.helpers import (
     LEASE_SECONDS,
     STEP_NAMES,

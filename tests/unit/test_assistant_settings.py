@@ -6,7 +6,7 @@ import pytest
 
 from shared.api.common import Config
 from shared.errors import BadRequest
-from shared.runtime.assistants import settings
+from shared.services.assistants import settings
 
 
 def test_configurable_fills_context() -> None:

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from shared.api.crons import PAYLOAD_FIELDS, CronCreate, CronPatch, ThreadCronCreate
 from shared.api.runs import RunCreateStateful, RunCreateStateless
-from shared.runtime.crons import _run_body
+from shared.services.crons import _run_body
 
 
 def test_payload_holds_the_run_fields_only() -> None:

@@ -1,11 +1,11 @@
-"""``Last-Event-ID`` parsing of run and thread streams (:mod:`shared.runtime.streams`)."""
+"""``Last-Event-ID`` parsing of run and thread streams (:mod:`shared.streams.follow`)."""
 
 from __future__ import annotations
 
 import pytest
 
 from shared.errors import Invalid
-from shared.runtime.streams import RUN_SHIFT, run_cursor, thread_cursor
+from shared.streams.follow import RUN_SHIFT, run_cursor, thread_cursor
 
 
 def test_run_ids_resume_after_the_seq_and_minus_one_replays_all() -> None:

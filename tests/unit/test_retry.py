@@ -1,9 +1,9 @@
-"""Backoff and retry decisions of :mod:`shared.runtime.retry`."""
+"""Backoff and retry decisions of :mod:`shared.execution.retry`."""
 
 from __future__ import annotations
 
 from shared.api.runs import RetryPolicy
-from shared.runtime.retry import retry_delay, should_retry
+from shared.execution.retry import retry_delay, should_retry
 
 
 def test_delay_grows_exponentially_and_is_capped() -> None:

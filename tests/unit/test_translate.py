@@ -15,7 +15,7 @@ from langgraph.config import get_stream_writer
 from langgraph.graph import START, MessagesState, StateGraph
 from langgraph.types import interrupt
 
-from shared.runtime.translate import StreamTranslator, stream_events
+from shared.execution.translate import StreamTranslator, stream_events
 
 
 class Items(TypedDict, total=False):

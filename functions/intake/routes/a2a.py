@@ -16,8 +16,8 @@ from shared.a2a.card import agent_card
 from shared.a2a.endpoint import handle
 from shared.a2a.rpc import dump
 from shared.runtime.context import Runtime
-from shared.runtime.streams import StoredEvent
 from shared.serde import dumps_str
+from shared.streams.follow import StoredEvent
 
 router = APIRouter(tags=["a2a"], route_class=EdgeRoute)
 RPC_DOC: dict[int | str, dict[str, Any]] = {

@@ -28,7 +28,7 @@ from shared.api.assistants import (
     GraphSchemaNoId,
 )
 from shared.api.common import selectable
-from shared.runtime import assistants as service
+from shared.services import assistants as service
 
 router = APIRouter(tags=["assistants"], route_class=EdgeRoute)
 ASSISTANT_DOC: dict[int | str, dict[str, Any]] = {200: {"model": Assistant}, **errors(404)}

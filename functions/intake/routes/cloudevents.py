@@ -17,7 +17,7 @@ from functions.intake.edge import EdgeRoute
 from functions.intake.responses import Json, error_response, errors
 from shared.api.runs import Run
 from shared.cloud_events.http import InvalidEvent, parse
-from shared.runtime.run_events_in import create_run_from_event
+from shared.services.run_events_in import create_run_from_event
 
 router = APIRouter(tags=["cloudevents"], route_class=EdgeRoute)
 

@@ -15,7 +15,7 @@ from functions.intake.edge import EdgeRoute
 from functions.intake.responses import Json, errors, paginated
 from shared.api.common import selectable
 from shared.api.crons import Cron, CronCount, CronCreate, CronPatch, CronSearch, ThreadCronCreate
-from shared.runtime import crons as service
+from shared.services import crons as service
 
 router = APIRouter(tags=["crons"], route_class=EdgeRoute)
 CRON_DOC: dict[int | str, dict[str, Any]] = {200: {"model": Cron}, **errors(404)}

@@ -28,12 +28,12 @@ from shared.api.runs import (
     RunCreateStateful,
     RunCreateStateless,
 )
-from shared.db import attempts as attempts_db
-from shared.db import runs as runs_db
 from shared.errors import NotFound
-from shared.runtime import runs as runs_service
+from shared.execution.temporary import discard_temporary_thread, read_to_end
 from shared.runtime.context import Runtime
-from shared.runtime.streams import (
+from shared.serde import dumps
+from shared.services import runs as runs_service
+from shared.streams.follow import (
     RUN_NOT_FOUND,
     RunWatcher,
     follow_event_batches,
@@ -42,8 +42,6 @@ from shared.runtime.streams import (
     run_not_found_stream,
     wait_for_end,
 )
-from shared.runtime.temporary import discard_temporary_thread, read_to_end
-from shared.serde import dumps
 
 router = APIRouter(tags=["runs"], route_class=EdgeRoute)
 RUN_DOC: dict[int | str, dict[str, Any]] = {200: {"model": Run}, **errors(404)}
@@ -126,7 +124,7 @@ def _wait_body(
                     yield b"\n"
                 else:
                     answered = True
-                    yield dumps(await runs_db.final_values(rt.db.pool, run_id))
+                    yield dumps(await runs_service.final_values(rt, run_id))
                     return
             answered = True
             yield dumps({"__error__": deadline.error()})
@@ -263,7 +261,7 @@ async def list_runs(
 @router.get("/threads/{thread_id}/runs/{run_id}", responses=RUN_DOC)
 async def get_run(thread_id: uuid.UUID, run_id: uuid.UUID, rt: RuntimeDep) -> Response:
     """One run."""
-    return Json(runs_db.run_to_api(await runs_service.get_run(rt, thread_id, run_id)))
+    return Json(await runs_service.read_run(rt, thread_id, run_id))
 
 
 @router.delete("/threads/{thread_id}/runs/{run_id}", status_code=204, responses=errors(404))
@@ -277,8 +275,7 @@ async def delete_run(thread_id: uuid.UUID, run_id: uuid.UUID, rt: RuntimeDep) ->
 async def list_run_attempts(thread_id: uuid.UUID, run_id: uuid.UUID, rt: RuntimeDep) -> Response:
     """lg-deploy extension: every executor attempt of a run (``attempt``, ``executor_id``,
     ``started_at``, ``ended_at``, ``outcome``, ``error``), oldest first."""
-    await runs_service.get_run(rt, thread_id, run_id)
-    return Json(await attempts_db.list_for_run(rt.db.pool, run_id))
+    return Json(await runs_service.list_attempts(rt, thread_id, run_id))
 
 
 @router.get("/threads/{thread_id}/runs/{run_id}/join", responses=WAIT_DOC)
@@ -423,7 +420,5 @@ async def join_stateless_stream(
     join: Annotated[JoinQuery, Depends()],
 ) -> Response:
     """Join the stream of a stateless run (the ``Location`` of ``/runs/stream``)."""
-    row = await runs_db.get(rt.db.pool, run_id)
-    if row is None:
-        raise NotFound(f"Run '{run_id}' not found")
-    return _join_stream(rt, watcher, run_id, join, await read_to_end(rt, runs_db.run_to_api(row)))
+    run = await runs_service.read_stateless_run(rt, run_id)
+    return _join_stream(rt, watcher, run_id, join, await read_to_end(rt, run))

@@ -22,7 +22,7 @@ from shared.api.store import (
     StorePut,
     StoreSearch,
 )
-from shared.runtime import store as service
+from shared.services import store as service
 
 router = APIRouter(tags=["store"], route_class=EdgeRoute)
 

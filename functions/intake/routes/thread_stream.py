@@ -14,9 +14,8 @@ from fastapi import APIRouter, Header, Query, Response
 from functions.intake.deps import RuntimeDep, WatcherDep
 from functions.intake.edge import EdgeRoute
 from functions.intake.responses import errors, sse_response
-from shared.db import threads as threads_db
-from shared.errors import NotFound
-from shared.runtime.streams import follow_thread, thread_cursor, thread_stream_modes
+from shared.services.threads import get_thread
+from shared.streams.follow import follow_thread, thread_cursor, thread_stream_modes
 
 router = APIRouter(tags=["threads"], route_class=EdgeRoute)
 
@@ -44,7 +43,6 @@ async def join_thread_stream(
     """
     modes = thread_stream_modes([*(stream_modes or ()), *(stream_mode or ())])
     after = thread_cursor(last_event_id)
-    if await threads_db.get(rt.db.pool, thread_id) is None:
-        raise NotFound(f"Thread '{thread_id}' not found")
+    await get_thread(rt, thread_id)  # 404 for an unknown thread
     events = follow_thread(rt.db.pool, watcher, thread_id, after=after, modes=modes)
     return sse_response(events)

@@ -28,7 +28,7 @@ from shared.api.threads import (
     ThreadStateUpdate,
     ThreadStateUpdated,
 )
-from shared.runtime import threads as service
+from shared.services import threads as service
 
 router = APIRouter(tags=["threads"], route_class=EdgeRoute)
 THREAD_DOC: dict[int | str, dict[str, Any]] = {200: {"model": Thread}, **errors(404)}

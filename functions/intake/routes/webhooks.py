@@ -14,7 +14,7 @@ from functions.intake.deps import RuntimeDep
 from functions.intake.edge import EdgeRoute
 from functions.intake.responses import Json, errors
 from shared.api.webhooks import WebhookDelivery
-from shared.webhooks import service
+from shared.services import webhooks as service
 
 router = APIRouter(tags=["webhooks"], route_class=EdgeRoute)
 

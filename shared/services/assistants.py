@@ -32,10 +32,10 @@ from shared.api.common import Config, Json
 from shared.db import assistants as assistants_db
 from shared.db import runs as runs_db
 from shared.errors import BadRequest, Conflict, NotFound
-from shared.runtime.checkpointer import plain_saver
+from shared.execution.checkpointer import plain_saver
 from shared.runtime.context import Runtime
-from shared.runtime.pages import Page, search_page
-from shared.runtime.runs import cancel_runs, resolve_assistant
+from shared.services.pages import Page, search_page
+from shared.services.runs import cancel_runs, resolve_assistant
 
 log = logging.getLogger(__name__)
 

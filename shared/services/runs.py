@@ -21,16 +21,17 @@ from pydantic import ValidationError
 from shared.api.runs import RUN_FIELDS, BulkCancel, RetryPolicy, RunCreateStateless
 from shared.bus.base import RUN_CANCEL, RUN_EVENTS, RUN_REQUESTED
 from shared.db import assistants as assistants_db
+from shared.db import attempts as attempts_db
 from shared.db import idempotency as idempotency_db
 from shared.db import runs as runs_db
 from shared.db import threads as threads_db
 from shared.errors import BadRequest, Conflict, Invalid, NotFound, RunGone
+from shared.execution.events import metadata_event
 from shared.ids import new_id, parse_uuid, system_assistant_id
 from shared.metrics import RUNS_CREATED
 from shared.runtime.context import Runtime
-from shared.runtime.events import metadata_event
-from shared.runtime.pages import check_select, selected
-from shared.webhooks.service import check_webhook
+from shared.services.pages import check_select, selected
+from shared.services.webhooks import check_webhook
 
 
 async def resolve_assistant(
@@ -151,7 +152,7 @@ async def create_run(
 ) -> dict[str, Any]:
     """Create a run on ``thread_id``, or on a new temporary thread when ``None`` (stateless);
     returns the API Run object. ``awaited``: the caller reads the run's end and then removes
-    its temporary thread with :func:`~shared.runtime.temporary.discard_temporary_thread`.
+    its temporary thread with :func:`~shared.execution.temporary.discard_temporary_thread`.
 
     With ``idempotency_key`` (the ``Idempotency-Key`` header) the same key on the same thread
     (or among stateless runs) returns the run it created first, even under concurrent
@@ -347,6 +348,35 @@ async def get_run(rt: Runtime, thread_id: uuid.UUID, run_id: uuid.UUID) -> async
     if row is None:
         raise NotFound(f"Run '{run_id}' not found")
     return row
+
+
+async def read_run(rt: Runtime, thread_id: uuid.UUID, run_id: uuid.UUID) -> dict[str, Any]:
+    """``GET /threads/{tid}/runs/{rid}``: the API Run. Raises NotFound."""
+    return runs_db.run_to_api(await get_run(rt, thread_id, run_id))
+
+
+async def read_stateless_run(rt: Runtime, run_id: uuid.UUID) -> dict[str, Any]:
+    """The API Run ``run_id`` whatever its thread (``GET /runs/{rid}/stream``, the
+    ``Location`` of a stateless stream). Raises NotFound."""
+    row = await runs_db.get(rt.db.pool, run_id)
+    if row is None:
+        raise NotFound(f"Run '{run_id}' not found")
+    return runs_db.run_to_api(row)
+
+
+async def list_attempts(
+    rt: Runtime, thread_id: uuid.UUID, run_id: uuid.UUID
+) -> list[dict[str, Any]]:
+    """lg-deploy extension ``GET …/runs/{rid}/attempts``: the run's executor attempts, oldest
+    first. Raises NotFound."""
+    await get_run(rt, thread_id, run_id)
+    return await attempts_db.list_for_run(rt.db.pool, run_id)
+
+
+async def final_values(rt: Runtime, run_id: uuid.UUID) -> Any:
+    """The body of a wait on an ended run (``/runs/wait``, ``/join``): its final values, or
+    ``{"__error__": …}`` (:func:`shared.db.runs.final_values`)."""
+    return await runs_db.final_values(rt.db.pool, run_id)
 
 
 async def delete_run(rt: Runtime, thread_id: uuid.UUID, run_id: uuid.UUID) -> None:

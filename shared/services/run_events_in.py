@@ -21,7 +21,7 @@ from shared.cloud_events.http import InvalidEvent, check_type
 from shared.cloud_events.types import RUN_CREATE, data_object
 from shared.errors import RunGone
 from shared.runtime.context import Runtime
-from shared.runtime.runs import create_run
+from shared.services.runs import create_run
 
 MAX_KEY = 255
 
@@ -38,7 +38,7 @@ async def create_run_from_event(rt: Runtime, event: BaseCloudEvent) -> dict[str,
     before whose run no longer exists, ``{"run_id"}`` of that run).
 
     Raises InvalidEvent (another ``type``, or ``data`` that is not a valid run request) and
-    the domain errors of :func:`shared.runtime.runs.create_run` (NotFound, Invalid,
+    the domain errors of :func:`shared.services.runs.create_run` (NotFound, Invalid,
     BadRequest, Conflict); nothing is written when it raises.
     """
     check_type(event, {RUN_CREATE})

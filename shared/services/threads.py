@@ -37,15 +37,15 @@ from shared.api.threads import (
 from shared.db import runs as runs_db
 from shared.db import threads as threads_db
 from shared.errors import BadRequest, Conflict, Invalid, NotFound
+from shared.execution.attempt import state_result
+from shared.execution.checkpointer import plain_saver
+from shared.execution.translate import checkpoint_to_api
 from shared.ids import new_id
-from shared.runtime.checkpointer import plain_saver
 from shared.runtime.context import Runtime
-from shared.runtime.execution import state_result
-from shared.runtime.pages import Page, selected
-from shared.runtime.runs import cancel_runs
-from shared.runtime.streams import RunWatcher, wait_for_end
-from shared.runtime.translate import checkpoint_to_api
 from shared.serde import interrupts_to_api, to_jsonable
+from shared.services.pages import Page, selected
+from shared.services.runs import cancel_runs
+from shared.streams.follow import RunWatcher, wait_for_end
 
 # Errors LangGraph raises for updates that do not fit the graph (unknown node, values its
 # reducers refuse): the client's input, so 400 with LangGraph's own words ("Node nope does not

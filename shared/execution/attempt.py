@@ -25,16 +25,16 @@ from shared.db import attempts as attempts_db
 from shared.db import events as events_db
 from shared.db import runs as runs_db
 from shared.errors import LostClaim, StoreUnavailable
+from shared.execution.checkpointer import FencedSaver, delete_run_checkpoints
+from shared.execution.events import EventSink, metadata_event
+from shared.execution.retry import policy_of, retry_delay, should_retry
+from shared.execution.run_config import run_config
+from shared.execution.temporary import discard_temporary_thread
+from shared.execution.translate import StreamTranslator, output_of, stream_events
 from shared.graphs.context import graph_context
 from shared.logs import run_context
 from shared.metrics import RUN_ATTEMPTS, RUN_DURATION
-from shared.runtime.checkpointer import FencedSaver, delete_run_checkpoints
 from shared.runtime.context import Runtime
-from shared.runtime.events import EventSink, metadata_event
-from shared.runtime.retry import policy_of, retry_delay, should_retry
-from shared.runtime.run_config import run_config
-from shared.runtime.temporary import discard_temporary_thread
-from shared.runtime.translate import StreamTranslator, output_of, stream_events
 from shared.serde import interrupts_to_api, serialize_error, to_jsonable
 
 log = logging.getLogger(__name__)

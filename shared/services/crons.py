@@ -36,9 +36,9 @@ from shared.db import threads as threads_db
 from shared.errors import BadRequest, DomainError, NotFound
 from shared.ids import new_id, parse_uuid, system_assistant_id
 from shared.runtime.context import Runtime
-from shared.runtime.pages import Page, search_page
-from shared.runtime.runs import CreatedRun, announce_run, create_run_in, resolve_assistant
-from shared.webhooks.service import check_webhook
+from shared.services.pages import Page, search_page
+from shared.services.runs import CreatedRun, announce_run, create_run_in, resolve_assistant
+from shared.services.webhooks import check_webhook
 
 log = logging.getLogger(__name__)
 

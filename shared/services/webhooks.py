@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from shared.db import outbox
 from shared.db import runs as runs_db
 from shared.errors import NotFound
 from shared.runtime.context import Runtime
-from shared.webhooks import outbox
 from shared.webhooks.policy import check_url
 
 

@@ -27,8 +27,8 @@ from typing import Any
 import httpx
 
 from shared.db.runs import run_to_api
-from shared.runtime.retry import retry_delay
-from shared.runtime.run_config import run_config
+from shared.execution.retry import retry_delay
+from shared.execution.run_config import run_config
 from shared.serde import dumps
 from shared.webhooks.config import WebhookConfig
 from shared.webhooks.policy import WebhookRefused
