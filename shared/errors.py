@@ -4,19 +4,34 @@ from __future__ import annotations
 
 
 class DomainError(Exception):
-    """Base of every error a client can cause. ``status`` is the HTTP status it maps to."""
+    """Base of every error a client can cause. ``status`` is the HTTP status it maps to;
+    ``headers`` are sent with the error response (e.g. ``WWW-Authenticate``, ``Retry-After``)."""
 
     status = 400
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
+        self.headers = headers or {}
 
 
 class BadRequest(DomainError):
     """The request is well formed but not acceptable (HTTP 400)."""
 
     status = 400
+
+
+class Unauthorized(DomainError):
+    """No credentials, or credentials no authenticator accepts (HTTP 401)."""
+
+    status = 401
+
+
+class Forbidden(DomainError):
+    """The caller is known but may not do this: a role too weak, an auth handler that denied
+    (HTTP 403)."""
+
+    status = 403
 
 
 class NotFound(DomainError):

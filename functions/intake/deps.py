@@ -1,4 +1,5 @@
-"""FastAPI dependencies: the process's :class:`~shared.runtime.context.Runtime` and watcher."""
+"""FastAPI dependencies: the process's :class:`~shared.runtime.context.Runtime` and watcher,
+and the request's :class:`~shared.auth.context.RequestContext`."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from shared.auth.context import RequestContext
 from shared.runtime.context import Runtime
 from shared.streams.follow import RunWatcher
 
@@ -20,5 +22,11 @@ def get_watcher(request: Request) -> RunWatcher:
     return request.app.state.watcher
 
 
+def get_context(request: Request) -> RequestContext:
+    """The request context the edge built (:class:`functions.intake.auth.Authenticate`)."""
+    return request.state.ctx
+
+
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 WatcherDep = Annotated[RunWatcher, Depends(get_watcher)]
+CtxDep = Annotated[RequestContext, Depends(get_context)]

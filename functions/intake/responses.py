@@ -35,15 +35,15 @@ def paginated(items: list[Any], total: int, next_offset: int | None) -> Json:
     return Json(items, headers=headers)
 
 
-def error_response(status: int, detail: Any) -> Json:
-    """``{"detail": …}`` with ``status``."""
-    return Json({"detail": detail}, status_code=status)
+def error_response(status: int, detail: Any, headers: dict[str, str] | None = None) -> Json:
+    """``{"detail": …}`` with ``status`` (and ``headers``)."""
+    return Json({"detail": detail}, status_code=status, headers=headers)
 
 
 async def domain_error_handler(_request: Request, exc: Exception) -> Json:
     """Map a :class:`DomainError` to its status."""
     assert isinstance(exc, DomainError)
-    return error_response(exc.status, exc.detail)
+    return error_response(exc.status, exc.detail, exc.headers)
 
 
 ERROR_DESCRIPTIONS = {

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from langgraph.store.postgres.aio import AsyncPostgresStore
 
+from shared.auth.access import Access, OpenAccess
 from shared.bus.base import Bus
 from shared.config import Settings
 from shared.db.pool import Database
@@ -29,5 +30,7 @@ class Runtime:
     """The store (long-term memory) graphs and ``/store/*`` share; see shared/runtime/store.py."""
     webhooks: WebhookConfig = field(default_factory=WebhookConfig)
     """``langgraph.json`` ``webhooks``: URL policy, headers, signing key, delivery options."""
+    access: Access = field(default_factory=OpenAccess)
+    """Authentication and authorization (:mod:`shared.auth.access`)."""
     producer: EventProducer | None = None
     """The Kafka producer when the functions are connected by Kafka (``--kafka-bootstrap``)."""

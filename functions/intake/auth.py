@@ -1,0 +1,36 @@
+"""The edge's authentication: every request but the open paths passes
+``Runtime.access.authenticate`` once, before routing, and its
+:class:`~shared.auth.context.RequestContext` goes into ``request.state.ctx`` (read by the
+routes through :data:`functions.intake.deps.CtxDep`). REST, streams, A2A, MCP and
+``/cloudevents`` alike; a refusal is ``{"detail"}`` with the error's status and headers.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from functions.intake.responses import error_response
+from shared.auth.access import Access
+from shared.errors import DomainError
+
+OPEN_PATHS = frozenset({"/ok", "/metrics", "/docs", "/openapi.json", "/info"})
+"""Served to anyone: health, Prometheus scrapes, the API description and server info."""
+
+
+class Authenticate:
+    """ASGI middleware: authenticate each HTTP request outside :data:`OPEN_PATHS`."""
+
+    def __init__(self, app: ASGIApp, access: Access) -> None:
+        self.app, self.access = app, access
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] not in OPEN_PATHS:
+            try:
+                ctx = await self.access.authenticate(Request(scope, receive))
+            except DomainError as exc:
+                response = error_response(exc.status, exc.detail, exc.headers)
+                await response(scope, receive, send)
+                return
+            scope.setdefault("state", {})["ctx"] = ctx
+        await self.app(scope, receive, send)
