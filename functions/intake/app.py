@@ -8,7 +8,7 @@ with the error model; routes add the other statuses they answer.
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -39,6 +39,24 @@ from shared.graphs.config import DEFAULT_CORS
 from shared.runtime.context import Runtime
 from shared.streams.follow import RunWatcher
 
+ROUTERS: tuple[APIRouter, ...] = tuple(
+    module.router
+    for module in (
+        system,
+        assistants,
+        threads,
+        thread_stream,
+        runs,
+        webhooks,
+        crons,
+        store,
+        a2a,
+        mcp,
+        cloudevents,
+    )
+)
+"""Every router of the intake API: its route table (the tenant isolation test walks it)."""
+
 
 def create_app(rt: Runtime, watcher: RunWatcher) -> FastAPI:
     """The intake app over ``rt``; ``watcher`` must be started in the serving loop."""
@@ -56,19 +74,6 @@ def create_app(rt: Runtime, watcher: RunWatcher) -> FastAPI:
     app.add_middleware(BodyLimit, limit=rt.settings.max_body_bytes)
     # CORS from langgraph.json's http.cors, else the official server's default
     app.add_middleware(CORSMiddleware, **(rt.project.cors or DEFAULT_CORS))
-    routers = (
-        system,
-        assistants,
-        threads,
-        thread_stream,
-        runs,
-        webhooks,
-        crons,
-        store,
-        a2a,
-        mcp,
-        cloudevents,
-    )
-    for module in routers:
-        app.include_router(module.router, responses=errors(413, 422))
+    for router in ROUTERS:
+        app.include_router(router, responses=errors(413, 422))
     return app

@@ -9,14 +9,17 @@ from __future__ import annotations
 from a2a.compat.v0_3 import types as a2a
 
 from shared.a2a.tasks import chat_assistant
+from shared.auth.context import RequestContext
 from shared.runtime.context import Runtime
 
 
-async def agent_card(rt: Runtime, assistant_id: str, base_url: str) -> a2a.AgentCard:
+async def agent_card(
+    rt: Runtime, ctx: RequestContext, assistant_id: str, base_url: str
+) -> a2a.AgentCard:
     """The A2A 0.3 card of a chat assistant (UUID or graph id): JSON-RPC at
     ``{base_url}/a2a/{assistant_uuid}``, streaming, text in and out, one skill (its graph).
     Raises NotFound / Invalid (unknown assistant, graph without ``messages`` input)."""
-    row = await chat_assistant(rt, assistant_id)
+    row = await chat_assistant(rt, ctx, assistant_id)
     name = row["name"] or row["graph_id"]
     description = (
         row["description"]

@@ -15,33 +15,49 @@ from a2a.compat.v0_3 import types as a2a
 from pydantic import BaseModel
 
 from shared.a2a import rpc, tasks
+from shared.auth.context import RequestContext
 from shared.errors import BadRequest, DomainError
 from shared.runtime.context import Runtime
 from shared.streams.follow import RunWatcher
 
 Handler = Callable[
-    [Runtime, RunWatcher, asyncpg.Record, dict[str, Any] | None], Awaitable[BaseModel]
+    [Runtime, RequestContext, RunWatcher, asyncpg.Record, dict[str, Any] | None],
+    Awaitable[BaseModel],
 ]
 Frames = AsyncIterator[dict[str, Any] | None]
 
 
 async def _send(
-    rt: Runtime, watcher: RunWatcher, assistant: asyncpg.Record, params: dict[str, Any] | None
+    rt: Runtime,
+    ctx: RequestContext,
+    watcher: RunWatcher,
+    assistant: asyncpg.Record,
+    params: dict[str, Any] | None,
 ) -> BaseModel:
-    return await tasks.send(rt, watcher, assistant, rpc.parse_params(a2a.MessageSendParams, params))
+    return await tasks.send(
+        rt, ctx, watcher, assistant, rpc.parse_params(a2a.MessageSendParams, params)
+    )
 
 
 async def _get(
-    rt: Runtime, _watcher: RunWatcher, assistant: asyncpg.Record, params: dict[str, Any] | None
+    rt: Runtime,
+    ctx: RequestContext,
+    _watcher: RunWatcher,
+    assistant: asyncpg.Record,
+    params: dict[str, Any] | None,
 ) -> BaseModel:
-    return await tasks.get_task(rt, assistant, rpc.parse_params(a2a.TaskQueryParams, params))
+    return await tasks.get_task(rt, ctx, assistant, rpc.parse_params(a2a.TaskQueryParams, params))
 
 
 async def _cancel(
-    rt: Runtime, watcher: RunWatcher, assistant: asyncpg.Record, params: dict[str, Any] | None
+    rt: Runtime,
+    ctx: RequestContext,
+    watcher: RunWatcher,
+    assistant: asyncpg.Record,
+    params: dict[str, Any] | None,
 ) -> BaseModel:
     return await tasks.cancel_task(
-        rt, watcher, assistant, rpc.parse_params(a2a.TaskIdParams, params)
+        rt, ctx, watcher, assistant, rpc.parse_params(a2a.TaskIdParams, params)
     )
 
 
@@ -51,6 +67,7 @@ STREAMING = "message/stream"
 
 async def handle(
     rt: Runtime,
+    ctx: RequestContext,
     watcher: RunWatcher,
     assistant_id: str,
     body: bytes,
@@ -76,13 +93,13 @@ async def handle(
     if method == STREAMING:
         if not accepts_sse:
             raise BadRequest("message/stream answers with text/event-stream; accept it")
-        return _frames(rt, watcher, assistant_id, request)
+        return _frames(rt, ctx, watcher, assistant_id, request)
     if not accepts_json:
         raise BadRequest(f"{method} answers with application/json; accept it")
     try:
-        assistant = await tasks.chat_assistant(rt, assistant_id)
+        assistant = await tasks.chat_assistant(rt, ctx, assistant_id)
         return rpc.success(
-            request_id, await HANDLERS[method](rt, watcher, assistant, request.params)
+            request_id, await HANDLERS[method](rt, ctx, watcher, assistant, request.params)
         )
     except rpc.RpcFault as fault:
         return rpc.failure(request_id, fault.error)
@@ -91,12 +108,16 @@ async def handle(
 
 
 async def _frames(
-    rt: Runtime, watcher: RunWatcher, assistant_id: str, request: a2a.JSONRPCRequest
+    rt: Runtime,
+    ctx: RequestContext,
+    watcher: RunWatcher,
+    assistant_id: str,
+    request: a2a.JSONRPCRequest,
 ) -> Frames:
     try:
-        assistant = await tasks.chat_assistant(rt, assistant_id)
+        assistant = await tasks.chat_assistant(rt, ctx, assistant_id)
         params = rpc.parse_params(a2a.MessageSendParams, request.params)
-        async for item in tasks.stream(rt, watcher, assistant, params):
+        async for item in tasks.stream(rt, ctx, watcher, assistant, params):
             yield None if item is None else rpc.success(request.id, item)
     except rpc.RpcFault as fault:
         yield rpc.failure(request.id, fault.error)

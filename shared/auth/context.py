@@ -15,15 +15,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
+from shared.db.scope import DEFAULT_TENANT
+
 Role = Literal["viewer", "developer", "operator", "admin"]
 """Built-in roles, weakest first: ``viewer`` reads; ``developer`` also creates, changes and
 runs; ``operator`` also cancels any run of the tenant and sets limits; ``admin`` also manages
 keys and tenants."""
 
 ROLES: tuple[Role, ...] = get_args(Role)
-
-DEFAULT_TENANT = "default"
-"""The tenant of a deployment without built-in keys (open, or custom auth only)."""
 
 
 def role_at_least(role: Role, needed: Role) -> bool:

@@ -2,6 +2,8 @@
 
 An assistant row holds its current version; every version (the first included) is also a row
 of ``assistant_versions``. Source: Agent Server API, "Assistants" and "Assistant versioning".
+A tenant sees its own assistants and the system assistants (``tenant_id`` NULL, one per graph);
+only the default tenant may change the system ones (:func:`scope_sql`).
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from typing import Any
 
 import asyncpg
 
+from shared.db.scope import DEFAULT_TENANT, Scope
+
 ASSISTANT_COLUMNS = (
     "assistant_id, graph_id, config, context, metadata, name, description, version,"
     " created_at, updated_at"
@@ -19,10 +23,16 @@ ASSISTANT_COLUMNS = (
 VERSION_COLUMNS = (
     "assistant_id, graph_id, config, context, metadata, name, description, version, created_at"
 )
-# the WHERE clause of a Filter, whose params are $1, $2, $3
+# the WHERE clause of a Filter, whose params are $1, $2, $3 (then its scope's)
 FILTER_SQL = """($1::text IS NULL OR graph_id = $1)
     AND ($2::text IS NULL OR strpos(lower(name), lower($2)) > 0)
     AND ($3::jsonb IS NULL OR metadata @> $3)"""
+
+
+def scope_sql(scope: Scope, args: list[Any], *, write: bool = False) -> str:
+    """The condition of ``scope`` on ``assistants``: the tenant's rows, and the system
+    assistants for a read, or for a write by the default tenant (the deployment's own)."""
+    return scope.where(args, "assistants", shared=not write or scope.tenant_id == DEFAULT_TENANT)
 
 
 @dataclass
@@ -40,16 +50,18 @@ class Fields:
 
 @dataclass
 class Filter:
-    """Which assistants match: ``graph_id`` equal, ``name`` a case-insensitive substring,
-    ``metadata`` contained in theirs; ``None`` matches any."""
+    """Which assistants within ``scope`` match: ``graph_id`` equal, ``name`` a
+    case-insensitive substring, ``metadata`` contained in theirs; ``None`` matches any."""
 
+    scope: Scope
     graph_id: str | None = None
     name: str | None = None
     metadata: dict[str, Any] | None = None
 
-    def params(self) -> tuple[str | None, str | None, dict[str, Any] | None]:
-        """The parameters ``$1, $2, $3`` of ``FILTER_SQL``."""
-        return self.graph_id, self.name, self.metadata
+    def sql(self, args: list[Any]) -> str:
+        """The ``WHERE`` condition, its parameters appended to the empty ``args``."""
+        args += [self.graph_id, self.name, self.metadata]
+        return f"{FILTER_SQL} AND {scope_sql(self.scope, args)}"
 
 
 def assistant_to_api(row: asyncpg.Record | dict[str, Any]) -> dict[str, Any]:
@@ -63,24 +75,36 @@ def version_to_api(row: asyncpg.Record) -> dict[str, Any]:
 
 
 async def get(
-    conn: asyncpg.Pool | asyncpg.Connection, assistant_id: uuid.UUID, *, for_update: bool = False
+    conn: asyncpg.Pool | asyncpg.Connection,
+    assistant_id: uuid.UUID,
+    scope: Scope,
+    *,
+    for_update: bool = False,
 ) -> asyncpg.Record | None:
-    """One assistant at its current version; ``for_update`` locks the row."""
+    """One assistant within ``scope`` at its current version; ``for_update`` locks the row
+    and finds only assistants ``scope`` may change (see :func:`scope_sql`)."""
     lock = " FOR UPDATE" if for_update else ""
+    args: list[Any] = [assistant_id]
+    where = scope_sql(scope, args, write=for_update)
     return await conn.fetchrow(
-        f"SELECT {ASSISTANT_COLUMNS} FROM assistants WHERE assistant_id = $1{lock}", assistant_id
+        f"SELECT {ASSISTANT_COLUMNS} FROM assistants WHERE assistant_id = $1 AND {where}{lock}",
+        *args,
     )
 
 
 async def insert(
-    conn: asyncpg.Pool | asyncpg.Connection, assistant_id: uuid.UUID, fields: Fields
+    conn: asyncpg.Pool | asyncpg.Connection,
+    assistant_id: uuid.UUID,
+    tenant_id: str | None,
+    fields: Fields,
 ) -> asyncpg.Record | None:
-    """Insert an assistant and its version 1 (one statement); ``None`` if the id exists."""
+    """Insert an assistant of ``tenant_id`` (``None``: a system assistant) and its version 1
+    (one statement); ``None`` if the id exists (in any tenant)."""
     return await conn.fetchrow(
         f"""WITH a AS (
                 INSERT INTO assistants (assistant_id, graph_id, config, context, metadata, name,
-                                        description)
-                VALUES ($1, $2, $3, $4, $5, $6, $7)
+                                        description, tenant_id)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
                 ON CONFLICT (assistant_id) DO NOTHING RETURNING *),
             v AS (
                 INSERT INTO assistant_versions (assistant_id, version, graph_id, config, context,
@@ -90,6 +114,7 @@ async def insert(
             SELECT {ASSISTANT_COLUMNS} FROM a""",
         assistant_id,
         *astuple(fields),
+        tenant_id,
     )
 
 
@@ -133,24 +158,30 @@ async def set_latest(
 
 
 async def delete(
-    conn: asyncpg.Connection, assistant_id: uuid.UUID, *, with_threads: bool
+    conn: asyncpg.Connection, assistant_id: uuid.UUID, scope: Scope, *, with_threads: bool
 ) -> list[uuid.UUID] | None:
-    """Delete an assistant with all its versions; ``None`` if it does not exist.
+    """Delete an assistant ``scope`` may change, with all its versions; ``None`` if there is
+    no such assistant.
 
-    ``with_threads`` also deletes the threads whose ``metadata.assistant_id`` is this assistant
-    (their runs go with them) and returns their ids, so their checkpoints can be deleted.
-    Call in a transaction.
+    ``with_threads`` also deletes the scope's threads whose ``metadata.assistant_id`` is this
+    assistant (their runs go with them) and returns their ids, so their checkpoints can be
+    deleted. Call in a transaction.
     """
+    args: list[Any] = [assistant_id]
     deleted = await conn.fetchval(
-        "DELETE FROM assistants WHERE assistant_id = $1 RETURNING assistant_id", assistant_id
+        "DELETE FROM assistants WHERE assistant_id = $1"
+        f" AND {scope_sql(scope, args, write=True)} RETURNING assistant_id",
+        *args,
     )
     if deleted is None:
         return None
     if not with_threads:
         return []
+    args = [{"assistant_id": str(assistant_id)}]
     rows = await conn.fetch(
-        "DELETE FROM threads WHERE metadata @> $1 RETURNING thread_id",
-        {"assistant_id": str(assistant_id)},
+        f"DELETE FROM threads WHERE metadata @> $1 AND {Scope(scope.tenant_id).where(args)}"
+        " RETURNING thread_id",
+        *args,
     )
     return [r["thread_id"] for r in rows]
 
@@ -167,20 +198,22 @@ async def search(
     """A page of assistants matching ``where``, ordered by ``sort_by``
     (a column name, validated by the caller) ``asc``/``desc``, ties by ``assistant_id``."""
     direction = "DESC" if sort_order == "desc" else "ASC"
+    args: list[Any] = []
+    condition = where.sql(args)
+    args += [limit, offset]
     return await conn.fetch(
-        f"""SELECT {ASSISTANT_COLUMNS} FROM assistants WHERE {FILTER_SQL}
-            ORDER BY {sort_by} {direction}, assistant_id {direction} LIMIT $4 OFFSET $5""",
-        *where.params(),
-        limit,
-        offset,
+        f"""SELECT {ASSISTANT_COLUMNS} FROM assistants WHERE {condition}
+            ORDER BY {sort_by} {direction}, assistant_id {direction}
+            LIMIT ${len(args) - 1} OFFSET ${len(args)}""",
+        *args,
     )
 
 
 async def count(conn: asyncpg.Pool | asyncpg.Connection, where: Filter) -> int:
     """How many assistants match ``where``."""
-    return int(
-        await conn.fetchval(f"SELECT count(*) FROM assistants WHERE {FILTER_SQL}", *where.params())
-    )
+    args: list[Any] = []
+    condition = where.sql(args)
+    return int(await conn.fetchval(f"SELECT count(*) FROM assistants WHERE {condition}", *args))
 
 
 async def versions(
@@ -223,9 +256,9 @@ async def ensure_system_assistants(
             fields = Fields(
                 graph.graph_id, {}, {}, {"created_by": "system"}, graph.name, graph.description
             )
-            if await insert(conn, assistant_id, fields) is not None:
+            if await insert(conn, assistant_id, None, fields) is not None:
                 continue
-            row = await get(conn, assistant_id, for_update=True)
+            row = await get(conn, assistant_id, Scope(DEFAULT_TENANT), for_update=True)
             if row is None or (row["name"], row["description"]) == (graph.name, graph.description):
                 continue
             current = Fields(

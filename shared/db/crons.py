@@ -1,5 +1,6 @@
 """Queries on ``crons`` and ``cron_ticks``: insert, read, search/count, update, delete, and the
 tick's claim of due crons (``FOR UPDATE SKIP LOCKED``) with the advance of ``next_run_date``.
+A caller's statements take its :class:`~shared.db.scope.Scope`; the tick works on every tenant.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
+
+from shared.db.scope import Scope
 
 CRON_COLUMNS = (
     "cron_id, assistant_id, thread_id, user_id, schedule, timezone, end_time, payload,"
@@ -37,16 +40,19 @@ def cron_to_api(row: asyncpg.Record | dict[str, Any]) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Filter:
-    """Search and count filters; ``None`` matches any. ``metadata`` is matched by containment."""
+    """Search and count filters within ``scope``; ``None`` matches any. ``metadata`` is
+    matched by containment."""
 
+    scope: Scope
     assistant_id: uuid.UUID | None = None
     thread_id: uuid.UUID | None = None
     metadata: dict[str, Any] | None = None
     enabled: bool | None = None
 
-    def params(self) -> tuple[Any, ...]:
-        """The values of ``$1``…``$4`` in :data:`_WHERE`."""
-        return self.assistant_id, self.thread_id, self.metadata, self.enabled
+    def sql(self, args: list[Any]) -> str:
+        """The ``WHERE`` condition, its parameters appended to the empty ``args``."""
+        args += [self.assistant_id, self.thread_id, self.metadata, self.enabled]
+        return f"{_WHERE} AND {self.scope.where(args)}"
 
 
 _WHERE = """($1::uuid IS NULL OR assistant_id = $1)
@@ -59,6 +65,8 @@ async def insert(
     conn: asyncpg.Connection | asyncpg.Pool,
     *,
     cron_id: uuid.UUID,
+    tenant_id: str,
+    request_context: dict[str, Any],
     assistant_id: uuid.UUID,
     thread_id: uuid.UUID | None,
     schedule: str,
@@ -70,11 +78,14 @@ async def insert(
     enabled: bool,
     next_run_date: datetime | None,
 ) -> asyncpg.Record:
-    """Insert a cron; returns its row."""
+    """Insert a cron of ``tenant_id`` made by ``request_context`` (the JSON of a
+    :class:`~shared.auth.context.RequestContext`: its runs are created in that name); returns
+    its row."""
     return await conn.fetchrow(
         f"""INSERT INTO crons (cron_id, assistant_id, thread_id, schedule, timezone, end_time,
-                payload, metadata, on_run_completed, enabled, next_run_date)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                payload, metadata, on_run_completed, enabled, next_run_date, tenant_id,
+                request_context)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
             RETURNING {CRON_COLUMNS}""",
         cron_id,
         assistant_id,
@@ -87,16 +98,24 @@ async def insert(
         on_run_completed,
         enabled,
         next_run_date,
+        tenant_id,
+        request_context,
     )
 
 
 async def get(
-    conn: asyncpg.Connection | asyncpg.Pool, cron_id: uuid.UUID, *, for_update: bool = False
+    conn: asyncpg.Connection | asyncpg.Pool,
+    cron_id: uuid.UUID,
+    scope: Scope,
+    *,
+    for_update: bool = False,
 ) -> asyncpg.Record | None:
-    """One cron; ``for_update`` locks its row."""
+    """One cron within ``scope``; ``for_update`` locks its row."""
     lock = " FOR UPDATE" if for_update else ""
+    args: list[Any] = [cron_id]
+    where = scope.where(args)
     return await conn.fetchrow(
-        f"SELECT {CRON_COLUMNS} FROM crons WHERE cron_id = $1{lock}", cron_id
+        f"SELECT {CRON_COLUMNS} FROM crons WHERE cron_id = $1 AND {where}{lock}", *args
     )
 
 
@@ -121,9 +140,12 @@ async def update(
     )
 
 
-async def delete(conn: asyncpg.Connection | asyncpg.Pool, cron_id: uuid.UUID) -> bool:
-    """Delete a cron; ``False`` when it did not exist."""
-    done = await conn.execute("DELETE FROM crons WHERE cron_id = $1", cron_id)
+async def delete(conn: asyncpg.Connection | asyncpg.Pool, cron_id: uuid.UUID, scope: Scope) -> bool:
+    """Delete a cron within ``scope``; ``False`` when there is no such cron."""
+    args: list[Any] = [cron_id]
+    done = await conn.execute(
+        f"DELETE FROM crons WHERE cron_id = $1 AND {scope.where(args)}", *args
+    )
     return bool(done.endswith(" 1"))
 
 
@@ -140,26 +162,31 @@ async def search(
     :data:`SORT_COLUMNS`) then ``cron_id``."""
     if sort_by not in SORT_COLUMNS or sort_order not in ("asc", "desc"):
         raise ValueError(f"cannot sort by {sort_by} {sort_order}")
+    args: list[Any] = []
+    condition = where.sql(args)
+    args += [limit, offset]
     return await conn.fetch(
-        f"""SELECT {CRON_COLUMNS} FROM crons WHERE {_WHERE}
-            ORDER BY {sort_by} {sort_order}, cron_id {sort_order} LIMIT $5 OFFSET $6""",
-        *where.params(),
-        limit,
-        offset,
+        f"""SELECT {CRON_COLUMNS} FROM crons WHERE {condition}
+            ORDER BY {sort_by} {sort_order}, cron_id {sort_order}
+            LIMIT ${len(args) - 1} OFFSET ${len(args)}""",
+        *args,
     )
 
 
 async def count(conn: asyncpg.Connection | asyncpg.Pool, where: Filter) -> int:
     """How many crons match ``where``."""
-    return int(await conn.fetchval(f"SELECT count(*) FROM crons WHERE {_WHERE}", *where.params()))
+    args: list[Any] = []
+    condition = where.sql(args)
+    return int(await conn.fetchval(f"SELECT count(*) FROM crons WHERE {condition}", *args))
 
 
 async def claim_due(conn: asyncpg.Connection, now: datetime, limit: int) -> list[asyncpg.Record]:
     """Lock up to ``limit`` crons due at ``now`` (enabled, ``next_run_date <= now``, end time
-    not passed) that no other transaction holds, most overdue first. Call inside a transaction;
-    the locks last until it ends."""
+    not passed) that no other transaction holds, most overdue first, with the
+    ``request_context`` their runs are made in. Call inside a transaction; the locks last until
+    it ends."""
     return await conn.fetch(
-        f"""SELECT {CRON_COLUMNS} FROM crons
+        f"""SELECT {CRON_COLUMNS}, request_context FROM crons
             WHERE enabled AND next_run_date <= $1 AND (end_time IS NULL OR end_time >= $1)
             ORDER BY next_run_date LIMIT $2
             FOR UPDATE SKIP LOCKED""",

@@ -17,7 +17,7 @@ import asyncpg
 
 ENDED_RUN_COLUMNS = (
     "run_id, thread_id, assistant_id, created_at, updated_at, status, metadata, kwargs,"
-    " multitask_strategy, attempt, started_at, ended_at, error"
+    " multitask_strategy, attempt, started_at, ended_at, error, tenant_id, request_context"
 )
 """What a run-ending statement must return (plus ``"values"``) for :func:`enqueue_sql`."""
 
@@ -163,17 +163,19 @@ async def purge_finished(pool: asyncpg.Pool, older_than_seconds: float) -> int:
 
 
 async def deliveries_of_run(
-    pool: asyncpg.Pool, thread_id: uuid.UUID, run_id: uuid.UUID
+    pool: asyncpg.Pool, thread_id: uuid.UUID, run_id: uuid.UUID, tenant_id: str
 ) -> list[dict[str, Any]]:
-    """The deliveries of a run with their attempts (oldest first), as API objects."""
+    """The deliveries of a run of ``tenant_id`` with their attempts (oldest first), as API
+    objects."""
     deliveries = await pool.fetch(
         """SELECT delivery_id, run_id, thread_id, url, state AS status,
                ended_at AS created_at, finished_at,
                CASE WHEN state = 'pending' THEN next_attempt_at END AS next_attempt_at
-           FROM webhook_deliveries WHERE run_id = $1 AND thread_id = $2
+           FROM webhook_deliveries WHERE run_id = $1 AND thread_id = $2 AND tenant_id = $3
            ORDER BY ended_at""",
         run_id,
         thread_id,
+        tenant_id,
     )
     attempts = await pool.fetch(
         """SELECT delivery_id, attempt, sent_at, status_code, latency_ms, error, outcome

@@ -13,6 +13,7 @@ from typing import Any
 import asyncpg
 
 from shared.db.outbox import ENDED_RUN_COLUMNS, enqueue_sql
+from shared.db.scope import Scope
 from shared.serde import serialize_error
 
 RUN_COLUMNS = (
@@ -53,6 +54,8 @@ async def insert_run(
     run_id: uuid.UUID,
     thread_id: uuid.UUID,
     assistant_id: uuid.UUID,
+    tenant_id: str,
+    request_context: dict[str, Any],
     metadata: dict[str, Any],
     kwargs: dict[str, Any],
     multitask_strategy: str,
@@ -62,17 +65,20 @@ async def insert_run(
     thread_config: dict[str, Any] | None,
     first_event: str,
 ) -> asyncpg.Record:
-    """Insert a ``pending`` run (``after_seconds`` delays when it may be claimed), mark its
-    thread ``busy`` with ``thread_metadata`` merged in and its config replaced by
-    ``thread_config`` (``None`` keeps it), and store the run's first stream event
+    """Insert a ``pending`` run of ``tenant_id`` made by ``request_context`` (the JSON of a
+    :class:`~shared.auth.context.RequestContext`); ``after_seconds`` delays when it may be
+    claimed. Also mark its thread ``busy`` with ``thread_metadata`` merged in and its config
+    replaced by ``thread_config`` (``None`` keeps it), and store the run's first stream event
     (``metadata``, seq 1, JSON ``first_event``): one statement. ``awaited``: a request reads
     the run's end (see :func:`mark_awaited`)."""
     return await conn.fetchrow(
         f"""WITH r AS (
                INSERT INTO runs (run_id, thread_id, assistant_id, status, metadata, kwargs,
-                   multitask_strategy, created_at, available_at, awaited)
+                   multitask_strategy, created_at, available_at, awaited, tenant_id,
+                   request_context)
                VALUES ($1, $2, $3, 'pending', $4, $5, $6,
-                   now() + make_interval(secs => $7), now() + make_interval(secs => $7), $11)
+                   now() + make_interval(secs => $7), now() + make_interval(secs => $7), $11,
+                   $12, $13)
                RETURNING {RUN_COLUMNS}),
            t AS (
                UPDATE threads SET status = 'busy', metadata = metadata || $8,
@@ -93,6 +99,8 @@ async def insert_run(
         first_event,
         thread_config,
         awaited,
+        tenant_id,
+        request_context,
     )
 
 
@@ -310,6 +318,16 @@ async def get(
     )
 
 
+async def get_scoped(pool: asyncpg.Pool, run_id: uuid.UUID, scope: Scope) -> asyncpg.Record | None:
+    """One run (all columns) whose thread is within ``scope``, whatever the thread."""
+    args: list[Any] = [run_id]
+    where = scope.where(args, "t")
+    return await pool.fetchrow(
+        f"SELECT r.* FROM runs r JOIN threads t USING (thread_id) WHERE r.run_id = $1 AND {where}",
+        *args,
+    )
+
+
 async def latest_tagged(
     pool: asyncpg.Pool, thread_id: uuid.UUID, run_id: uuid.UUID, key: str, value: str
 ) -> asyncpg.Record | None:
@@ -382,26 +400,26 @@ async def final_values(pool: asyncpg.Pool, run_id: uuid.UUID) -> Any:
 
 async def select_ids(
     pool: asyncpg.Pool,
+    scope: Scope | None,
     *,
     statuses: list[str] | None = None,
     run_ids: list[uuid.UUID] | None = None,
     thread_id: uuid.UUID | None = None,
     assistant_id: uuid.UUID | None = None,
-) -> list[uuid.UUID]:
-    """Ids of runs with one of ``statuses``, or among ``run_ids`` (of ``thread_id``, of
-    ``assistant_id`` if given)."""
-    rows = await pool.fetch(
-        """SELECT run_id FROM runs
-           WHERE ($1::text[] IS NULL OR status = ANY($1))
-             AND ($2::uuid[] IS NULL OR run_id = ANY($2))
-             AND ($3::uuid IS NULL OR thread_id = $3)
-             AND ($4::uuid IS NULL OR assistant_id = $4)""",
-        statuses,
-        run_ids,
-        thread_id,
-        assistant_id,
+) -> list[asyncpg.Record]:
+    """``run_id`` and ``request_context`` of the runs whose thread is within ``scope``
+    (``None``: every tenant's) with one of ``statuses``, or among ``run_ids`` (of
+    ``thread_id``, of ``assistant_id`` if given)."""
+    args: list[Any] = [statuses, run_ids, thread_id, assistant_id]
+    where = f" AND {scope.where(args, 't')}" if scope else ""
+    return await pool.fetch(
+        f"""SELECT r.run_id, r.request_context FROM runs r JOIN threads t USING (thread_id)
+           WHERE ($1::text[] IS NULL OR r.status = ANY($1))
+             AND ($2::uuid[] IS NULL OR r.run_id = ANY($2))
+             AND ($3::uuid IS NULL OR r.thread_id = $3)
+             AND ($4::uuid IS NULL OR r.assistant_id = $4){where}""",
+        *args,
     )
-    return [r["run_id"] for r in rows]
 
 
 async def delete_unless_running(pool: asyncpg.Pool, run_id: uuid.UUID) -> None:

@@ -1,7 +1,9 @@
 """Queries on ``threads``: insert, read, search/count with filters, merge metadata, copy,
 delete, and keep a thread's stored state (values, interrupts, status) in step with its graph.
 
-Temporary threads (those of stateless runs) never appear in search or count.
+Temporary threads (those of stateless runs) never appear in search or count. Every statement
+a caller's request makes takes the caller's :class:`~shared.db.scope.Scope` (``None`` only for
+the system's own work: executor, sweeps).
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
+
+from shared.db.scope import Scope
 
 THREAD_COLUMNS = (
     'thread_id, created_at, updated_at, state_updated_at, metadata, status, config, "values",'
@@ -38,29 +42,46 @@ def thread_to_api(row: asyncpg.Record | dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _scoped(scope: Scope | None, args: list[Any]) -> str:
+    """`` AND <scope>`` for a statement on ``threads`` (nothing when unscoped)."""
+    return f" AND {scope.where(args)}" if scope else ""
+
+
 async def get(
-    conn: asyncpg.Pool | asyncpg.Connection, thread_id: uuid.UUID, *, for_update: bool = False
+    conn: asyncpg.Pool | asyncpg.Connection,
+    thread_id: uuid.UUID,
+    scope: Scope | None,
+    *,
+    for_update: bool = False,
 ) -> asyncpg.Record | None:
-    """One thread (temporary ones included); ``for_update`` locks the row."""
+    """One thread (temporary ones included) within ``scope``; ``for_update`` locks the row."""
     lock = " FOR UPDATE" if for_update else ""
+    args: list[Any] = [thread_id]
+    where = _scoped(scope, args)
     return await conn.fetchrow(
-        f"SELECT {THREAD_COLUMNS}, temporary FROM threads WHERE thread_id = $1{lock}", thread_id
+        f"SELECT {THREAD_COLUMNS}, temporary, tenant_id FROM threads"
+        f" WHERE thread_id = $1{where}{lock}",
+        *args,
     )
 
 
 async def insert(
     conn: asyncpg.Pool | asyncpg.Connection,
     thread_id: uuid.UUID,
+    tenant_id: str,
     metadata: dict[str, Any],
     *,
     status: str = "idle",
     temporary: bool = False,
 ) -> asyncpg.Record | None:
-    """Insert a thread; ``None`` when ``thread_id`` exists already."""
+    """Insert a thread of ``tenant_id``; ``None`` when ``thread_id`` exists already (in any
+    tenant: thread ids are global, as checkpoints are keyed by them)."""
     return await conn.fetchrow(
-        f"""INSERT INTO threads (thread_id, metadata, status, temporary) VALUES ($1, $2, $3, $4)
+        f"""INSERT INTO threads (thread_id, tenant_id, metadata, status, temporary)
+            VALUES ($1, $2, $3, $4, $5)
             ON CONFLICT (thread_id) DO NOTHING RETURNING {THREAD_COLUMNS}, temporary""",
         thread_id,
+        tenant_id,
         metadata,
         status,
         temporary,
@@ -131,6 +152,7 @@ EXTRACT_COLUMNS = ("values", "metadata", "config", "interrupts")
 
 async def search(
     pool: asyncpg.Pool,
+    scope: Scope,
     *,
     ids: list[uuid.UUID] | None,
     metadata: dict[str, Any] | None,
@@ -151,6 +173,7 @@ async def search(
     if sort_by not in SORT_COLUMNS or sort_order not in ("asc", "desc"):
         raise ValueError(f"cannot sort by {sort_by} {sort_order}")
     params: list[Any] = [ids, metadata, values, status, limit, offset]
+    where = _scoped(scope, params)
     extracted = ""
     for i, (column, path) in enumerate(extract):
         if column not in EXTRACT_COLUMNS:
@@ -158,7 +181,7 @@ async def search(
         params.append(path)
         extracted += f', "{column}" #> ${len(params)}::text[] AS x{i}'
     return await pool.fetch(
-        f"""SELECT {THREAD_COLUMNS}{extracted} FROM threads WHERE {_FILTER}
+        f"""SELECT {THREAD_COLUMNS}{extracted} FROM threads WHERE {_FILTER}{where}
             ORDER BY {sort_by} {sort_order}, thread_id {sort_order} LIMIT $5 OFFSET $6""",
         *params,
     )
@@ -166,35 +189,42 @@ async def search(
 
 async def count(
     pool: asyncpg.Pool,
+    scope: Scope,
     *,
     ids: list[uuid.UUID] | None = None,
     metadata: dict[str, Any] | None,
     values: dict[str, Any] | None,
     status: str | None,
 ) -> int:
-    """How many non-temporary threads match the filters of :func:`search`."""
-    return int(
-        await pool.fetchval(
-            f"SELECT count(*) FROM threads WHERE {_FILTER}", ids, metadata, values, status
-        )
-    )
+    """How many non-temporary threads within ``scope`` match the filters of :func:`search`."""
+    args: list[Any] = [ids, metadata, values, status]
+    where = _scoped(scope, args)
+    return int(await pool.fetchval(f"SELECT count(*) FROM threads WHERE {_FILTER}{where}", *args))
 
 
 async def merge_metadata(
-    pool: asyncpg.Pool, thread_id: uuid.UUID, patch: dict[str, Any]
+    pool: asyncpg.Pool, thread_id: uuid.UUID, scope: Scope, patch: dict[str, Any]
 ) -> asyncpg.Record | None:
-    """Merge ``patch`` into a thread's metadata (top-level keys); ``None`` if no such thread."""
+    """Merge ``patch`` into a thread's metadata (top-level keys); ``None`` if no such thread
+    within ``scope``."""
+    args: list[Any] = [thread_id, patch]
+    where = _scoped(scope, args)
     return await pool.fetchrow(
         f"""UPDATE threads SET metadata = metadata || $2, updated_at = now()
-            WHERE thread_id = $1 RETURNING {THREAD_COLUMNS}""",
-        thread_id,
-        patch,
+            WHERE thread_id = $1{where} RETURNING {THREAD_COLUMNS}""",
+        *args,
     )
 
 
-async def existing(pool: asyncpg.Pool, thread_ids: list[uuid.UUID]) -> list[uuid.UUID]:
-    """Those of ``thread_ids`` that name a thread."""
-    rows = await pool.fetch("SELECT thread_id FROM threads WHERE thread_id = ANY($1)", thread_ids)
+async def existing(
+    pool: asyncpg.Pool, thread_ids: list[uuid.UUID], scope: Scope
+) -> list[uuid.UUID]:
+    """Those of ``thread_ids`` that name a thread within ``scope``."""
+    args: list[Any] = [thread_ids]
+    where = _scoped(scope, args)
+    rows = await pool.fetch(
+        f"SELECT thread_id FROM threads WHERE thread_id = ANY($1){where}", *args
+    )
     return [r["thread_id"] for r in rows]
 
 
@@ -209,21 +239,24 @@ async def delete(
 
 
 async def copy(
-    pool: asyncpg.Pool, source_id: uuid.UUID, target_id: uuid.UUID
+    pool: asyncpg.Pool, source_id: uuid.UUID, scope: Scope, target_id: uuid.UUID
 ) -> asyncpg.Record | None:
-    """A new thread ``target_id`` with the metadata, config and stored state of ``source_id``.
+    """A new thread ``target_id`` of the same tenant with the metadata, config and stored state
+    of ``source_id``.
 
     A ``busy`` source gives an ``idle`` copy (the copy has no runs). ``None`` if the source
-    does not exist.
+    does not exist within ``scope``.
     """
+    args: list[Any] = [source_id, target_id]
+    where = _scoped(scope, args)
     return await pool.fetchrow(
-        f"""INSERT INTO threads (thread_id, metadata, config, "values", interrupts, error, status)
-            SELECT $2, metadata, config, "values", interrupts, error,
+        f"""INSERT INTO threads
+                (thread_id, tenant_id, metadata, config, "values", interrupts, error, status)
+            SELECT $2, tenant_id, metadata, config, "values", interrupts, error,
                    CASE WHEN status = 'busy' THEN 'idle' ELSE status END
-            FROM threads WHERE thread_id = $1
+            FROM threads WHERE thread_id = $1{where}
             RETURNING {THREAD_COLUMNS}""",
-        source_id,
-        target_id,
+        *args,
     )
 
 

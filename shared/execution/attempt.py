@@ -19,6 +19,7 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.pregel import Pregel
 from langgraph.types import Command, StateSnapshot
 
+from shared.auth.context import RequestContext
 from shared.bus.base import RUN_EVENTS, RUN_REQUESTED
 from shared.cloud_events.types import RUN_LIFECYCLE_TOPIC, run_ended
 from shared.db import attempts as attempts_db
@@ -90,6 +91,8 @@ class RunAttempt:
         self.thread_id: uuid.UUID = row["thread_id"]
         self.token: uuid.UUID = row["claim_token"]
         self.kwargs: dict[str, Any] = row["kwargs"]
+        self.ctx = RequestContext.from_json(row["request_context"])
+        """The request context that created the run: the attempt acts in its name."""
         self.cancel_reason: str | None = None
         self.ending = False
         self.trusted_until = 0.0
@@ -116,6 +119,8 @@ class RunAttempt:
                 "run_id": str(self.run_id),
                 "thread_id": str(self.thread_id),
                 "assistant_id": str(self.row["assistant_id"]),
+                "tenant_id": self.ctx.tenant_id,
+                "request_id": self.ctx.request_id,
             }
         )
         try:

@@ -32,6 +32,7 @@ from mcp_types import (
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, LATEST_HANDSHAKE_VERSION
 from pydantic import BaseModel
 
+from shared.auth.context import RequestContext
 from shared.errors import DomainError
 from shared.mcp_server import tools
 from shared.mcp_server.rpc import McpFault, failure, parse_message, parse_params, success
@@ -40,7 +41,7 @@ from shared.streams.follow import RunWatcher
 
 SERVER_NAME = "LangGraph"
 Params = dict[str, Any] | None
-Handler = Callable[[Runtime, RunWatcher, Params], Awaitable[BaseModel]]
+Handler = Callable[[Runtime, RequestContext, RunWatcher, Params], Awaitable[BaseModel]]
 
 
 @dataclass
@@ -51,7 +52,9 @@ class Reply:
     body: dict[str, Any] | None
 
 
-async def _initialize(_rt: Runtime, _watcher: RunWatcher, params: Params) -> BaseModel:
+async def _initialize(
+    _rt: Runtime, ctx: RequestContext, _watcher: RunWatcher, params: Params
+) -> BaseModel:
     asked = parse_params(InitializeRequestParams, params).protocol_version
     return InitializeResult(
         protocol_version=asked
@@ -62,17 +65,23 @@ async def _initialize(_rt: Runtime, _watcher: RunWatcher, params: Params) -> Bas
     )
 
 
-async def _ping(_rt: Runtime, _watcher: RunWatcher, _params: Params) -> BaseModel:
+async def _ping(
+    _rt: Runtime, ctx: RequestContext, _watcher: RunWatcher, _params: Params
+) -> BaseModel:
     return EmptyResult()
 
 
-async def _list_tools(rt: Runtime, _watcher: RunWatcher, params: Params) -> BaseModel:
-    return await tools.list_tools(rt, parse_params(PaginatedRequestParams, params).cursor)
+async def _list_tools(
+    rt: Runtime, ctx: RequestContext, _watcher: RunWatcher, params: Params
+) -> BaseModel:
+    return await tools.list_tools(rt, ctx, parse_params(PaginatedRequestParams, params).cursor)
 
 
-async def _call_tool(rt: Runtime, watcher: RunWatcher, params: Params) -> BaseModel:
+async def _call_tool(
+    rt: Runtime, ctx: RequestContext, watcher: RunWatcher, params: Params
+) -> BaseModel:
     call = parse_params(CallToolRequestParams, params)
-    return await tools.call_tool(rt, watcher, call, (params or {}).get("context"))
+    return await tools.call_tool(rt, ctx, watcher, call, (params or {}).get("context"))
 
 
 METHODS: dict[str, Handler] = {
@@ -88,7 +97,13 @@ def _refusal(code: int, message: str, data: Any = None) -> Reply:
 
 
 async def handle(
-    rt: Runtime, watcher: RunWatcher, body: bytes, *, acceptable: bool, protocol_version: str | None
+    rt: Runtime,
+    ctx: RequestContext,
+    watcher: RunWatcher,
+    body: bytes,
+    *,
+    acceptable: bool,
+    protocol_version: str | None,
 ) -> Reply:
     """Answer one POST to ``/mcp``: ``body`` its bytes, ``acceptable`` whether its ``Accept``
     names ``application/json`` or ``text/event-stream``, ``protocol_version`` its
@@ -122,7 +137,7 @@ async def handle(
         error = ErrorData(code=METHOD_NOT_FOUND, message=f"Method not found: {message.method}")
         return Reply(200, failure(message.id, error))
     try:
-        return Reply(200, success(message.id, await handler(rt, watcher, message.params)))
+        return Reply(200, success(message.id, await handler(rt, ctx, watcher, message.params)))
     except McpFault as fault:
         return Reply(fault.status, failure(message.id, fault.error))
     except DomainError as exc:

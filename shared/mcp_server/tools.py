@@ -24,11 +24,13 @@ from mcp_types import (
 )
 
 from shared.api.runs import RunCreateStateless
+from shared.auth.context import RequestContext
 from shared.db import assistants as assistants_db
 from shared.db import runs as runs_db
 from shared.execution.temporary import discard_temporary_thread
 from shared.mcp_server.rpc import McpFault
 from shared.runtime.context import Runtime
+from shared.services.access import scope_of
 from shared.services.assistants import input_schema
 from shared.services.runs import create_run
 from shared.streams.follow import RunWatcher, wait_for_end
@@ -46,15 +48,18 @@ def tool_name(name: str) -> str:
     return NOT_A_NAME.sub("_", name.strip())[:MAX_NAME]
 
 
-async def named_assistants(rt: Runtime) -> dict[str, asyncpg.Record]:
-    """Assistants of the project's graphs by tool name, oldest first; a later assistant whose
-    name gives a taken tool name is left out."""
+async def named_assistants(rt: Runtime, ctx: RequestContext) -> dict[str, asyncpg.Record]:
+    """Assistants of the project's graphs that ``ctx`` may search (``assistants.search``) by
+    tool name, oldest first; a later assistant whose name gives a taken tool name is left
+    out."""
     by_name: dict[str, asyncpg.Record] = {}
     offset = 0
+    value: dict[str, Any] = {"graph_id": None, "metadata": None, "limit": READ_BATCH, "offset": 0}
+    scope = await scope_of(rt, ctx, "assistants", "search", value)
     while True:
         rows = await assistants_db.search(
             rt.db.pool,
-            assistants_db.Filter(),
+            assistants_db.Filter(scope),
             sort_by="created_at",
             sort_order="asc",
             limit=READ_BATCH,
@@ -77,7 +82,7 @@ def _offset(cursor: str | None) -> int:
     return int(cursor)
 
 
-async def _tool(rt: Runtime, name: str, row: asyncpg.Record) -> Tool:
+async def _tool(rt: Runtime, ctx: RequestContext, name: str, row: asyncpg.Record) -> Tool:
     schema = await input_schema(rt, row)
     if not isinstance(schema, dict) or schema.get("type") != "object":
         schema = {"type": "object"}
@@ -95,14 +100,14 @@ async def _tool(rt: Runtime, name: str, row: asyncpg.Record) -> Tool:
     )
 
 
-async def list_tools(rt: Runtime, cursor: str | None) -> ListToolsResult:
+async def list_tools(rt: Runtime, ctx: RequestContext, cursor: str | None) -> ListToolsResult:
     """``tools/list``: the page of :data:`PAGE_SIZE` tools at ``cursor`` (an offset; the next
     page's is ``nextCursor``). Raises McpFault -32602 for a malformed cursor."""
     start = _offset(cursor)
-    named = list((await named_assistants(rt)).items())
+    named = list((await named_assistants(rt, ctx)).items())
     end = start + PAGE_SIZE
     return ListToolsResult(
-        tools=[await _tool(rt, name, row) for name, row in named[start:end]],
+        tools=[await _tool(rt, ctx, name, row) for name, row in named[start:end]],
         next_cursor=str(end) if end < len(named) else None,
     )
 
@@ -116,7 +121,11 @@ def _error_text(run: asyncpg.Record | None) -> str:
 
 
 async def call_tool(
-    rt: Runtime, watcher: RunWatcher, params: CallToolRequestParams, context: Any
+    rt: Runtime,
+    ctx: RequestContext,
+    watcher: RunWatcher,
+    params: CallToolRequestParams,
+    context: Any,
 ) -> CallToolResult:
     """``tools/call``: run the tool's assistant with ``arguments`` as input (and ``context``,
     an object, as the run context) on a temporary thread; the result is the final values as
@@ -130,7 +139,7 @@ async def call_tool(
     """
     if context is not None and not isinstance(context, dict):
         raise McpFault(INVALID_PARAMS, "context must be an object")
-    row = (await named_assistants(rt)).get(params.name)
+    row = (await named_assistants(rt, ctx)).get(params.name)
     if row is None:
         raise McpFault(INVALID_PARAMS, f"Unknown tool: {params.name}")
     body = RunCreateStateless.model_validate(
@@ -140,7 +149,7 @@ async def call_tool(
             "context": context,
         }
     )
-    created = await create_run(rt, None, body, awaited=True)
+    created = await create_run(rt, ctx, None, body, awaited=True)
     run_id = created["run_id"]
     try:
         async for _ in wait_for_end(rt.db.pool, watcher, run_id):

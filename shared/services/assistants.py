@@ -29,11 +29,14 @@ from shared.api.assistants import (
     AssistantVersionSearch,
 )
 from shared.api.common import Config, Json
+from shared.auth.context import RequestContext
 from shared.db import assistants as assistants_db
 from shared.db import runs as runs_db
+from shared.db.scope import Scope
 from shared.errors import BadRequest, Conflict, NotFound
 from shared.execution.checkpointer import plain_saver
 from shared.runtime.context import Runtime
+from shared.services.access import scope_of
 from shared.services.pages import Page, search_page
 from shared.services.runs import cancel_runs, resolve_assistant
 
@@ -61,9 +64,13 @@ def settings(
 
 
 async def _row(
-    conn: asyncpg.Pool | asyncpg.Connection, assistant_id: uuid.UUID, *, for_update: bool = False
+    conn: asyncpg.Pool | asyncpg.Connection,
+    assistant_id: uuid.UUID,
+    scope: Scope,
+    *,
+    for_update: bool = False,
 ) -> asyncpg.Record:
-    row = await assistants_db.get(conn, assistant_id, for_update=for_update)
+    row = await assistants_db.get(conn, assistant_id, scope, for_update=for_update)
     if row is None:
         raise NotFound(f"Assistant '{assistant_id}' not found")
     return row
@@ -74,7 +81,13 @@ def _check_graph(rt: Runtime, graph_id: str) -> None:
         raise NotFound(f"Graph '{graph_id}' not found")
 
 
-async def create_assistant(rt: Runtime, body: AssistantCreate) -> Json:
+async def _readable(rt: Runtime, ctx: RequestContext, assistant_id: uuid.UUID) -> asyncpg.Record:
+    """The assistant if ``ctx`` may read it (``assistants.read``). Raises NotFound."""
+    scope = await scope_of(rt, ctx, "assistants", "read", {"assistant_id": assistant_id})
+    return await _row(rt.db.pool, assistant_id, scope)
+
+
+async def create_assistant(rt: Runtime, ctx: RequestContext, body: AssistantCreate) -> Json:
     """``POST /assistants``: a new assistant at version 1 (name "Untitled" unless given).
 
     Raises NotFound (graph not in the project), BadRequest (both ``config.configurable`` and
@@ -84,44 +97,64 @@ async def create_assistant(rt: Runtime, body: AssistantCreate) -> Json:
     _check_graph(rt, body.graph_id)
     config, context = settings(body.config, body.context, {}, {})
     assistant_id = body.assistant_id or uuid.uuid4()
+    value: dict[str, Any] = {
+        "assistant_id": assistant_id,
+        "graph_id": body.graph_id,
+        "config": config,
+        "context": context,
+        "metadata": body.metadata or {},
+        "if_exists": body.if_exists,
+        "name": body.name or "Untitled",
+    }
+    scope = await scope_of(rt, ctx, "assistants", "create", value)
     fields = assistants_db.Fields(
         graph_id=body.graph_id,
         config=config,
         context=context,
-        metadata=body.metadata or {},
+        metadata=value["metadata"],
         name=body.name or "Untitled",
         description=body.description,
     )
-    row = await assistants_db.insert(rt.db.pool, assistant_id, fields)
+    row = await assistants_db.insert(rt.db.pool, assistant_id, ctx.tenant_id, fields)
     if row is None and body.if_exists == "do_nothing":
-        row = await assistants_db.get(rt.db.pool, assistant_id)
+        row = await assistants_db.get(rt.db.pool, assistant_id, scope)
     if row is None:
         raise Conflict(f"Assistant '{assistant_id}' already exists")
     return assistants_db.assistant_to_api(row)
 
 
-async def get_assistant(rt: Runtime, assistant_id: uuid.UUID) -> Json:
+async def get_assistant(rt: Runtime, ctx: RequestContext, assistant_id: uuid.UUID) -> Json:
     """``GET /assistants/{id}``: the assistant at its current version. Raises NotFound."""
-    return assistants_db.assistant_to_api(await _row(rt.db.pool, assistant_id))
+    return assistants_db.assistant_to_api(await _readable(rt, ctx, assistant_id))
 
 
-async def update_assistant(rt: Runtime, assistant_id: uuid.UUID, body: AssistantPatch) -> Json:
+async def update_assistant(
+    rt: Runtime, ctx: RequestContext, assistant_id: uuid.UUID, body: AssistantPatch
+) -> Json:
     """``PATCH /assistants/{id}``: store the next version and make it current. Given fields
     replace the current ones, ``metadata`` is merged into the current metadata.
 
-    Raises NotFound (assistant or graph), BadRequest (both ``config.configurable`` and
-    ``context``); nothing is stored when it raises.
+    Raises NotFound (assistant or graph; a system assistant for a tenant other than the
+    default), BadRequest (both ``config.configurable`` and ``context``); nothing is stored
+    when it raises.
     """
     if body.graph_id is not None:
         _check_graph(rt, body.graph_id)
+    value: dict[str, Any] = {
+        "assistant_id": assistant_id,
+        **body.model_dump(include={"graph_id", "config", "context", "name"}),
+        "metadata": body.metadata or {},
+        "version": None,
+    }
+    scope = await scope_of(rt, ctx, "assistants", "update", value)
     async with rt.db.pool.acquire() as conn, conn.transaction():
-        row = await _row(conn, assistant_id, for_update=True)
+        row = await _row(conn, assistant_id, scope, for_update=True)
         config, context = settings(body.config, body.context, row["config"], row["context"])
         fields = assistants_db.Fields(
             graph_id=body.graph_id or row["graph_id"],
             config=config,
             context=context,
-            metadata={**row["metadata"], **(body.metadata or {})},
+            metadata={**row["metadata"], **value["metadata"]},
             name=row["name"] if body.name is None else body.name,
             description=row["description"] if body.description is None else body.description,
         )
@@ -129,18 +162,27 @@ async def update_assistant(rt: Runtime, assistant_id: uuid.UUID, body: Assistant
     return assistants_db.assistant_to_api(row)
 
 
-async def delete_assistant(rt: Runtime, assistant_id: uuid.UUID, delete_threads: bool) -> None:
+async def delete_assistant(
+    rt: Runtime, ctx: RequestContext, assistant_id: uuid.UUID, delete_threads: bool
+) -> None:
     """``DELETE /assistants/{id}``: the assistant and all its versions; with
     ``delete_threads`` also the threads whose ``metadata.assistant_id`` is it, with their runs
     and checkpoints. Its pending and running runs are cancelled first (``interrupt``), as the
     official server does. Raises NotFound (then nothing is deleted or cancelled)."""
-    await _row(rt.db.pool, assistant_id)
+    scope = await scope_of(rt, ctx, "assistants", "delete", {"assistant_id": assistant_id})
+    async with rt.db.pool.acquire() as conn:
+        await _row(conn, assistant_id, scope, for_update=True)  # one it may change
     in_flight = await runs_db.select_ids(
-        rt.db.pool, statuses=list(runs_db.ACTIVE), assistant_id=assistant_id
+        rt.db.pool,
+        Scope(ctx.tenant_id),
+        statuses=list(runs_db.ACTIVE),
+        assistant_id=assistant_id,
     )
-    await cancel_runs(rt, in_flight, "interrupt")
+    await cancel_runs(rt, [r["run_id"] for r in in_flight], "interrupt")
     async with rt.db.pool.acquire() as conn, conn.transaction():
-        thread_ids = await assistants_db.delete(conn, assistant_id, with_threads=delete_threads)
+        thread_ids = await assistants_db.delete(
+            conn, assistant_id, scope, with_threads=delete_threads
+        )
         if thread_ids is None:
             raise NotFound(f"Assistant '{assistant_id}' not found")
     saver = plain_saver(rt.db.checkpoint_pool)
@@ -148,47 +190,57 @@ async def delete_assistant(rt: Runtime, assistant_id: uuid.UUID, delete_threads:
         await saver.adelete_thread(str(thread_id))
 
 
-def _filter(body: AssistantFilter) -> assistants_db.Filter:
-    return assistants_db.Filter(body.graph_id, body.name, body.metadata)
+async def _filter(rt: Runtime, ctx: RequestContext, body: AssistantFilter) -> assistants_db.Filter:
+    """The search filter within what ``ctx`` may search (``assistants.search``)."""
+    value: dict[str, Any] = {"graph_id": body.graph_id, "metadata": body.metadata}
+    if isinstance(body, AssistantSearch):
+        value |= {"limit": body.limit, "offset": body.offset}
+    scope = await scope_of(rt, ctx, "assistants", "search", value)
+    return assistants_db.Filter(scope, body.graph_id, body.name, body.metadata)
 
 
-async def search_assistants(rt: Runtime, body: AssistantSearch) -> Page:
+async def search_assistants(rt: Runtime, ctx: RequestContext, body: AssistantSearch) -> Page:
     """``POST /assistants/search``: a page of matching assistants (only the ``select`` fields
     when given) and the total number of matches."""
     return await search_page(
         rt.db.pool,
         assistants_db.search,
         assistants_db.count,
-        _filter(body),
+        await _filter(rt, ctx, body),
         body,
         assistants_db.assistant_to_api,
     )
 
 
-async def count_assistants(rt: Runtime, body: AssistantFilter) -> int:
+async def count_assistants(rt: Runtime, ctx: RequestContext, body: AssistantFilter) -> int:
     """``POST /assistants/count``: how many assistants match the filters."""
-    return await assistants_db.count(rt.db.pool, _filter(body))
+    return await assistants_db.count(rt.db.pool, await _filter(rt, ctx, body))
 
 
 async def list_versions(
-    rt: Runtime, assistant_id: uuid.UUID, body: AssistantVersionSearch
+    rt: Runtime, ctx: RequestContext, assistant_id: uuid.UUID, body: AssistantVersionSearch
 ) -> list[Json]:
     """``POST /assistants/{id}/versions``: a page of versions, newest first. Raises NotFound."""
+    await _readable(rt, ctx, assistant_id)
     async with rt.db.pool.acquire() as conn:
-        await _row(conn, assistant_id)
         rows = await assistants_db.versions(
             conn, assistant_id, metadata=body.metadata, limit=body.limit, offset=body.offset
         )
     return [assistants_db.version_to_api(r) for r in rows]
 
 
-async def set_latest_version(rt: Runtime, assistant_id: uuid.UUID, version: int) -> Json:
-    """``POST /assistants/{id}/latest``: make stored ``version`` current (all its fields).
-    Raises NotFound (assistant or version)."""
-    async with rt.db.pool.acquire() as conn:
+async def set_latest_version(
+    rt: Runtime, ctx: RequestContext, assistant_id: uuid.UUID, version: int
+) -> Json:
+    """``POST /assistants/{id}/latest``: make stored ``version`` current (all its fields),
+    authorized as ``assistants.update`` with ``version``. Raises NotFound (assistant or
+    version)."""
+    value = {"assistant_id": assistant_id, "version": version}
+    scope = await scope_of(rt, ctx, "assistants", "update", value)
+    async with rt.db.pool.acquire() as conn, conn.transaction():
+        await _row(conn, assistant_id, scope, for_update=True)
         row = await assistants_db.set_latest(conn, assistant_id, version)
         if row is None:
-            await _row(conn, assistant_id)
             raise NotFound(f"Version {version} of assistant '{assistant_id}' not found")
     return assistants_db.assistant_to_api(row)
 
@@ -199,14 +251,17 @@ def _graph_of(rt: Runtime, row: asyncpg.Record) -> AbstractAsyncContextManager[P
     return rt.graphs.use(row["graph_id"], "assistants.read", config, store=rt.store)
 
 
-async def drawable_graph(rt: Runtime, assistant_id: str, xray: bool | int) -> Json:
+async def drawable_graph(
+    rt: Runtime, ctx: RequestContext, assistant_id: str, xray: bool | int
+) -> Json:
     """``GET /assistants/{id}/graph``: LangGraph's drawable graph (``nodes``/``edges``) of an
     assistant given by UUID or graph id; ``xray`` expands subgraphs (``True`` or a depth).
     A node's ``data`` (its runnable's description) goes without its ``id`` (the runnable's
     Python import path, e.g. ``["langgraph", "_internal", ...]``), as the official server
     leaves it out. Raises NotFound (unknown assistant), Invalid (neither a UUID nor a graph
     id)."""
-    row = await resolve_assistant(rt, rt.db.pool, assistant_id)
+    resolved = await resolve_assistant(rt, ctx, rt.db.pool, assistant_id)
+    row = await _readable(rt, ctx, resolved["assistant_id"])
     async with _graph_of(rt, row) as graph:
         drawing = (await graph.aget_graph(xray=xray)).to_json()
     for node in drawing.get("nodes", ()):
@@ -291,21 +346,25 @@ def graph_schemas(graph: Pregel) -> Json:
     }
 
 
-async def schemas(rt: Runtime, assistant_id: uuid.UUID) -> Json:
+async def schemas(rt: Runtime, ctx: RequestContext, assistant_id: uuid.UUID) -> Json:
     """``GET /assistants/{id}/schemas``: ``graph_id`` and :func:`graph_schemas` of the
     assistant's graph. Raises NotFound."""
-    row = await _row(rt.db.pool, assistant_id)
+    row = await _readable(rt, ctx, assistant_id)
     async with _graph_of(rt, row) as graph:
         return {"graph_id": row["graph_id"], **graph_schemas(graph)}
 
 
 async def subgraphs(
-    rt: Runtime, assistant_id: uuid.UUID, namespace: str | None, recurse: bool
+    rt: Runtime,
+    ctx: RequestContext,
+    assistant_id: uuid.UUID,
+    namespace: str | None,
+    recurse: bool,
 ) -> dict[str, Json]:
     """``GET /assistants/{id}/subgraphs[/{namespace}]``: namespace → :func:`graph_schemas` of
     each subgraph (only ``namespace`` when given; nested ones, ``|``-joined, with ``recurse``).
     Raises NotFound (assistant)."""
-    async with _graph_of(rt, await _row(rt.db.pool, assistant_id)) as graph:
+    async with _graph_of(rt, await _readable(rt, ctx, assistant_id)) as graph:
         return {
             ns: graph_schemas(sub)
             async for ns, sub in graph.aget_subgraphs(namespace=namespace, recurse=recurse)

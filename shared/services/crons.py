@@ -31,11 +31,12 @@ from shared.api.crons import (
     next_run_after,
 )
 from shared.api.runs import RunCreateStateful, RunCreateStateless
+from shared.auth.context import RequestContext
 from shared.db import crons as crons_db
-from shared.db import threads as threads_db
 from shared.errors import BadRequest, DomainError, NotFound
 from shared.ids import new_id, parse_uuid, system_assistant_id
 from shared.runtime.context import Runtime
+from shared.services.access import scope_of, visible_thread
 from shared.services.pages import Page, search_page
 from shared.services.runs import CreatedRun, announce_run, create_run_in, resolve_assistant
 from shared.services.webhooks import check_webhook
@@ -57,28 +58,44 @@ def _check_payload(rt: Runtime, payload: dict[str, Any]) -> None:
     check_webhook(rt, payload.get("webhook"))
 
 
-async def create_cron(rt: Runtime, thread_id: uuid.UUID | None, body: ThreadCronCreate) -> Json:
+async def create_cron(
+    rt: Runtime, ctx: RequestContext, thread_id: uuid.UUID | None, body: ThreadCronCreate
+) -> Json:
     """``POST /runs/crons`` (``thread_id`` ``None``, body a :class:`CronCreate`) and
     ``POST /threads/{thread_id}/runs/crons``: store a cron; returns the Cron object.
 
     Raises NotFound (assistant or thread), Invalid (unknown graph id, refused ``webhook``) and
     BadRequest (both ``config.configurable`` and ``context``); nothing is written when it
-    raises.
+    raises. Authorized as ``crons.create`` (the handler may change ``payload``), and a thread
+    cron needs ``threads.read`` of its thread.
     """
     payload = body.model_dump(
         include=set(PAYLOAD_FIELDS), exclude_unset=True, exclude_none=True, mode="json"
     )
+    cron_id = new_id()
+    value: dict[str, Any] = {
+        "payload": payload,
+        "schedule": body.schedule,
+        "cron_id": cron_id,
+        "thread_id": thread_id,
+        "user_id": None,
+        "end_time": body.end_time,
+    }
+    await scope_of(rt, ctx, "crons", "create", value)
+    payload = value["payload"]
     _check_payload(rt, payload)
     on_run_completed = body.on_run_completed if isinstance(body, CronCreate) else None
     next_run = next_run_after(body.schedule, body.timezone, datetime.now(UTC))
+    if thread_id is not None:
+        await visible_thread(rt, ctx, thread_id)
     async with rt.db.pool.acquire() as conn, conn.transaction():
-        assistant = await resolve_assistant(rt, conn, body.assistant_id)
-        if thread_id is not None and await threads_db.get(conn, thread_id) is None:
-            raise NotFound(f"Thread '{thread_id}' not found.")
+        assistant = await resolve_assistant(rt, ctx, conn, body.assistant_id)
         payload["assistant_id"] = str(assistant["assistant_id"])
         row = await crons_db.insert(
             conn,
-            cron_id=new_id(),
+            cron_id=cron_id,
+            tenant_id=ctx.tenant_id,
+            request_context=ctx.to_json(),
             assistant_id=assistant["assistant_id"],
             thread_id=thread_id,
             schedule=body.schedule,
@@ -93,15 +110,18 @@ async def create_cron(rt: Runtime, thread_id: uuid.UUID | None, body: ThreadCron
     return crons_db.cron_to_api(row)
 
 
-async def get_cron(rt: Runtime, cron_id: uuid.UUID) -> Json:
+async def get_cron(rt: Runtime, ctx: RequestContext, cron_id: uuid.UUID) -> Json:
     """``GET /runs/crons/{cron_id}``. Raises NotFound."""
-    row = await crons_db.get(rt.db.pool, cron_id)
+    scope = await scope_of(rt, ctx, "crons", "read", {"cron_id": cron_id})
+    row = await crons_db.get(rt.db.pool, cron_id, scope)
     if row is None:
         raise NotFound(f"Cron '{cron_id}' not found")
     return crons_db.cron_to_api(row)
 
 
-async def update_cron(rt: Runtime, cron_id: uuid.UUID, body: CronPatch) -> Json:
+async def update_cron(
+    rt: Runtime, ctx: RequestContext, cron_id: uuid.UUID, body: CronPatch
+) -> Json:
     """``PATCH /runs/crons/{cron_id}``: given fields replace (run fields in ``payload``),
     ``metadata`` is merged into the cron's and its runs', ``end_time: null`` clears the end
     time. A new ``schedule`` or ``timezone``, or re-enabling, moves ``next_run_date`` to the
@@ -120,8 +140,10 @@ async def update_cron(rt: Runtime, cron_id: uuid.UUID, body: CronPatch) -> Json:
     }
     if not run_fields and not columns:
         raise BadRequest("Provide at least one field to update.")
+    value = {"cron_id": cron_id, "payload": run_fields or None, "schedule": body.schedule}
+    scope = await scope_of(rt, ctx, "crons", "update", value)
     async with rt.db.pool.acquire() as conn, conn.transaction():
-        row = await crons_db.get(conn, cron_id, for_update=True)
+        row = await crons_db.get(conn, cron_id, scope, for_update=True)
         if row is None:
             raise NotFound(f"Cron '{cron_id}' not found")
         changes: dict[str, Any] = dict(columns)
@@ -146,37 +168,44 @@ async def update_cron(rt: Runtime, cron_id: uuid.UUID, body: CronPatch) -> Json:
     return crons_db.cron_to_api(row)
 
 
-async def delete_cron(rt: Runtime, cron_id: uuid.UUID) -> None:
+async def delete_cron(rt: Runtime, ctx: RequestContext, cron_id: uuid.UUID) -> None:
     """``DELETE /runs/crons/{cron_id}`` (runs it created stay). Raises NotFound."""
-    if not await crons_db.delete(rt.db.pool, cron_id):
+    scope = await scope_of(rt, ctx, "crons", "delete", {"cron_id": cron_id})
+    if not await crons_db.delete(rt.db.pool, cron_id, scope):
         raise NotFound(f"Cron '{cron_id}' not found")
 
 
-def _filter(body: CronCount, enabled: bool | None = None) -> crons_db.Filter:
-    """Filters of a search/count body; ``assistant_id`` is a UUID or a graph id (its system
-    assistant)."""
+async def _filter(
+    rt: Runtime, ctx: RequestContext, body: CronCount, enabled: bool | None = None
+) -> crons_db.Filter:
+    """Filters of a search/count body within what ``ctx`` may search (``crons.search``);
+    ``assistant_id`` is a UUID or a graph id (its system assistant)."""
     assistant_id = None
     if body.assistant_id is not None:
         assistant_id = parse_uuid(body.assistant_id) or system_assistant_id(body.assistant_id)
-    return crons_db.Filter(assistant_id, body.thread_id, body.metadata, enabled)
+    value: dict[str, Any] = {"assistant_id": assistant_id, "thread_id": body.thread_id}
+    if isinstance(body, CronSearch):
+        value |= {"limit": body.limit, "offset": body.offset}
+    scope = await scope_of(rt, ctx, "crons", "search", value)
+    return crons_db.Filter(scope, assistant_id, body.thread_id, body.metadata, enabled)
 
 
-async def search_crons(rt: Runtime, body: CronSearch) -> Page:
+async def search_crons(rt: Runtime, ctx: RequestContext, body: CronSearch) -> Page:
     """``POST /runs/crons/search``: a page of matching crons (only the ``select`` fields when
     given), the number of all matches and the next page's offset."""
     return await search_page(
         rt.db.pool,
         crons_db.search,
         crons_db.count,
-        _filter(body, body.enabled),
+        await _filter(rt, ctx, body, body.enabled),
         body,
         crons_db.cron_to_api,
     )
 
 
-async def count_crons(rt: Runtime, body: CronCount) -> int:
+async def count_crons(rt: Runtime, ctx: RequestContext, body: CronCount) -> int:
     """``POST /runs/crons/count``: how many crons match the filters."""
-    return await crons_db.count(rt.db.pool, _filter(body))
+    return await crons_db.count(rt.db.pool, await _filter(rt, ctx, body))
 
 
 @dataclass
@@ -202,10 +231,12 @@ def _run_body(cron: asyncpg.Record) -> RunCreateStateless:
 
 
 async def _fire(rt: Runtime, conn: asyncpg.Connection, cron: asyncpg.Record) -> CreatedRun | None:
-    """Create the run of one firing in a savepoint; ``None`` (logged) when it is refused."""
+    """Create the run of one firing in a savepoint, in the name of the request context that
+    created the cron; ``None`` (logged) when it is refused."""
+    ctx = RequestContext.from_json(cron["request_context"])
     try:
         async with conn.transaction():
-            return await create_run_in(rt, conn, cron["thread_id"], _run_body(cron))
+            return await create_run_in(rt, ctx, conn, cron["thread_id"], _run_body(cron))
     except (DomainError, ValidationError) as exc:
         log.warning("cron %s: no run this time: %s", cron["cron_id"], exc)
         return None

@@ -17,6 +17,7 @@ from cloudevents.core.base import BaseCloudEvent
 from pydantic import ValidationError
 
 from shared.api.cloudevents import RunCreateEventData
+from shared.auth.context import RequestContext
 from shared.cloud_events.http import InvalidEvent, check_type
 from shared.cloud_events.types import RUN_CREATE, data_object
 from shared.errors import RunGone
@@ -33,8 +34,11 @@ def idempotency_key(event: BaseCloudEvent) -> str:
     return key[-MAX_KEY:]
 
 
-async def create_run_from_event(rt: Runtime, event: BaseCloudEvent) -> dict[str, Any]:
-    """Create the run ``event`` asks for; returns the API Run object (for an event delivered
+async def create_run_from_event(
+    rt: Runtime, ctx: RequestContext, event: BaseCloudEvent
+) -> dict[str, Any]:
+    """Create the run ``event`` asks for, in the name of ``ctx`` (the caller that delivered
+    it: the run is its tenant's); returns the API Run object (for an event delivered
     before whose run no longer exists, ``{"run_id"}`` of that run).
 
     Raises InvalidEvent (another ``type``, or ``data`` that is not a valid run request) and
@@ -47,6 +51,8 @@ async def create_run_from_event(rt: Runtime, event: BaseCloudEvent) -> dict[str,
     except (ValidationError, ValueError) as exc:
         raise InvalidEvent(f"invalid {RUN_CREATE} data: {exc}") from exc
     try:
-        return await create_run(rt, data.thread_id, data, idempotency_key=idempotency_key(event))
+        return await create_run(
+            rt, ctx, data.thread_id, data, idempotency_key=idempotency_key(event)
+        )
     except RunGone as gone:
         return {"run_id": gone.run_id}

@@ -19,31 +19,36 @@ import orjson
 from pydantic import ValidationError
 
 from shared.api.runs import RUN_FIELDS, BulkCancel, RetryPolicy, RunCreateStateless
+from shared.auth.access import Action
+from shared.auth.context import RequestContext
 from shared.bus.base import RUN_CANCEL, RUN_EVENTS, RUN_REQUESTED
 from shared.db import assistants as assistants_db
 from shared.db import attempts as attempts_db
 from shared.db import idempotency as idempotency_db
 from shared.db import runs as runs_db
 from shared.db import threads as threads_db
+from shared.db.scope import Scope
 from shared.errors import BadRequest, Conflict, Invalid, NotFound, RunGone
 from shared.execution.events import metadata_event
 from shared.ids import new_id, parse_uuid, system_assistant_id
 from shared.metrics import RUNS_CREATED
 from shared.runtime.context import Runtime
+from shared.services.access import check_may_cancel, scope_of, visible_thread
 from shared.services.pages import check_select, selected
 from shared.services.webhooks import check_webhook
 
 
 async def resolve_assistant(
-    rt: Runtime, conn: asyncpg.Connection | asyncpg.Pool, assistant_id: str
+    rt: Runtime, ctx: RequestContext, conn: asyncpg.Connection | asyncpg.Pool, assistant_id: str
 ) -> asyncpg.Record:
-    """The assistant named by a UUID or a graph id. Raises NotFound / Invalid."""
+    """The assistant named by a UUID or a graph id, among ``ctx``'s tenant's and the system
+    assistants. Raises NotFound / Invalid."""
     as_uuid = parse_uuid(assistant_id)
     if as_uuid is None:
         if assistant_id not in rt.graphs:
             raise Invalid(f"Assistant or graph '{assistant_id}' not found")
         as_uuid = system_assistant_id(assistant_id)
-    row = await assistants_db.get(conn, as_uuid)
+    row = await assistants_db.get(conn, as_uuid, Scope(ctx.tenant_id))
     if row is None:
         raise NotFound(f"Assistant '{assistant_id}' not found")
     return row
@@ -144,6 +149,7 @@ class CreatedRun:
 
 async def create_run(
     rt: Runtime,
+    ctx: RequestContext,
     thread_id: uuid.UUID | None,
     body: RunCreateStateless,
     *,
@@ -165,29 +171,35 @@ async def create_run(
     run_id = new_id()
     async with rt.db.pool.acquire() as conn, conn.transaction():
         if idempotency_key is not None:
-            earlier = await _earlier_run(conn, thread_id, body, idempotency_key, run_id)
+            earlier = await _earlier_run(conn, ctx, thread_id, body, idempotency_key, run_id)
             if earlier is not None:
                 return earlier
-        created = await create_run_in(rt, conn, thread_id, body, run_id=run_id, awaited=awaited)
+        created = await create_run_in(
+            rt, ctx, conn, thread_id, body, run_id=run_id, awaited=awaited
+        )
     await announce_run(rt, created)
     return runs_db.run_to_api(created.row)
 
 
 async def _earlier_run(
     conn: asyncpg.Connection,
+    ctx: RequestContext,
     thread_id: uuid.UUID | None,
     body: RunCreateStateless,
     key: str,
     run_id: uuid.UUID,
 ) -> dict[str, Any] | None:
-    """Bind ``key`` to ``run_id``; or the run an earlier request with ``key`` created."""
+    """Bind ``key`` to ``run_id``; or the run an earlier request with ``key`` created (keys
+    are the tenant's own: the same key in another tenant is another key)."""
     if not 0 < len(key) <= 255:
         raise Invalid("Idempotency-Key must be 1 to 255 characters")
     request_hash = hashlib.sha256(
         orjson.dumps(body.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
     ).hexdigest()
-    scope = str(thread_id) if thread_id is not None else "stateless"
-    bound = await idempotency_db.reserve(conn, scope, key, request_hash, run_id)
+    place = str(thread_id) if thread_id is not None else "stateless"
+    bound = await idempotency_db.reserve(
+        conn, f"{ctx.tenant_id}/{place}", key, request_hash, run_id
+    )
     if bound is None:
         return None
     if bound["request_hash"] != request_hash:
@@ -202,6 +214,7 @@ async def _earlier_run(
 
 async def create_run_in(
     rt: Runtime,
+    ctx: RequestContext,
     conn: asyncpg.Connection,
     thread_id: uuid.UUID | None,
     body: RunCreateStateless,
@@ -210,15 +223,30 @@ async def create_run_in(
     awaited: bool = False,
 ) -> CreatedRun:
     """:func:`create_run` inside the caller's transaction on ``conn`` (which it must commit,
-    then call :func:`announce_run`); ``run_id`` defaults to a new id. Raises as
-    :func:`create_run` does."""
+    then call :func:`announce_run`); ``run_id`` defaults to a new id. Authorized as
+    ``threads.create_run`` (the handler may change ``metadata``; its filter limits which
+    thread may be run on). Raises as :func:`create_run` does, and Forbidden."""
     stateless = thread_id is None
     if stateless and body.command is not None and body.command.resume is not None:
         raise BadRequest("You must provide a thread_id when resuming.")
     check_webhook(rt, body.webhook)
     run_id = run_id or new_id()
+    value: dict[str, Any] = {
+        "thread_id": thread_id,
+        "assistant_id": body.assistant_id,
+        "run_id": run_id,
+        "status": "pending",
+        "metadata": body.metadata or {},
+        "prevent_insert_if_inflight": body.multitask_strategy == "reject",
+        "multitask_strategy": body.multitask_strategy,
+        "if_not_exists": body.if_not_exists,
+        "after_seconds": body.after_seconds,
+        "kwargs": body.model_dump(exclude_unset=True),
+    }
+    scope = await scope_of(rt, ctx, "threads", "create_run", value)
+    run_metadata = value["metadata"]
     cancelled: list[asyncpg.Record] = []
-    assistant = await resolve_assistant(rt, conn, body.assistant_id)
+    assistant = await resolve_assistant(rt, ctx, conn, body.assistant_id)
     graph_id = assistant["graph_id"]
     patch = {"graph_id": graph_id, "assistant_id": str(assistant["assistant_id"])}
     temporary = stateless and body.on_completion == "delete"
@@ -226,26 +254,33 @@ async def create_run_in(
     was_busy = False
     if stateless:
         thread_id = new_id()
-        thread = await threads_db.insert(conn, thread_id, patch, status="busy", temporary=temporary)
+        thread = await threads_db.insert(
+            conn, thread_id, ctx.tenant_id, patch, status="busy", temporary=temporary
+        )
     else:
         assert thread_id is not None
-        thread = await threads_db.get(conn, thread_id, for_update=True)
+        thread = await threads_db.get(conn, thread_id, scope, for_update=True)
         if thread is None:
-            if body.if_not_exists != "create":
+            if body.if_not_exists == "create":
+                thread = await threads_db.insert(
+                    conn, thread_id, ctx.tenant_id, patch, status="busy"
+                )
+            if thread is None:  # absent, or another tenant's / filtered out
                 raise NotFound(f"Thread '{thread_id}' not found.")
-            thread = await threads_db.insert(conn, thread_id, patch, status="busy")
         else:
             was_busy = thread["status"] == "busy"
             cancelled = await _apply_multitask(conn, thread_id, body)
     assert thread is not None
     metadata = {**(assistant["metadata"] or {}), **(thread["metadata"] or {})}
-    metadata.update(body.metadata or {})
+    metadata.update(run_metadata)
     metadata.update(patch)
     row = await runs_db.insert_run(
         conn,
         run_id=run_id,
         thread_id=thread_id,
         assistant_id=assistant["assistant_id"],
+        tenant_id=ctx.tenant_id,
+        request_context=ctx.to_json(),
         metadata=metadata,
         kwargs=kwargs,
         multitask_strategy=body.multitask_strategy,
@@ -326,6 +361,7 @@ async def _signal_cancelled(rt: Runtime, runs: list[asyncpg.Record]) -> None:
 
 async def list_runs(
     rt: Runtime,
+    ctx: RequestContext,
     thread_id: uuid.UUID,
     limit: int,
     offset: int,
@@ -336,40 +372,50 @@ async def list_runs(
     (names of :data:`RUN_FIELDS`) only those fields, as the official server answers.
     Raises Invalid (an unknown ``select`` name) and NotFound."""
     check_select(select, RUN_FIELDS)
-    if await threads_db.get(rt.db.pool, thread_id) is None:
-        raise NotFound(f"Thread '{thread_id}' not found")
+    await visible_thread(rt, ctx, thread_id)
     rows = await runs_db.list_for_thread(rt.db.pool, thread_id, limit, offset, status)
     return [selected(runs_db.run_to_api(r), select) for r in rows]
 
 
-async def get_run(rt: Runtime, thread_id: uuid.UUID, run_id: uuid.UUID) -> asyncpg.Record:
-    """A run of a thread (all columns). Raises NotFound."""
+async def get_run(
+    rt: Runtime,
+    ctx: RequestContext,
+    thread_id: uuid.UUID,
+    run_id: uuid.UUID,
+    action: Action = "read",
+) -> asyncpg.Record:
+    """A run of a thread (all columns) that ``ctx`` may ``action`` (``threads.<action>`` on
+    its thread, with ``run_id``). Raises NotFound and Forbidden."""
+    await visible_thread(rt, ctx, thread_id, action)
     row = await runs_db.get(rt.db.pool, run_id, thread_id)
     if row is None:
         raise NotFound(f"Run '{run_id}' not found")
     return row
 
 
-async def read_run(rt: Runtime, thread_id: uuid.UUID, run_id: uuid.UUID) -> dict[str, Any]:
+async def read_run(
+    rt: Runtime, ctx: RequestContext, thread_id: uuid.UUID, run_id: uuid.UUID
+) -> dict[str, Any]:
     """``GET /threads/{tid}/runs/{rid}``: the API Run. Raises NotFound."""
-    return runs_db.run_to_api(await get_run(rt, thread_id, run_id))
+    return runs_db.run_to_api(await get_run(rt, ctx, thread_id, run_id))
 
 
-async def read_stateless_run(rt: Runtime, run_id: uuid.UUID) -> dict[str, Any]:
+async def read_stateless_run(rt: Runtime, ctx: RequestContext, run_id: uuid.UUID) -> dict[str, Any]:
     """The API Run ``run_id`` whatever its thread (``GET /runs/{rid}/stream``, the
-    ``Location`` of a stateless stream). Raises NotFound."""
-    row = await runs_db.get(rt.db.pool, run_id)
+    ``Location`` of a stateless stream), if ``ctx`` may read its thread. Raises NotFound."""
+    scope = await scope_of(rt, ctx, "threads", "read", {"run_id": run_id})
+    row = await runs_db.get_scoped(rt.db.pool, run_id, scope)
     if row is None:
         raise NotFound(f"Run '{run_id}' not found")
     return runs_db.run_to_api(row)
 
 
 async def list_attempts(
-    rt: Runtime, thread_id: uuid.UUID, run_id: uuid.UUID
+    rt: Runtime, ctx: RequestContext, thread_id: uuid.UUID, run_id: uuid.UUID
 ) -> list[dict[str, Any]]:
     """lg-deploy extension ``GET …/runs/{rid}/attempts``: the run's executor attempts, oldest
     first. Raises NotFound."""
-    await get_run(rt, thread_id, run_id)
+    await get_run(rt, ctx, thread_id, run_id)
     return await attempts_db.list_for_run(rt.db.pool, run_id)
 
 
@@ -379,20 +425,43 @@ async def final_values(rt: Runtime, run_id: uuid.UUID) -> Any:
     return await runs_db.final_values(rt.db.pool, run_id)
 
 
-async def delete_run(rt: Runtime, thread_id: uuid.UUID, run_id: uuid.UUID) -> None:
+async def delete_run(
+    rt: Runtime, ctx: RequestContext, thread_id: uuid.UUID, run_id: uuid.UUID
+) -> None:
     """Delete a run record (``DELETE /threads/{tid}/runs/{rid}``); an active run is cancelled
-    with rollback first, which deletes it once its executor stops. Raises NotFound."""
-    row = await get_run(rt, thread_id, run_id)
+    with rollback first, which deletes it once its executor stops. Raises NotFound and
+    Forbidden (someone else's active run, for a developer)."""
+    row = await get_run(rt, ctx, thread_id, run_id, "delete")
     if row["status"] in runs_db.ACTIVE:
+        check_may_cancel(ctx, [row])
         await cancel_runs(rt, [run_id], "rollback")
     await runs_db.delete_unless_running(rt.db.pool, run_id)
 
 
-async def bulk_cancel(rt: Runtime, body: BulkCancel, action: str) -> list[uuid.UUID]:
-    """``POST /runs/cancel``: cancel by ``status`` or by ``thread_id`` + ``run_ids``."""
+async def cancellable_run(
+    rt: Runtime, ctx: RequestContext, thread_id: uuid.UUID, run_id: uuid.UUID
+) -> asyncpg.Record:
+    """The run ``POST /threads/{tid}/runs/{rid}/cancel`` is about to cancel (with
+    :func:`cancel_runs`), if ``ctx`` may: ``threads.update`` on its thread, and its creator or
+    an operator. Raises NotFound and Forbidden."""
+    row = await get_run(rt, ctx, thread_id, run_id, "update")
+    check_may_cancel(ctx, [row])
+    return row
+
+
+async def bulk_cancel(
+    rt: Runtime, ctx: RequestContext, body: BulkCancel, action: str
+) -> list[uuid.UUID]:
+    """``POST /runs/cancel``: cancel by ``status`` or by ``thread_id`` + ``run_ids``, among the
+    runs of threads ``ctx`` may update. Raises Forbidden (a developer naming someone else's
+    runs, or cancelling by status)."""
+    scope = await scope_of(rt, ctx, "threads", "update", {"thread_id": body.thread_id})
     if body.status is not None:
         statuses: list[str] = list(runs_db.ACTIVE) if body.status == "all" else [body.status]
-        ids = await runs_db.select_ids(rt.db.pool, statuses=statuses)
+        runs = await runs_db.select_ids(rt.db.pool, scope, statuses=statuses)
     else:
-        ids = await runs_db.select_ids(rt.db.pool, run_ids=body.run_ids, thread_id=body.thread_id)
-    return await cancel_runs(rt, ids, action)
+        runs = await runs_db.select_ids(
+            rt.db.pool, scope, run_ids=body.run_ids, thread_id=body.thread_id
+        )
+    check_may_cancel(ctx, runs)
+    return await cancel_runs(rt, [r["run_id"] for r in runs], action)

@@ -34,8 +34,10 @@ from shared.api.threads import (
     ThreadStateUpdate,
     parse_extract_path,
 )
+from shared.auth.context import RequestContext
 from shared.db import runs as runs_db
 from shared.db import threads as threads_db
+from shared.db.scope import Scope
 from shared.errors import BadRequest, Conflict, Invalid, NotFound
 from shared.execution.attempt import state_result
 from shared.execution.checkpointer import plain_saver
@@ -43,6 +45,7 @@ from shared.execution.translate import checkpoint_to_api
 from shared.ids import new_id
 from shared.runtime.context import Runtime
 from shared.serde import interrupts_to_api, to_jsonable
+from shared.services.access import scope_of, visible_thread
 from shared.services.pages import Page, selected
 from shared.services.runs import cancel_runs
 from shared.streams.follow import RunWatcher, wait_for_end
@@ -151,8 +154,8 @@ def _ref_config(thread_id: uuid.UUID, ref: CheckpointRef | None) -> RunnableConf
     return _config(thread_id, ref.checkpoint_ns, ref.checkpoint_id)
 
 
-async def _thread(rt: Runtime, thread_id: uuid.UUID) -> asyncpg.Record:
-    row = await threads_db.get(rt.db.pool, thread_id)
+async def _thread(rt: Runtime, thread_id: uuid.UUID, scope: Scope | None) -> asyncpg.Record:
+    row = await threads_db.get(rt.db.pool, thread_id, scope)
     if row is None:
         raise NotFound(f"Thread '{thread_id}' not found")
     return row
@@ -199,23 +202,30 @@ def _state_update(update: SuperstepUpdate) -> StateUpdate:
 # --- threads ---------------------------------------------------------------------------------
 
 
-async def create_thread(rt: Runtime, body: ThreadCreate) -> dict[str, Any]:
+async def create_thread(rt: Runtime, ctx: RequestContext, body: ThreadCreate) -> dict[str, Any]:
     """``POST /threads``: a new thread, or with ``if_exists="do_nothing"`` the existing one.
 
     ``supersteps`` are applied to a new thread through the graph ``metadata.graph_id``.
     Raises Conflict (id exists, ``if_exists="raise"``), Invalid (supersteps without a known
     graph) and BadRequest (updates the graph refuses); then no thread is left behind.
     """
-    metadata = body.metadata or {}
+    thread_id = body.thread_id or new_id()
+    value: dict[str, Any] = {
+        "thread_id": thread_id,
+        "metadata": body.metadata or {},
+        "if_exists": body.if_exists,
+    }
+    scope = await scope_of(rt, ctx, "threads", "create", value)
+    metadata = value["metadata"]
     graph_id = metadata.get("graph_id")
     if body.supersteps and graph_id not in rt.graphs:
         raise Invalid("supersteps need metadata.graph_id naming a graph of this server")
-    thread_id = body.thread_id or new_id()
-    row = await threads_db.insert(rt.db.pool, thread_id, metadata)
+    row = await threads_db.insert(rt.db.pool, thread_id, ctx.tenant_id, metadata)
     if row is None:
-        if body.if_exists == "raise":
+        existing = await threads_db.get(rt.db.pool, thread_id, scope)
+        if body.if_exists == "raise" or existing is None:
             raise Conflict(f"Thread '{thread_id}' already exists")
-        return threads_db.thread_to_api(await _thread(rt, thread_id))
+        return threads_db.thread_to_api(existing)
     if body.supersteps:
         supersteps = [[_state_update(u) for u in step.updates] for step in body.supersteps]
         try:
@@ -228,24 +238,29 @@ async def create_thread(rt: Runtime, body: ThreadCreate) -> dict[str, Any]:
             if isinstance(exc, UPDATE_ERRORS):
                 raise BadRequest(str(exc)) from exc
             raise
-        row = await _thread(rt, thread_id)
+        row = await _thread(rt, thread_id, None)
     return threads_db.thread_to_api(row)
 
 
-async def get_thread(rt: Runtime, thread_id: uuid.UUID) -> dict[str, Any]:
+async def get_thread(rt: Runtime, ctx: RequestContext, thread_id: uuid.UUID) -> dict[str, Any]:
     """``GET /threads/{thread_id}``. Raises NotFound."""
-    return threads_db.thread_to_api(await _thread(rt, thread_id))
+    return threads_db.thread_to_api(await visible_thread(rt, ctx, thread_id))
 
 
-async def update_thread(rt: Runtime, thread_id: uuid.UUID, body: ThreadPatch) -> dict[str, Any]:
+async def update_thread(
+    rt: Runtime, ctx: RequestContext, thread_id: uuid.UUID, body: ThreadPatch
+) -> dict[str, Any]:
     """``PATCH /threads/{thread_id}``: merge ``metadata`` (top-level keys). Raises NotFound."""
-    row = await threads_db.merge_metadata(rt.db.pool, thread_id, body.metadata or {})
+    value: dict[str, Any] = {"thread_id": thread_id, "metadata": body.metadata or {}}
+    scope = await scope_of(rt, ctx, "threads", "update", value)
+    row = await threads_db.merge_metadata(rt.db.pool, thread_id, scope, value["metadata"])
     if row is None:
         raise NotFound(f"Thread '{thread_id}' not found")
     return threads_db.thread_to_api(row)
 
 
 async def _delete_rows_and_checkpoints(rt: Runtime, thread_ids: list[uuid.UUID]) -> list[uuid.UUID]:
+    """Delete threads already known to be the caller's (with runs and checkpoints)."""
     deleted = await threads_db.delete(rt.db.pool, thread_ids)
     if deleted:
         saver = plain_saver(rt.db.checkpoint_pool)
@@ -275,24 +290,32 @@ async def _stop_runs(rt: Runtime, watcher: RunWatcher, thread_ids: list[uuid.UUI
 
 
 async def delete_threads(
-    rt: Runtime, watcher: RunWatcher, thread_ids: list[uuid.UUID]
+    rt: Runtime, watcher: RunWatcher, thread_ids: list[uuid.UUID], scope: Scope | None
 ) -> list[uuid.UUID]:
-    """Delete threads with their runs and checkpoints; returns the ids that existed.
-
-    Active runs are cancelled (``interrupt``) first and given a moment to stop.
-    """
+    """Delete the threads of ``thread_ids`` within ``scope`` (``None``: the system's own
+    deletes, e.g. of an assistant's threads) with their runs and checkpoints; returns the ids
+    deleted. Active runs are cancelled (``interrupt``) first and given a moment to stop."""
+    if scope is not None:
+        thread_ids = await threads_db.existing(rt.db.pool, thread_ids, scope)
     await _stop_runs(rt, watcher, thread_ids)
     return await _delete_rows_and_checkpoints(rt, thread_ids)
 
 
-async def delete_thread(rt: Runtime, watcher: RunWatcher, thread_id: uuid.UUID) -> None:
+async def delete_thread(
+    rt: Runtime, ctx: RequestContext, watcher: RunWatcher, thread_id: uuid.UUID
+) -> None:
     """``DELETE /threads/{thread_id}``. Raises NotFound."""
-    if not await delete_threads(rt, watcher, [thread_id]):
+    scope = await scope_of(rt, ctx, "threads", "delete", {"thread_id": thread_id})
+    if not await delete_threads(rt, watcher, [thread_id], scope):
         raise NotFound(f"Thread '{thread_id}' not found")
 
 
 async def prune_threads(
-    rt: Runtime, watcher: RunWatcher, thread_ids: list[uuid.UUID], strategy: str
+    rt: Runtime,
+    ctx: RequestContext,
+    watcher: RunWatcher,
+    thread_ids: list[uuid.UUID],
+    strategy: str,
 ) -> int:
     """``POST /threads/prune``: ``delete`` the threads, or ``keep_latest``: drop every
     checkpoint but the latest of each namespace. Unknown ids are skipped; returns how many
@@ -300,9 +323,10 @@ async def prune_threads(
     (a thread changed while it was pruned; retrying is safe).
     """
     ids = list(dict.fromkeys(thread_ids))
+    scope = await scope_of(rt, ctx, "threads", "delete", {"thread_id": None})
     if strategy == "delete":
-        return len(await delete_threads(rt, watcher, ids))
-    found = await threads_db.existing(rt.db.pool, ids)
+        return len(await delete_threads(rt, watcher, ids, scope))
+    found = await threads_db.existing(rt.db.pool, ids, scope)
     if not found:
         return 0
     try:
@@ -345,12 +369,15 @@ async def _copy_checkpoints(pool: AsyncConnectionPool, source: str, target: str)
         )
 
 
-async def copy_thread(rt: Runtime, thread_id: uuid.UUID) -> dict[str, Any]:
+async def copy_thread(rt: Runtime, ctx: RequestContext, thread_id: uuid.UUID) -> dict[str, Any]:
     """``POST /threads/{thread_id}/copy``: a new thread with the same metadata, state and
-    every checkpoint (runs are not copied). Raises NotFound."""
-    source = await _thread(rt, thread_id)
+    every checkpoint (runs are not copied), authorized as ``threads.read`` of the source and
+    ``threads.create`` of the copy, as officially. Raises NotFound."""
+    scope = await scope_of(rt, ctx, "threads", "read", {"thread_id": thread_id})
+    source = await _thread(rt, thread_id, scope)
     target_id = new_id()
-    row = await threads_db.copy(rt.db.pool, thread_id, target_id)
+    await scope_of(rt, ctx, "threads", "create", {"thread_id": target_id, "metadata": {}})
+    row = await threads_db.copy(rt.db.pool, thread_id, scope, target_id)
     if row is None:
         raise NotFound(f"Thread '{thread_id}' not found")
     try:
@@ -359,14 +386,27 @@ async def copy_thread(rt: Runtime, thread_id: uuid.UUID) -> dict[str, Any]:
             async with _graph_of(rt, row, "threads.read") as graph:
                 if graph is not None:
                     await _store_state(rt, target_id, graph)
-                    row = await _thread(rt, target_id)
+                    row = await _thread(rt, target_id, None)
     except BaseException:
         await _delete_rows_and_checkpoints(rt, [target_id])
         raise
     return threads_db.thread_to_api(row)
 
 
-async def search_threads(rt: Runtime, body: ThreadSearch) -> Page:
+async def _search_scope(
+    rt: Runtime, ctx: RequestContext, body: ThreadCount | ThreadSearch
+) -> Scope:
+    value: dict[str, Any] = {
+        "metadata": body.metadata,
+        "values": body.values,
+        "status": body.status,
+    }
+    if isinstance(body, ThreadSearch):
+        value |= {"limit": body.limit, "offset": body.offset, "ids": body.ids}
+    return await scope_of(rt, ctx, "threads", "search", value)
+
+
+async def search_threads(rt: Runtime, ctx: RequestContext, body: ThreadSearch) -> Page:
     """``POST /threads/search`` (temporary threads excluded; most recently updated first
     without ``sort_by``, as the official server orders them)."""
     filters: dict[str, Any] = {
@@ -375,10 +415,12 @@ async def search_threads(rt: Runtime, body: ThreadSearch) -> Page:
         "values": body.values,
         "status": body.status,
     }
+    scope = await _search_scope(rt, ctx, body)
     extract = body.extract or {}
     sort_by, sort_order = body.order()
     rows = await threads_db.search(
         rt.db.pool,
+        scope,
         **filters,
         sort_by=sort_by,
         sort_order=sort_order,
@@ -386,7 +428,7 @@ async def search_threads(rt: Runtime, body: ThreadSearch) -> Page:
         offset=body.offset,
         extract=[parse_extract_path(path) for path in extract.values()],
     )
-    total = await threads_db.count(rt.db.pool, **filters)
+    total = await threads_db.count(rt.db.pool, scope, **filters)
     threads = []
     for row in rows:
         thread = selected(threads_db.thread_to_api(row), body.select)
@@ -396,10 +438,11 @@ async def search_threads(rt: Runtime, body: ThreadSearch) -> Page:
     return Page.of(threads, total, body.offset, None)
 
 
-async def count_threads(rt: Runtime, body: ThreadCount) -> int:
+async def count_threads(rt: Runtime, ctx: RequestContext, body: ThreadCount) -> int:
     """``POST /threads/count`` (temporary threads excluded)."""
+    scope = await _search_scope(rt, ctx, body)
     return await threads_db.count(
-        rt.db.pool, metadata=body.metadata, values=body.values, status=body.status
+        rt.db.pool, scope, metadata=body.metadata, values=body.values, status=body.status
     )
 
 
@@ -408,6 +451,7 @@ async def count_threads(rt: Runtime, body: ThreadCount) -> int:
 
 async def get_state(
     rt: Runtime,
+    ctx: RequestContext,
     thread_id: uuid.UUID,
     checkpoint: CheckpointRef | None = None,
     *,
@@ -417,7 +461,7 @@ async def get_state(
     """``GET /threads/{id}/state`` (latest), ``GET …/state/{checkpoint_id}`` and
     ``POST …/state/checkpoint``: the ThreadState at ``checkpoint`` (latest when it names no
     checkpoint id). Raises NotFound (thread, or a checkpoint id it does not have)."""
-    row = await _thread(rt, thread_id)
+    row = await visible_thread(rt, ctx, thread_id)
     checkpoint_id = checkpoint.checkpoint_id if checkpoint else None
     state = empty_state()
     async with _graph_of(rt, row, "threads.read") as graph:
@@ -431,10 +475,10 @@ async def get_state(
 
 
 async def get_history(
-    rt: Runtime, thread_id: uuid.UUID, body: ThreadHistory
+    rt: Runtime, ctx: RequestContext, thread_id: uuid.UUID, body: ThreadHistory
 ) -> list[dict[str, Any]]:
     """``GET``/``POST /threads/{thread_id}/history``: states newest first. Raises NotFound."""
-    row = await _thread(rt, thread_id)
+    row = await visible_thread(rt, ctx, thread_id)
     before = body.before
     before_id = before.checkpoint_id if isinstance(before, CheckpointRef) else before
     async with _graph_of(rt, row, "threads.read") as graph:
@@ -450,7 +494,7 @@ async def get_history(
 
 
 async def update_state(
-    rt: Runtime, thread_id: uuid.UUID, body: ThreadStateUpdate
+    rt: Runtime, ctx: RequestContext, thread_id: uuid.UUID, body: ThreadStateUpdate
 ) -> dict[str, Any]:
     """``POST /threads/{thread_id}/state``: write ``values`` as ``as_node`` in a new checkpoint,
     after the latest one or after ``checkpoint``/``checkpoint_id`` (a fork).
@@ -459,7 +503,7 @@ async def update_state(
     the thread row in step. Raises NotFound (thread, checkpoint), Conflict (thread busy) and
     BadRequest (thread without ``metadata.graph_id``, update refused by the graph).
     """
-    row = await _thread(rt, thread_id)
+    row = await visible_thread(rt, ctx, thread_id, "update")
     if row["status"] == "busy":
         raise Conflict(f"Thread '{thread_id}' is busy: its state changes only between runs")
     ref = body.checkpoint or CheckpointRef()

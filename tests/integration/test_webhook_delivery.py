@@ -27,13 +27,15 @@ async def _running_run(db: Database, *, attempt: int, webhook: str | None) -> tu
     """A thread with values and a run on it, running with an expired lease; ``(run_id, token)``."""
     run_id, thread_id, token = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     await db.pool.execute(
-        """INSERT INTO threads (thread_id, status, "values") VALUES ($1, 'busy', '{"n": 1}')""",
+        """INSERT INTO threads (thread_id, tenant_id, status, "values")
+           VALUES ($1, 'default', 'busy', '{"n": 1}')""",
         thread_id,
     )
     await db.pool.execute(
         """INSERT INTO runs (run_id, thread_id, assistant_id, status, kwargs, attempt,
-               claim_token, started_at, lease_expires_at)
-           VALUES ($1, $2, $3, 'running', $4, $5, $6, now(), now() - interval '1 second')""",
+               claim_token, started_at, lease_expires_at, tenant_id)
+           VALUES ($1, $2, $3, 'running', $4, $5, $6, now(), now() - interval '1 second',
+                   'default')""",
         run_id,
         thread_id,
         uuid.uuid4(),

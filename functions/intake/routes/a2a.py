@@ -9,12 +9,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
 
-from functions.intake.deps import RuntimeDep, WatcherDep
+from functions.intake.deps import CtxDep, RuntimeDep, WatcherDep
 from functions.intake.edge import EdgeRoute
 from functions.intake.responses import Json, accepts, errors, sse_response
 from shared.a2a.card import agent_card
 from shared.a2a.endpoint import handle
 from shared.a2a.rpc import dump
+from shared.auth.context import RequestContext
 from shared.runtime.context import Runtime
 from shared.serde import dumps_str
 from shared.streams.follow import StoredEvent
@@ -48,6 +49,7 @@ async def a2a_rpc(
     assistant_id: str,
     request: Request,
     rt: RuntimeDep,
+    ctx: CtxDep,
     watcher: WatcherDep,
     accept: Annotated[str | None, Header()] = None,
 ) -> Response:
@@ -55,6 +57,7 @@ async def a2a_rpc(
     ``tasks/cancel`` on a chat assistant (UUID or graph id)."""
     reply = await handle(
         rt,
+        ctx,
         watcher,
         assistant_id,
         await request.body(),
@@ -70,20 +73,22 @@ async def a2a_rpc(
     return sse_response(frames, with_ids=False)
 
 
-async def _card(rt: Runtime, assistant_id: str, request: Request) -> Response:
-    return Json(dump(await agent_card(rt, assistant_id, str(request.base_url))))
+async def _card(rt: Runtime, ctx: RequestContext, assistant_id: str, request: Request) -> Response:
+    return Json(dump(await agent_card(rt, ctx, assistant_id, str(request.base_url))))
 
 
 @router.get("/a2a/{assistant_id}/.well-known/agent-card.json", responses=CARD_DOC)
 @router.get("/a2a/{assistant_id}/.well-known/agent.json", include_in_schema=False)
-async def assistant_agent_card(assistant_id: str, request: Request, rt: RuntimeDep) -> Response:
+async def assistant_agent_card(
+    assistant_id: str, request: Request, rt: RuntimeDep, ctx: CtxDep
+) -> Response:
     """The A2A agent card of a chat assistant (UUID or graph id)."""
-    return await _card(rt, assistant_id, request)
+    return await _card(rt, ctx, assistant_id, request)
 
 
 @router.get("/.well-known/agent-card.json", responses=CARD_DOC)
 async def root_agent_card(
-    assistant_id: Annotated[str, Query(min_length=1)], request: Request, rt: RuntimeDep
+    assistant_id: Annotated[str, Query(min_length=1)], request: Request, rt: RuntimeDep, ctx: CtxDep
 ) -> Response:
     """The A2A agent card of the chat assistant named by ``assistant_id``."""
-    return await _card(rt, assistant_id, request)
+    return await _card(rt, ctx, assistant_id, request)

@@ -11,7 +11,7 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 
-from functions.intake.deps import RuntimeDep
+from functions.intake.deps import CtxDep, RuntimeDep
 from functions.intake.edge import EdgeRoute
 from functions.intake.responses import Json, errors, paginated
 from shared.api.assistants import (
@@ -39,46 +39,46 @@ SUBGRAPHS_DOC: dict[int | str, dict[str, Any]] = {
 
 
 @router.post("/assistants", responses={**ASSISTANT_DOC, **errors(400, 409)})
-async def create_assistant(body: AssistantCreate, rt: RuntimeDep) -> Response:
+async def create_assistant(body: AssistantCreate, rt: RuntimeDep, ctx: CtxDep) -> Response:
     """Create an assistant for a graph (``if_exists``: ``raise`` → 409, ``do_nothing`` → the
     existing one). 404 for a graph not in the project."""
-    return Json(await service.create_assistant(rt, body))
+    return Json(await service.create_assistant(rt, ctx, body))
 
 
 @router.post("/assistants/search", responses={200: {"model": selectable(Assistant, many=True)}})
-async def search_assistants(body: AssistantSearch, rt: RuntimeDep) -> Response:
+async def search_assistants(body: AssistantSearch, rt: RuntimeDep, ctx: CtxDep) -> Response:
     """Assistants matching the filters; headers ``X-Pagination-Total`` (all matches) and
     ``X-Pagination-Next`` (offset of the next page, when there is one)."""
-    page = await service.search_assistants(rt, body)
+    page = await service.search_assistants(rt, ctx, body)
     return paginated(page.items, page.total, page.next_offset)
 
 
 @router.post("/assistants/count", responses={200: {"model": int}})
-async def count_assistants(body: AssistantFilter, rt: RuntimeDep) -> Response:
+async def count_assistants(body: AssistantFilter, rt: RuntimeDep, ctx: CtxDep) -> Response:
     """How many assistants match the filters."""
-    return Json(await service.count_assistants(rt, body))
+    return Json(await service.count_assistants(rt, ctx, body))
 
 
 @router.get("/assistants/{assistant_id}", responses=ASSISTANT_DOC)
-async def get_assistant(assistant_id: uuid.UUID, rt: RuntimeDep) -> Response:
+async def get_assistant(assistant_id: uuid.UUID, rt: RuntimeDep, ctx: CtxDep) -> Response:
     """One assistant at its current version."""
-    return Json(await service.get_assistant(rt, assistant_id))
+    return Json(await service.get_assistant(rt, ctx, assistant_id))
 
 
 @router.patch("/assistants/{assistant_id}", responses={**ASSISTANT_DOC, **errors(400)})
 async def update_assistant(
-    assistant_id: uuid.UUID, body: AssistantPatch, rt: RuntimeDep
+    assistant_id: uuid.UUID, body: AssistantPatch, rt: RuntimeDep, ctx: CtxDep
 ) -> Response:
     """Store a new version (metadata merged, other given fields replaced) and make it current."""
-    return Json(await service.update_assistant(rt, assistant_id, body))
+    return Json(await service.update_assistant(rt, ctx, assistant_id, body))
 
 
 @router.delete("/assistants/{assistant_id}", status_code=204, responses=errors(404))
 async def delete_assistant(
-    assistant_id: uuid.UUID, rt: RuntimeDep, delete_threads: bool = False
+    assistant_id: uuid.UUID, rt: RuntimeDep, ctx: CtxDep, delete_threads: bool = False
 ) -> Response:
     """Delete an assistant and its versions; ``delete_threads`` also deletes its threads."""
-    await service.delete_assistant(rt, assistant_id, delete_threads)
+    await service.delete_assistant(rt, ctx, assistant_id, delete_threads)
     return Response(status_code=204)
 
 
@@ -87,46 +87,50 @@ async def delete_assistant(
     responses={200: {"model": list[AssistantVersion]}, **errors(404)},
 )
 async def list_versions(
-    assistant_id: uuid.UUID, body: AssistantVersionSearch, rt: RuntimeDep
+    assistant_id: uuid.UUID, body: AssistantVersionSearch, rt: RuntimeDep, ctx: CtxDep
 ) -> Response:
     """Versions of an assistant, newest first."""
-    return Json(await service.list_versions(rt, assistant_id, body))
+    return Json(await service.list_versions(rt, ctx, assistant_id, body))
 
 
 @router.post("/assistants/{assistant_id}/latest", responses=ASSISTANT_DOC)
 async def set_latest_version(
-    assistant_id: uuid.UUID, body: AssistantVersionChange, rt: RuntimeDep
+    assistant_id: uuid.UUID, body: AssistantVersionChange, rt: RuntimeDep, ctx: CtxDep
 ) -> Response:
     """Make a stored version current (404 for an unknown version)."""
-    return Json(await service.set_latest_version(rt, assistant_id, body.version))
+    return Json(await service.set_latest_version(rt, ctx, assistant_id, body.version))
 
 
 @router.get(
     "/assistants/{assistant_id}/graph", responses={200: {"model": DrawableGraph}, **errors(404)}
 )
-async def get_graph(assistant_id: str, rt: RuntimeDep, xray: bool | int = False) -> Response:
+async def get_graph(
+    assistant_id: str, rt: RuntimeDep, ctx: CtxDep, xray: bool | int = False
+) -> Response:
     """The drawable graph of an assistant (UUID) or of a graph's default assistant (graph id);
     ``xray`` (``true`` or a depth) draws subgraphs inline."""
-    return Json(await service.drawable_graph(rt, assistant_id, xray))
+    return Json(await service.drawable_graph(rt, ctx, assistant_id, xray))
 
 
 @router.get(
     "/assistants/{assistant_id}/schemas", responses={200: {"model": GraphSchema}, **errors(404)}
 )
-async def get_schemas(assistant_id: uuid.UUID, rt: RuntimeDep) -> Response:
+async def get_schemas(assistant_id: uuid.UUID, rt: RuntimeDep, ctx: CtxDep) -> Response:
     """JSON schemas of the assistant's graph: input, output, state, config, context."""
-    return Json(await service.schemas(rt, assistant_id))
+    return Json(await service.schemas(rt, ctx, assistant_id))
 
 
 @router.get("/assistants/{assistant_id}/subgraphs", responses=SUBGRAPHS_DOC)
-async def get_subgraphs(assistant_id: uuid.UUID, rt: RuntimeDep, recurse: bool = False) -> Response:
+async def get_subgraphs(
+    assistant_id: uuid.UUID, rt: RuntimeDep, ctx: CtxDep, recurse: bool = False
+) -> Response:
     """Schemas of the graph's subgraphs by namespace (nested ones too with ``recurse``)."""
-    return Json(await service.subgraphs(rt, assistant_id, None, recurse))
+    return Json(await service.subgraphs(rt, ctx, assistant_id, None, recurse))
 
 
 @router.get("/assistants/{assistant_id}/subgraphs/{namespace}", responses=SUBGRAPHS_DOC)
 async def get_subgraph(
-    assistant_id: uuid.UUID, namespace: str, rt: RuntimeDep, recurse: bool = False
+    assistant_id: uuid.UUID, namespace: str, rt: RuntimeDep, ctx: CtxDep, recurse: bool = False
 ) -> Response:
     """Schemas of the subgraph at ``namespace`` (and below it with ``recurse``)."""
-    return Json(await service.subgraphs(rt, assistant_id, namespace, recurse))
+    return Json(await service.subgraphs(rt, ctx, assistant_id, namespace, recurse))

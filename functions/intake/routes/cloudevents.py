@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from functions.intake.deps import RuntimeDep
+from functions.intake.deps import CtxDep, RuntimeDep
 from functions.intake.edge import EdgeRoute
 from functions.intake.responses import Json, error_response, errors
 from shared.api.runs import Run
@@ -27,12 +27,12 @@ router = APIRouter(tags=["cloudevents"], route_class=EdgeRoute)
     status_code=202,
     responses={202: {"model": Run}, **errors(400, 404, 409)},
 )
-async def receive_cloudevent(request: Request, rt: RuntimeDep) -> Response:
+async def receive_cloudevent(request: Request, rt: RuntimeDep, ctx: CtxDep) -> Response:
     """Create the run a ``dev.lgdeploy.run.create`` CloudEvent asks for (README: "Starting runs
     with CloudEvents")."""
     try:
         event = parse(dict(request.headers), await request.body())
-        run = await create_run_from_event(rt, event)
+        run = await create_run_from_event(rt, ctx, event)
     except InvalidEvent as exc:
         return error_response(400, str(exc))
     return Json(run, status_code=202)

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request, Response
 
-from functions.intake.deps import RuntimeDep, WatcherDep
+from functions.intake.deps import CtxDep, RuntimeDep, WatcherDep
 from functions.intake.edge import EdgeRoute
 from functions.intake.responses import Json, accepts
 from shared.mcp_server.endpoint import handle
@@ -35,6 +35,7 @@ JSON_RPC_BODY: dict[str, Any] = {
 async def mcp_post(
     request: Request,
     rt: RuntimeDep,
+    ctx: CtxDep,
     watcher: WatcherDep,
     accept: Annotated[str | None, Header()] = None,
     mcp_protocol_version: Annotated[str | None, Header()] = None,
@@ -43,6 +44,7 @@ async def mcp_post(
     (each assistant is a tool; a call is a stateless run), or a notification."""
     reply = await handle(
         rt,
+        ctx,
         watcher,
         await request.body(),
         acceptable=accept is not None

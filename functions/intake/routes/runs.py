@@ -15,7 +15,7 @@ import anyio
 from fastapi import APIRouter, Depends, Header, Query, Response
 from fastapi.responses import StreamingResponse
 
-from functions.intake.deps import RuntimeDep, WatcherDep
+from functions.intake.deps import CtxDep, RuntimeDep, WatcherDep
 from functions.intake.edge import EdgeRoute
 from functions.intake.responses import Json, errors, sse_response
 from functions.intake.waits import Deadline
@@ -28,6 +28,7 @@ from shared.api.runs import (
     RunCreateStateful,
     RunCreateStateless,
 )
+from shared.auth.context import RequestContext
 from shared.errors import NotFound
 from shared.execution.temporary import discard_temporary_thread, read_to_end
 from shared.runtime.context import Runtime
@@ -155,23 +156,27 @@ IdempotencyKey = Annotated[
 
 async def _create(
     rt: Runtime,
+    ctx: RequestContext,
     thread_id: uuid.UUID | None,
     body: RunCreateStateless,
     key: str | None = None,
     *,
     awaited: bool = False,
 ) -> dict[str, Any]:
-    return await runs_service.create_run(rt, thread_id, body, idempotency_key=key, awaited=awaited)
+    return await runs_service.create_run(
+        rt, ctx, thread_id, body, idempotency_key=key, awaited=awaited
+    )
 
 
 async def _create_stream(
     rt: Runtime,
+    ctx: RequestContext,
     watcher: RunWatcher,
     thread_id: uuid.UUID | None,
     body: RunCreateStateless,
     key: str | None,
 ) -> Response:
-    run = await _create(rt, thread_id, body, key, awaited=True)
+    run = await _create(rt, ctx, thread_id, body, key, awaited=True)
     deadline = Deadline(run["run_id"], rt.settings.max_wait_seconds)
     events = follow_event_batches(rt.db.pool, watcher, run["run_id"], after_seq=0)
     return sse_response(
@@ -190,12 +195,13 @@ async def _create_stream(
 
 async def _create_wait(
     rt: Runtime,
+    ctx: RequestContext,
     watcher: RunWatcher,
     thread_id: uuid.UUID | None,
     body: RunCreateStateless,
     key: str | None,
 ) -> Response:
-    run = await _create(rt, thread_id, body, key, awaited=True)
+    run = await _create(rt, ctx, thread_id, body, key, awaited=True)
     # a stateless wait names its temporary thread, so clients learn the thread id
     headers = _run_headers(run, False, "/join" if thread_id is not None else "")
     return StreamingResponse(
@@ -213,10 +219,14 @@ async def _create_wait(
 
 @router.post("/threads/{thread_id}/runs", responses=CREATE_DOC)
 async def create_run(
-    thread_id: uuid.UUID, body: RunCreateStateful, rt: RuntimeDep, key: IdempotencyKey = None
+    thread_id: uuid.UUID,
+    body: RunCreateStateful,
+    rt: RuntimeDep,
+    ctx: CtxDep,
+    key: IdempotencyKey = None,
 ) -> Response:
     """Create a background run on a thread; answers at once with the pending run."""
-    run = await _create(rt, thread_id, body, key)
+    run = await _create(rt, ctx, thread_id, body, key)
     return Json(run, headers=_run_headers(run, False, ""))
 
 
@@ -225,11 +235,12 @@ async def stream_run(
     thread_id: uuid.UUID,
     body: RunCreateStateful,
     rt: RuntimeDep,
+    ctx: CtxDep,
     watcher: WatcherDep,
     key: IdempotencyKey = None,
 ) -> Response:
     """Create a run and stream its events as SSE until it ends."""
-    return await _create_stream(rt, watcher, thread_id, body, key)
+    return await _create_stream(rt, ctx, watcher, thread_id, body, key)
 
 
 @router.post("/threads/{thread_id}/runs/wait", responses=WAIT_DOC)
@@ -237,17 +248,19 @@ async def wait_run(
     thread_id: uuid.UUID,
     body: RunCreateStateful,
     rt: RuntimeDep,
+    ctx: CtxDep,
     watcher: WatcherDep,
     key: IdempotencyKey = None,
 ) -> Response:
     """Create a run and answer with its final values once it ends."""
-    return await _create_wait(rt, watcher, thread_id, body, key)
+    return await _create_wait(rt, ctx, watcher, thread_id, body, key)
 
 
 @router.get("/threads/{thread_id}/runs", responses={200: {"model": list[Run]}, **errors(404)})
 async def list_runs(
     thread_id: uuid.UUID,
     rt: RuntimeDep,
+    ctx: CtxDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 10,
     offset: Annotated[int, Query(ge=0, le=INT64_MAX)] = 0,
     status: str | None = None,
@@ -255,27 +268,31 @@ async def list_runs(
 ) -> Response:
     """Runs of a thread, newest first; ``select`` (repeated) keeps only those fields (422 for
     an unknown one, with the official server's detail)."""
-    return Json(await runs_service.list_runs(rt, thread_id, limit, offset, status, select))
+    return Json(await runs_service.list_runs(rt, ctx, thread_id, limit, offset, status, select))
 
 
 @router.get("/threads/{thread_id}/runs/{run_id}", responses=RUN_DOC)
-async def get_run(thread_id: uuid.UUID, run_id: uuid.UUID, rt: RuntimeDep) -> Response:
+async def get_run(thread_id: uuid.UUID, run_id: uuid.UUID, rt: RuntimeDep, ctx: CtxDep) -> Response:
     """One run."""
-    return Json(await runs_service.read_run(rt, thread_id, run_id))
+    return Json(await runs_service.read_run(rt, ctx, thread_id, run_id))
 
 
 @router.delete("/threads/{thread_id}/runs/{run_id}", status_code=204, responses=errors(404))
-async def delete_run(thread_id: uuid.UUID, run_id: uuid.UUID, rt: RuntimeDep) -> Response:
+async def delete_run(
+    thread_id: uuid.UUID, run_id: uuid.UUID, rt: RuntimeDep, ctx: CtxDep
+) -> Response:
     """Delete a run record (a running one is cancelled with rollback first)."""
-    await runs_service.delete_run(rt, thread_id, run_id)
+    await runs_service.delete_run(rt, ctx, thread_id, run_id)
     return Response(status_code=204)
 
 
 @router.get("/threads/{thread_id}/runs/{run_id}/attempts", responses=errors(404))
-async def list_run_attempts(thread_id: uuid.UUID, run_id: uuid.UUID, rt: RuntimeDep) -> Response:
+async def list_run_attempts(
+    thread_id: uuid.UUID, run_id: uuid.UUID, rt: RuntimeDep, ctx: CtxDep
+) -> Response:
     """lg-deploy extension: every executor attempt of a run (``attempt``, ``executor_id``,
     ``started_at``, ``ended_at``, ``outcome``, ``error``), oldest first."""
-    return Json(await runs_service.list_attempts(rt, thread_id, run_id))
+    return Json(await runs_service.list_attempts(rt, ctx, thread_id, run_id))
 
 
 @router.get("/threads/{thread_id}/runs/{run_id}/join", responses=WAIT_DOC)
@@ -283,13 +300,14 @@ async def join_run(
     thread_id: uuid.UUID,
     run_id: uuid.UUID,
     rt: RuntimeDep,
+    ctx: CtxDep,
     watcher: WatcherDep,
     cancel_on_disconnect: bool = False,
 ) -> Response:
     """Wait for a run to end; answers with its final values (``{"__error__"}`` for a run that
     does not exist, as the official server answers)."""
     try:
-        run = await runs_service.get_run(rt, thread_id, run_id)
+        run = await runs_service.get_run(rt, ctx, thread_id, run_id)
     except NotFound:
         return Json({"__error__": RUN_NOT_FOUND})
     return StreamingResponse(
@@ -338,13 +356,14 @@ async def join_run_stream(
     thread_id: uuid.UUID,
     run_id: uuid.UUID,
     rt: RuntimeDep,
+    ctx: CtxDep,
     watcher: WatcherDep,
     join: Annotated[JoinQuery, Depends()],
 ) -> Response:
     """Stream a run's events: with ``Last-Event-ID`` replay those after it (``-1``: all); for a
     run that does not exist one ``error`` event, as the official server answers."""
     try:
-        run = await runs_service.get_run(rt, thread_id, run_id)
+        run = await runs_service.get_run(rt, ctx, thread_id, run_id)
     except NotFound:
         return sse_response(run_not_found_stream(), with_ids=False)
     return _join_stream(rt, watcher, run_id, join, await read_to_end(rt, run))
@@ -355,13 +374,14 @@ async def cancel_run(
     thread_id: uuid.UUID,
     run_id: uuid.UUID,
     rt: RuntimeDep,
+    ctx: CtxDep,
     watcher: WatcherDep,
     wait: bool = False,
     action: str = "interrupt",
 ) -> Response:
     """Cancel a pending or running run (``interrupt`` keeps checkpoints, ``rollback`` deletes
     the run and them). 202 at once, or 200 with the final values when ``wait``."""
-    run = await runs_service.get_run(rt, thread_id, run_id)
+    run = await runs_service.cancellable_run(rt, ctx, thread_id, run_id)
     reader = await read_to_end(rt, run) if wait else None
     if not await runs_service.cancel_runs(rt, [run_id], _action(action)):
         raise NotFound("No matching runs to cancel. The run may have already finished.")
@@ -373,52 +393,63 @@ async def cancel_run(
 
 
 @router.post("/runs/cancel", status_code=204)
-async def cancel_runs(body: BulkCancel, rt: RuntimeDep, action: str = "interrupt") -> Response:
+async def cancel_runs(
+    body: BulkCancel, rt: RuntimeDep, ctx: CtxDep, action: str = "interrupt"
+) -> Response:
     """Cancel many runs: ``{thread_id, run_ids}`` or ``{status: pending|running|all}``."""
-    await runs_service.bulk_cancel(rt, body, _action(action))
+    await runs_service.bulk_cancel(rt, ctx, body, _action(action))
     return Response(status_code=204)
 
 
 @router.post("/runs", responses=CREATE_DOC)
 async def create_stateless_run(
-    body: RunCreateStateless, rt: RuntimeDep, key: IdempotencyKey = None
+    body: RunCreateStateless, rt: RuntimeDep, ctx: CtxDep, key: IdempotencyKey = None
 ) -> Response:
     """Create a background run on a new temporary thread."""
-    run = await _create(rt, None, body, key)
+    run = await _create(rt, ctx, None, body, key)
     return Json(run, headers=_run_headers(run, True, ""))
 
 
 @router.post("/runs/stream", response_class=Response, responses=STREAM_DOC)
 async def stream_stateless_run(
-    body: RunCreateStateless, rt: RuntimeDep, watcher: WatcherDep, key: IdempotencyKey = None
+    body: RunCreateStateless,
+    rt: RuntimeDep,
+    ctx: CtxDep,
+    watcher: WatcherDep,
+    key: IdempotencyKey = None,
 ) -> Response:
     """Create a stateless run and stream it."""
-    return await _create_stream(rt, watcher, None, body, key)
+    return await _create_stream(rt, ctx, watcher, None, body, key)
 
 
 @router.post("/runs/wait", responses=WAIT_DOC)
 async def wait_stateless_run(
-    body: RunCreateStateless, rt: RuntimeDep, watcher: WatcherDep, key: IdempotencyKey = None
+    body: RunCreateStateless,
+    rt: RuntimeDep,
+    ctx: CtxDep,
+    watcher: WatcherDep,
+    key: IdempotencyKey = None,
 ) -> Response:
     """Create a stateless run and answer with its final values."""
-    return await _create_wait(rt, watcher, None, body, key)
+    return await _create_wait(rt, ctx, watcher, None, body, key)
 
 
 @router.post("/runs/batch", responses={200: {"model": list[Run]}, **errors(400, 404, 409)})
-async def create_run_batch(body: list[RunBatchItem], rt: RuntimeDep) -> Response:
+async def create_run_batch(body: list[RunBatchItem], rt: RuntimeDep, ctx: CtxDep) -> Response:
     """Create several stateless background runs; all are validated before any is created."""
     for item in body:
-        await runs_service.resolve_assistant(rt, rt.db.pool, item.assistant_id)
-    return Json([await _create(rt, None, item) for item in body])
+        await runs_service.resolve_assistant(rt, ctx, rt.db.pool, item.assistant_id)
+    return Json([await _create(rt, ctx, None, item) for item in body])
 
 
 @router.get("/runs/{run_id}/stream", response_class=Response, responses=STREAM_DOC)
 async def join_stateless_stream(
     run_id: uuid.UUID,
     rt: RuntimeDep,
+    ctx: CtxDep,
     watcher: WatcherDep,
     join: Annotated[JoinQuery, Depends()],
 ) -> Response:
     """Join the stream of a stateless run (the ``Location`` of ``/runs/stream``)."""
-    run = await runs_service.read_stateless_run(rt, run_id)
+    run = await runs_service.read_stateless_run(rt, ctx, run_id)
     return _join_stream(rt, watcher, run_id, join, await read_to_end(rt, run))

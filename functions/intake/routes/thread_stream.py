@@ -11,10 +11,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
 
-from functions.intake.deps import RuntimeDep, WatcherDep
+from functions.intake.deps import CtxDep, RuntimeDep, WatcherDep
 from functions.intake.edge import EdgeRoute
 from functions.intake.responses import errors, sse_response
-from shared.services.threads import get_thread
+from shared.services.access import visible_thread
 from shared.streams.follow import follow_thread, thread_cursor, thread_stream_modes
 
 router = APIRouter(tags=["threads"], route_class=EdgeRoute)
@@ -29,6 +29,7 @@ MODES_DOC = (
 async def join_thread_stream(
     thread_id: uuid.UUID,
     rt: RuntimeDep,
+    ctx: CtxDep,
     watcher: WatcherDep,
     stream_modes: Annotated[list[str] | None, Query(description=MODES_DOC)] = None,
     stream_mode: Annotated[
@@ -43,6 +44,6 @@ async def join_thread_stream(
     """
     modes = thread_stream_modes([*(stream_modes or ()), *(stream_mode or ())])
     after = thread_cursor(last_event_id)
-    await get_thread(rt, thread_id)  # 404 for an unknown thread
+    await visible_thread(rt, ctx, thread_id)  # 404 for an unknown or foreign thread
     events = follow_thread(rt.db.pool, watcher, thread_id, after=after, modes=modes)
     return sse_response(events)

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response
 
-from functions.intake.deps import RuntimeDep, WatcherDep
+from functions.intake.deps import CtxDep, RuntimeDep, WatcherDep
 from functions.intake.edge import EdgeRoute
 from functions.intake.responses import Json, errors, paginated
 from shared.api.common import CheckpointRef, selectable
@@ -44,35 +44,39 @@ Select = Annotated[list[str] | None, Query(description="ThreadState fields, or v
 
 
 @router.post("/threads", responses={200: {"model": Thread}, **errors(409)})
-async def create_thread(body: ThreadCreate, rt: RuntimeDep) -> Response:
+async def create_thread(body: ThreadCreate, rt: RuntimeDep, ctx: CtxDep) -> Response:
     """Create a thread (``if_exists``: ``raise`` → 409, ``do_nothing`` → the existing one)."""
-    return Json(await service.create_thread(rt, body))
+    return Json(await service.create_thread(rt, ctx, body))
 
 
 @router.post("/threads/search", responses={200: {"model": selectable(Thread, many=True)}})
-async def search_threads(body: ThreadSearch, rt: RuntimeDep) -> Response:
+async def search_threads(body: ThreadSearch, rt: RuntimeDep, ctx: CtxDep) -> Response:
     """Threads matching the filters, with ``X-Pagination-Total``/``X-Pagination-Next``."""
-    page = await service.search_threads(rt, body)
+    page = await service.search_threads(rt, ctx, body)
     return paginated(page.items, page.total, page.next_offset)
 
 
 @router.post("/threads/count", responses={200: {"model": int}})
-async def count_threads(body: ThreadCount, rt: RuntimeDep) -> Response:
+async def count_threads(body: ThreadCount, rt: RuntimeDep, ctx: CtxDep) -> Response:
     """How many threads match the filters."""
-    return Json(await service.count_threads(rt, body))
+    return Json(await service.count_threads(rt, ctx, body))
 
 
 @router.post("/threads/prune", responses={200: {"model": PruneResult}, **errors(409)})
-async def prune_threads(body: ThreadPrune, rt: RuntimeDep, watcher: WatcherDep) -> Response:
+async def prune_threads(
+    body: ThreadPrune, rt: RuntimeDep, ctx: CtxDep, watcher: WatcherDep
+) -> Response:
     """Delete threads, or keep only their latest checkpoints (``keep_latest``)."""
-    count = await service.prune_threads(rt, watcher, body.thread_ids, body.strategy)
+    count = await service.prune_threads(rt, ctx, watcher, body.thread_ids, body.strategy)
     return Json({"pruned_count": count})
 
 
 @router.get("/threads/{thread_id}", responses=THREAD_DOC)
-async def get_thread(thread_id: uuid.UUID, rt: RuntimeDep, include: str | None = None) -> Response:
+async def get_thread(
+    thread_id: uuid.UUID, rt: RuntimeDep, ctx: CtxDep, include: str | None = None
+) -> Response:
     """One thread (``include=ttl`` is accepted; no TTL is kept)."""
-    return Json(await service.get_thread(rt, thread_id))
+    return Json(await service.get_thread(rt, ctx, thread_id))
 
 
 @router.patch(
@@ -82,34 +86,41 @@ async def patch_thread(
     thread_id: uuid.UUID,
     body: ThreadPatch,
     rt: RuntimeDep,
+    ctx: CtxDep,
     prefer: Annotated[str | None, Header()] = None,
 ) -> Response:
     """Merge metadata into a thread; ``Prefer: return=minimal`` answers 204."""
-    thread = await service.update_thread(rt, thread_id, body)
+    thread = await service.update_thread(rt, ctx, thread_id, body)
     if prefer and "return=minimal" in prefer:
         return Response(status_code=204)
     return Json(thread)
 
 
 @router.delete("/threads/{thread_id}", status_code=204, responses=errors(404))
-async def delete_thread(thread_id: uuid.UUID, rt: RuntimeDep, watcher: WatcherDep) -> Response:
+async def delete_thread(
+    thread_id: uuid.UUID, rt: RuntimeDep, ctx: CtxDep, watcher: WatcherDep
+) -> Response:
     """Delete a thread, its runs (active ones are cancelled) and its checkpoints."""
-    await service.delete_thread(rt, watcher, thread_id)
+    await service.delete_thread(rt, ctx, watcher, thread_id)
     return Response(status_code=204)
 
 
 @router.post("/threads/{thread_id}/copy", responses=THREAD_DOC)
-async def copy_thread(thread_id: uuid.UUID, rt: RuntimeDep) -> Response:
+async def copy_thread(thread_id: uuid.UUID, rt: RuntimeDep, ctx: CtxDep) -> Response:
     """A new thread with the same metadata and every checkpoint."""
-    return Json(await service.copy_thread(rt, thread_id))
+    return Json(await service.copy_thread(rt, ctx, thread_id))
 
 
 @router.get("/threads/{thread_id}/state", responses=STATE_DOC)
 async def get_state(
-    thread_id: uuid.UUID, rt: RuntimeDep, subgraphs: bool = False, select: Select = None
+    thread_id: uuid.UUID,
+    rt: RuntimeDep,
+    ctx: CtxDep,
+    subgraphs: bool = False,
+    select: Select = None,
 ) -> Response:
     """The latest state of a thread."""
-    return Json(await service.get_state(rt, thread_id, subgraphs=subgraphs, select=select))
+    return Json(await service.get_state(rt, ctx, thread_id, subgraphs=subgraphs, select=select))
 
 
 @router.get("/threads/{thread_id}/state/{checkpoint_id}", responses=STATE_DOC)
@@ -117,21 +128,24 @@ async def get_state_at(
     thread_id: uuid.UUID,
     checkpoint_id: uuid.UUID,
     rt: RuntimeDep,
+    ctx: CtxDep,
     subgraphs: bool = False,
     select: Select = None,
 ) -> Response:
     """The state of a thread at one checkpoint."""
     ref = CheckpointRef(checkpoint_id=str(checkpoint_id))
-    return Json(await service.get_state(rt, thread_id, ref, subgraphs=subgraphs, select=select))
+    return Json(
+        await service.get_state(rt, ctx, thread_id, ref, subgraphs=subgraphs, select=select)
+    )
 
 
 @router.post("/threads/{thread_id}/state/checkpoint", responses=STATE_DOC)
 async def post_state_at(
-    thread_id: uuid.UUID, body: ThreadStateCheckpoint, rt: RuntimeDep
+    thread_id: uuid.UUID, body: ThreadStateCheckpoint, rt: RuntimeDep, ctx: CtxDep
 ) -> Response:
     """The state of a thread at ``checkpoint`` (body form)."""
     state = await service.get_state(
-        rt, thread_id, body.checkpoint, subgraphs=body.subgraphs, select=body.select
+        rt, ctx, thread_id, body.checkpoint, subgraphs=body.subgraphs, select=body.select
     )
     return Json(state)
 
@@ -140,24 +154,29 @@ async def post_state_at(
     "/threads/{thread_id}/state",
     responses={200: {"model": ThreadStateUpdated}, **errors(400, 404, 409)},
 )
-async def update_state(thread_id: uuid.UUID, body: ThreadStateUpdate, rt: RuntimeDep) -> Response:
+async def update_state(
+    thread_id: uuid.UUID, body: ThreadStateUpdate, rt: RuntimeDep, ctx: CtxDep
+) -> Response:
     """Write state as a node would (409 while a run is active)."""
-    return Json(await service.update_state(rt, thread_id, body))
+    return Json(await service.update_state(rt, ctx, thread_id, body))
 
 
 @router.get("/threads/{thread_id}/history", responses=HISTORY_DOC)
 async def get_history(
     thread_id: uuid.UUID,
     rt: RuntimeDep,
+    ctx: CtxDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 1,
     before: str | None = None,
 ) -> Response:
     """Past states of a thread, newest first."""
     body = ThreadHistory(limit=limit, before=before)
-    return Json(await service.get_history(rt, thread_id, body))
+    return Json(await service.get_history(rt, ctx, thread_id, body))
 
 
 @router.post("/threads/{thread_id}/history", responses=HISTORY_DOC)
-async def post_history(thread_id: uuid.UUID, body: ThreadHistory, rt: RuntimeDep) -> Response:
+async def post_history(
+    thread_id: uuid.UUID, body: ThreadHistory, rt: RuntimeDep, ctx: CtxDep
+) -> Response:
     """Past states of a thread, newest first, filtered by checkpoint metadata."""
-    return Json(await service.get_history(rt, thread_id, body))
+    return Json(await service.get_history(rt, ctx, thread_id, body))

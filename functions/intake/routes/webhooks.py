@@ -10,7 +10,7 @@ import uuid
 
 from fastapi import APIRouter, Response
 
-from functions.intake.deps import RuntimeDep
+from functions.intake.deps import CtxDep, RuntimeDep
 from functions.intake.edge import EdgeRoute
 from functions.intake.responses import Json, errors
 from shared.api.webhooks import WebhookDelivery
@@ -23,7 +23,9 @@ router = APIRouter(tags=["webhooks"], route_class=EdgeRoute)
     "/threads/{thread_id}/runs/{run_id}/webhooks",
     responses={200: {"model": list[WebhookDelivery]}, **errors(404)},
 )
-async def list_run_webhooks(thread_id: uuid.UUID, run_id: uuid.UUID, rt: RuntimeDep) -> Response:
+async def list_run_webhooks(
+    thread_id: uuid.UUID, run_id: uuid.UUID, rt: RuntimeDep, ctx: CtxDep
+) -> Response:
     """The run's webhook deliveries (state, next due time) with every attempt (status code,
     latency, error, outcome); ``[]`` for a run without a webhook. 404 for an unknown run."""
-    return Json(await service.list_deliveries(rt, thread_id, run_id))
+    return Json(await service.list_deliveries(rt, ctx, thread_id, run_id))
