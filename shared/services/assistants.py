@@ -29,11 +29,13 @@ from shared.api.assistants import (
     AssistantVersionSearch,
 )
 from shared.api.common import Config, Json
+from shared.auth.context import DEFAULT_TENANT
 from shared.db import assistants as assistants_db
 from shared.db import runs as runs_db
 from shared.errors import BadRequest, Conflict, NotFound
 from shared.execution.checkpointer import plain_saver
 from shared.runtime.context import Runtime
+from shared.runtime.tenant_store import tenant_store
 from shared.services.pages import Page, search_page
 from shared.services.runs import cancel_runs, resolve_assistant
 
@@ -196,7 +198,8 @@ async def set_latest_version(rt: Runtime, assistant_id: uuid.UUID, version: int)
 def _graph_of(rt: Runtime, row: asyncpg.Record) -> AbstractAsyncContextManager[Pregel]:
     """The assistant's graph for a read (``assistants.read``), built from its config."""
     config = RunnableConfig(**{"configurable": {}, **row["config"]})
-    return rt.graphs.use(row["graph_id"], "assistants.read", config, store=rt.store)
+    store = tenant_store(rt.store, DEFAULT_TENANT)
+    return rt.graphs.use(row["graph_id"], "assistants.read", config, store=store)
 
 
 async def drawable_graph(rt: Runtime, assistant_id: str, xray: bool | int) -> Json:

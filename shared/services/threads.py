@@ -34,6 +34,7 @@ from shared.api.threads import (
     ThreadStateUpdate,
     parse_extract_path,
 )
+from shared.auth.context import DEFAULT_TENANT
 from shared.db import runs as runs_db
 from shared.db import threads as threads_db
 from shared.errors import BadRequest, Conflict, Invalid, NotFound
@@ -42,6 +43,7 @@ from shared.execution.checkpointer import plain_saver
 from shared.execution.translate import checkpoint_to_api
 from shared.ids import new_id
 from shared.runtime.context import Runtime
+from shared.runtime.tenant_store import tenant_store
 from shared.serde import interrupts_to_api, to_jsonable
 from shared.services.pages import Page, selected
 from shared.services.runs import cancel_runs
@@ -168,8 +170,9 @@ async def _graph(
         yield None
         return
     saver = plain_saver(rt.db.checkpoint_pool)
+    store = tenant_store(rt.store, DEFAULT_TENANT)
     async with rt.graphs.use(
-        str(graph_id), access, _config(thread_id), store=rt.store, checkpointer=saver
+        str(graph_id), access, _config(thread_id), store=store, checkpointer=saver
     ) as graph:
         yield graph
 
