@@ -45,7 +45,7 @@ async def chat_assistant(rt: Runtime, ctx: RequestContext, assistant_id: str) ->
     """The assistant ``assistant_id`` (UUID or graph id) names, if its graph's input has
     ``messages``. Raises NotFound / Invalid (unknown assistant, not a chat graph)."""
     row = await resolve_assistant(rt, ctx, rt.db.pool, assistant_id)
-    schema = await input_schema(rt, row) or {}
+    schema = await input_schema(rt, ctx, row) or {}
     if "messages" not in (schema.get("properties") or {}):
         raise Invalid(
             f"Assistant '{assistant_id}' (graph '{row['graph_id']}') does not take 'messages'"

@@ -36,6 +36,7 @@ from shared.graphs.context import graph_context
 from shared.logs import run_context
 from shared.metrics import RUN_ATTEMPTS, RUN_DURATION
 from shared.runtime.context import Runtime
+from shared.runtime.tenant_store import tenant_store
 from shared.serde import interrupts_to_api, serialize_error, to_jsonable
 
 log = logging.getLogger(__name__)
@@ -140,7 +141,7 @@ class RunAttempt:
                     graph_id,
                     "threads.create_run",
                     config,
-                    store=rt.store,
+                    store=tenant_store(rt.store, self.row["tenant_id"]),
                     checkpointer=saver,
                     context=self.kwargs.get("context"),
                 )

@@ -83,7 +83,7 @@ def _offset(cursor: str | None) -> int:
 
 
 async def _tool(rt: Runtime, ctx: RequestContext, name: str, row: asyncpg.Record) -> Tool:
-    schema = await input_schema(rt, row)
+    schema = await input_schema(rt, ctx, row)
     if not isinstance(schema, dict) or schema.get("type") != "object":
         schema = {"type": "object"}
     description = (

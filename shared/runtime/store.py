@@ -141,12 +141,21 @@ def index_config(project: ProjectConfig, index: IndexSettings) -> PostgresIndexC
     return config
 
 
+CONTAINS = "$contains"
+"""A filter operator of :class:`Store` alone: the field's JSON value contains the operand
+(PostgreSQL ``@>``: ``{"tags": {"$contains": ["x"]}}`` keeps values whose ``tags`` include
+``"x"``). It applies an authorization filter (:meth:`shared.auth.access.Access.authorize`) to
+a search; the API's ``filter`` does not offer it."""
+
+
 class Store(AsyncPostgresStore):
     """``AsyncPostgresStore`` whose range filters (``$gt $gte $lt $lte``) compare JSON values of
     one type, numbers as numbers (as ``InMemoryStore`` does); the library compares their text,
-    so 10 < 9."""
+    so 10 < 9. Also filters with :data:`CONTAINS`."""
 
     def _get_filter_condition(self, key: str, op: str, value: Any) -> tuple[str, list[Any]]:
+        if op == CONTAINS:
+            return "value->%s @> %s::jsonb", [key, orjson.dumps(value).decode()]
         sql = _RANGE_OPERATORS.get(op)
         if sql is None:
             return super()._get_filter_condition(key, op, value)

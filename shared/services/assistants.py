@@ -36,6 +36,7 @@ from shared.db.scope import Scope
 from shared.errors import BadRequest, Conflict, NotFound
 from shared.execution.checkpointer import plain_saver
 from shared.runtime.context import Runtime
+from shared.runtime.tenant_store import tenant_store
 from shared.services.access import scope_of
 from shared.services.pages import Page, search_page
 from shared.services.runs import cancel_runs, resolve_assistant
@@ -245,10 +246,14 @@ async def set_latest_version(
     return assistants_db.assistant_to_api(row)
 
 
-def _graph_of(rt: Runtime, row: asyncpg.Record) -> AbstractAsyncContextManager[Pregel]:
-    """The assistant's graph for a read (``assistants.read``), built from its config."""
+def _graph_of(
+    rt: Runtime, ctx: RequestContext, row: asyncpg.Record
+) -> AbstractAsyncContextManager[Pregel]:
+    """The assistant's graph for a read (``assistants.read``), built from its config, with the
+    caller's tenant's store (a system assistant has no tenant of its own)."""
     config = RunnableConfig(**{"configurable": {}, **row["config"]})
-    return rt.graphs.use(row["graph_id"], "assistants.read", config, store=rt.store)
+    store = tenant_store(rt.store, ctx.tenant_id)
+    return rt.graphs.use(row["graph_id"], "assistants.read", config, store=store)
 
 
 async def drawable_graph(
@@ -262,7 +267,7 @@ async def drawable_graph(
     id)."""
     resolved = await resolve_assistant(rt, ctx, rt.db.pool, assistant_id)
     row = await _readable(rt, ctx, resolved["assistant_id"])
-    async with _graph_of(rt, row) as graph:
+    async with _graph_of(rt, ctx, row) as graph:
         drawing = (await graph.aget_graph(xray=xray)).to_json()
     for node in drawing.get("nodes", ()):
         if isinstance(node.get("data"), dict):
@@ -323,10 +328,10 @@ def _config_schema(graph: Pregel) -> Json:
     return schema
 
 
-async def input_schema(rt: Runtime, row: asyncpg.Record) -> Json | None:
+async def input_schema(rt: Runtime, ctx: RequestContext, row: asyncpg.Record) -> Json | None:
     """The ``input_schema`` of :func:`graph_schemas` for an assistant (an ``assistants`` row)
     alone, cheaper than all five. Raises NotFound when its graph left the project."""
-    async with _graph_of(rt, row) as graph:
+    async with _graph_of(rt, ctx, row) as graph:
         return _schema(graph.get_input_jsonschema) or _schema(
             lambda: _channels_schema(graph, "State")
         )
@@ -350,7 +355,7 @@ async def schemas(rt: Runtime, ctx: RequestContext, assistant_id: uuid.UUID) -> 
     """``GET /assistants/{id}/schemas``: ``graph_id`` and :func:`graph_schemas` of the
     assistant's graph. Raises NotFound."""
     row = await _readable(rt, ctx, assistant_id)
-    async with _graph_of(rt, row) as graph:
+    async with _graph_of(rt, ctx, row) as graph:
         return {"graph_id": row["graph_id"], **graph_schemas(graph)}
 
 
@@ -364,7 +369,7 @@ async def subgraphs(
     """``GET /assistants/{id}/subgraphs[/{namespace}]``: namespace → :func:`graph_schemas` of
     each subgraph (only ``namespace`` when given; nested ones, ``|``-joined, with ``recurse``).
     Raises NotFound (assistant)."""
-    async with _graph_of(rt, await _readable(rt, ctx, assistant_id)) as graph:
+    async with _graph_of(rt, ctx, await _readable(rt, ctx, assistant_id)) as graph:
         return {
             ns: graph_schemas(sub)
             async for ns, sub in graph.aget_subgraphs(namespace=namespace, recurse=recurse)

@@ -44,6 +44,7 @@ from shared.execution.checkpointer import plain_saver
 from shared.execution.translate import checkpoint_to_api
 from shared.ids import new_id
 from shared.runtime.context import Runtime
+from shared.runtime.tenant_store import tenant_store
 from shared.serde import interrupts_to_api, to_jsonable
 from shared.services.access import scope_of, visible_thread
 from shared.services.pages import Page, selected
@@ -163,24 +164,26 @@ async def _thread(rt: Runtime, thread_id: uuid.UUID, scope: Scope | None) -> asy
 
 @contextlib.asynccontextmanager
 async def _graph(
-    rt: Runtime, thread_id: uuid.UUID, graph_id: Any, access: AccessContext
+    rt: Runtime, ctx: RequestContext, thread_id: uuid.UUID, graph_id: Any, access: AccessContext
 ) -> AsyncIterator[Pregel | None]:
-    """The thread's graph bound to the plain saver, for a state read (``threads.read``) or
-    write (``threads.update``); ``None`` when it has no ``graph_id``."""
+    """The thread's graph bound to the plain saver and the caller's tenant's store, for a
+    state read (``threads.read``) or write (``threads.update``); ``None`` when it has no
+    ``graph_id``."""
     if not graph_id:
         yield None
         return
     saver = plain_saver(rt.db.checkpoint_pool)
+    store = tenant_store(rt.store, ctx.tenant_id)
     async with rt.graphs.use(
-        str(graph_id), access, _config(thread_id), store=rt.store, checkpointer=saver
+        str(graph_id), access, _config(thread_id), store=store, checkpointer=saver
     ) as graph:
         yield graph
 
 
 def _graph_of(
-    rt: Runtime, row: asyncpg.Record, access: AccessContext
+    rt: Runtime, ctx: RequestContext, row: asyncpg.Record, access: AccessContext
 ) -> contextlib.AbstractAsyncContextManager[Pregel | None]:
-    return _graph(rt, row["thread_id"], (row["metadata"] or {}).get("graph_id"), access)
+    return _graph(rt, ctx, row["thread_id"], (row["metadata"] or {}).get("graph_id"), access)
 
 
 async def _store_state(rt: Runtime, thread_id: uuid.UUID, graph: Pregel) -> None:
@@ -229,7 +232,7 @@ async def create_thread(rt: Runtime, ctx: RequestContext, body: ThreadCreate) ->
     if body.supersteps:
         supersteps = [[_state_update(u) for u in step.updates] for step in body.supersteps]
         try:
-            async with _graph(rt, thread_id, graph_id, "threads.update") as graph:
+            async with _graph(rt, ctx, thread_id, graph_id, "threads.update") as graph:
                 assert graph is not None
                 await graph.abulk_update_state(_config(thread_id), supersteps)
                 await _store_state(rt, thread_id, graph)
@@ -383,7 +386,7 @@ async def copy_thread(rt: Runtime, ctx: RequestContext, thread_id: uuid.UUID) ->
     try:
         await _copy_checkpoints(rt.db.checkpoint_pool, str(thread_id), str(target_id))
         if source["status"] == "busy":  # mid-run: the copy holds the checkpoints written so far
-            async with _graph_of(rt, row, "threads.read") as graph:
+            async with _graph_of(rt, ctx, row, "threads.read") as graph:
                 if graph is not None:
                     await _store_state(rt, target_id, graph)
                     row = await _thread(rt, target_id, None)
@@ -464,7 +467,7 @@ async def get_state(
     row = await visible_thread(rt, ctx, thread_id)
     checkpoint_id = checkpoint.checkpoint_id if checkpoint else None
     state = empty_state()
-    async with _graph_of(rt, row, "threads.read") as graph:
+    async with _graph_of(rt, ctx, row, "threads.read") as graph:
         if graph is not None:
             state = state_to_api(
                 await graph.aget_state(_ref_config(thread_id, checkpoint), subgraphs=subgraphs)
@@ -481,7 +484,7 @@ async def get_history(
     row = await visible_thread(rt, ctx, thread_id)
     before = body.before
     before_id = before.checkpoint_id if isinstance(before, CheckpointRef) else before
-    async with _graph_of(rt, row, "threads.read") as graph:
+    async with _graph_of(rt, ctx, row, "threads.read") as graph:
         if graph is None:
             return []
         history = graph.aget_state_history(
@@ -509,7 +512,7 @@ async def update_state(
     ref = body.checkpoint or CheckpointRef()
     checkpoint_id = ref.checkpoint_id or body.checkpoint_id
     config = _config(thread_id, ref.checkpoint_ns, checkpoint_id)
-    async with _graph_of(rt, row, "threads.update") as graph:
+    async with _graph_of(rt, ctx, row, "threads.update") as graph:
         if graph is None:
             raise BadRequest(f"Thread '{thread_id}' has no metadata.graph_id: it never ran a graph")
         if checkpoint_id and (await graph.aget_state(config)).metadata is None:

@@ -58,7 +58,7 @@ async def test_the_sweeper_deletes_expired_rows(intake: Server, db: Database) ->
         await client.store.put_item([label], "brief", {"v": 1}, ttl=0.02)
         await client.store.put_item([label], "kept", {"v": 2})
     for _ in range(300):
-        rows = await db.pool.fetch("SELECT key FROM store WHERE prefix = $1", label)
+        rows = await db.pool.fetch("SELECT key FROM store WHERE prefix = $1", f"default.{label}")
         if [row["key"] for row in rows] == ["kept"]:
             return
         await asyncio.sleep(0.2)
