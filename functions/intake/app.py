@@ -3,7 +3,8 @@
 Routes validate a pydantic model, call one function of ``shared/`` and return JSON or SSE.
 Every route passes the edge check first (:mod:`functions.intake.edge`). Domain errors map to 4xx
 in one place; bodies over ``max_body_bytes`` get 413. Every operation documents 413 and 422
-with the error model; routes add the other statuses they answer.
+with the error model, and 401 and 403 unless it is a system endpoint; routes add the other
+statuses they answer.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from functions.intake.responses import (
 )
 from functions.intake.routes import (
     a2a,
+    admin,
     assistants,
     cloudevents,
     crons,
@@ -56,8 +58,8 @@ def create_app(rt: Runtime, watcher: RunWatcher) -> FastAPI:
     app.add_middleware(BodyLimit, limit=rt.settings.max_body_bytes)
     # CORS from langgraph.json's http.cors, else the official server's default
     app.add_middleware(CORSMiddleware, **(rt.project.cors or DEFAULT_CORS))
-    routers = (
-        system,
+    app.include_router(system.router, responses=errors(413, 422))
+    routers = (  # behind the edge's authentication (functions/intake/auth.py)
         assistants,
         threads,
         thread_stream,
@@ -68,7 +70,8 @@ def create_app(rt: Runtime, watcher: RunWatcher) -> FastAPI:
         a2a,
         mcp,
         cloudevents,
+        admin,
     )
     for module in routers:
-        app.include_router(module.router, responses=errors(413, 422))
+        app.include_router(module.router, responses=errors(401, 403, 413, 422))
     return app
