@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response
 
-from functions.intake.deps import RuntimeDep, WatcherDep
+from functions.intake.deps import CtxDep, RuntimeDep, WatcherDep
 from functions.intake.edge import EdgeRoute
 from functions.intake.responses import Json, errors, paginated
 from shared.api.common import CheckpointRef, selectable
@@ -44,8 +44,9 @@ Select = Annotated[list[str] | None, Query(description="ThreadState fields, or v
 
 
 @router.post("/threads", responses={200: {"model": Thread}, **errors(409)})
-async def create_thread(body: ThreadCreate, rt: RuntimeDep) -> Response:
+async def create_thread(body: ThreadCreate, rt: RuntimeDep, ctx: CtxDep) -> Response:
     """Create a thread (``if_exists``: ``raise`` → 409, ``do_nothing`` → the existing one)."""
+    await rt.access.authorize(ctx, "threads", "create", {})  # until the service does (lead)
     return Json(await service.create_thread(rt, body))
 
 
