@@ -28,11 +28,3 @@ async def list_tenants(
             WHERE $1::text IS NULL OR tenant_id = $1 ORDER BY created_at, tenant_id""",
         tenant_id,
     )
-
-
-async def exists(conn: asyncpg.Pool | asyncpg.Connection, tenant_id: str) -> bool:
-    """Whether tenant ``tenant_id`` exists."""
-    found = await conn.fetchval(
-        "SELECT EXISTS (SELECT 1 FROM tenants WHERE tenant_id = $1)", tenant_id
-    )
-    return bool(found)

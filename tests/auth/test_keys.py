@@ -239,6 +239,8 @@ def test_openapi_documents_401_and_403(deployment: tuple[Server, str]) -> None:
 
 
 def test_dev_refuses_an_open_non_loopback_address() -> None:
+    """Exit 2 with one message, unless --allow-unauthenticated; a key, or
+    LG_DEPLOY_REQUIRE_API_KEY, makes it start."""
     with postgres_dir("keys-exposed") as base:
         data_dir = base / "data"
         args = [
@@ -267,11 +269,25 @@ def test_dev_refuses_an_open_non_loopback_address() -> None:
         finally:
             allowed.stop()
 
-        create_key(data_dir, "default", "admin")  # no server runs: the CLI starts PostgreSQL
+        required = start(
+            "dev",
+            data_dir=data_dir,
+            log=base / "required.log",
+            extra=["--host", "0.0.0.0"],
+            env={"LG_DEPLOY_REQUIRE_API_KEY": "true"},
+        )
+        try:  # no key exists, yet none is open: the chart's default
+            assert_unauthorized(httpx.post(required.url + "/threads", json={}))
+        finally:
+            required.stop()
+
+        key = create_key(data_dir, "default", "admin")  # no server runs: the CLI starts PostgreSQL
         closed = start(
             "dev", data_dir=data_dir, log=base / "closed.log", extra=["--host", "0.0.0.0"]
         )
         try:
             assert_unauthorized(httpx.post(closed.url + "/threads", json={}))
+            answer = httpx.post(closed.url + "/threads", json={}, headers={"X-Api-Key": key})
+            assert answer.status_code == 200
         finally:
             closed.stop()
