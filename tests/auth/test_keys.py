@@ -8,7 +8,6 @@ Every check goes through a real ``lg-deploy dev``, the official ``langgraph_sdk`
 
 from __future__ import annotations
 
-import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -20,12 +19,12 @@ from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.errors import AuthenticationError, PermissionDeniedError
 
 from tests.support import (
-    LG_DEPLOY,
-    ROOT,
     TEST_GRAPHS,
     Server,
+    create_api_key,
     dev_server,
     free_port,
+    lg_deploy,
     postgres_dir,
     start,
 )
@@ -34,28 +33,11 @@ CACHE_SECONDS = 1.0
 """LG_DEPLOY_API_KEY_CACHE_SECONDS of the shared server (the default is 5)."""
 
 
-def cli(data_dir: Path | None, *args: str) -> subprocess.CompletedProcess[str]:
-    """``lg-deploy <args> --data-dir <data_dir>``, as a user runs it; its exit and output."""
-    return subprocess.run(
-        [*LG_DEPLOY, *args, "--data-dir", str(data_dir)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 def create_key(data_dir: Path | None, tenant: str, role: str, name: str | None = None) -> str:
-    """A new key made by ``lg-deploy keys create``: the last line of its stdout, alone."""
-    done = cli(data_dir, "keys", "create", "--tenant", tenant, "--role", role, *_name(name))
-    assert done.returncode == 0, done.stderr
-    key = done.stdout.splitlines()[-1]
+    """A key made by ``lg-deploy keys create``, checked to be alone on stdout's last line."""
+    key = create_api_key(data_dir, tenant, role, name)
     assert key.startswith("lgd_") and len(key) > 40 and key == key.strip()
     return key
-
-
-def _name(name: str | None) -> list[str]:
-    return ["--name", name] if name else []
 
 
 def client(server: Server, key: str | None, **headers: str) -> LangGraphClient:
@@ -105,7 +87,9 @@ async def test_open_until_a_key_exists_then_a_key_made_by_the_cli_is_required() 
         open_client = client(server, None)
         await open_client.threads.create()  # no key: open
 
-        done = cli(server.data_dir, "keys", "create", "--tenant", "default", "--role", "developer")
+        done = lg_deploy(
+            server.data_dir, "keys", "create", "--tenant", "default", "--role", "developer"
+        )
         assert done.returncode == 0, done.stderr
         lines = done.stdout.splitlines()
         key = lines[-1]
@@ -160,14 +144,14 @@ async def test_the_cli_lists_and_revokes_keys_while_dev_runs(
     developer = client(server, key)
     await developer.threads.create()
 
-    listed = cli(server.data_dir, "keys", "list", "--tenant", "default")
+    listed = lg_deploy(server.data_dir, "keys", "list", "--tenant", "default")
     assert listed.returncode == 0, listed.stderr
     assert "ci" in listed.stdout and "developer" in listed.stdout and key not in listed.stdout
 
-    revoked = cli(server.data_dir, "keys", "revoke", "ci")
+    revoked = lg_deploy(server.data_dir, "keys", "revoke", "ci")
     assert revoked.returncode == 0, revoked.stderr
     wait_for_status(server, 401, {"X-Api-Key": key}, CACHE_SECONDS + 5)
-    again = cli(server.data_dir, "keys", "revoke", "ci")  # no live key has that name now
+    again = lg_deploy(server.data_dir, "keys", "revoke", "ci")  # no live key has that name now
     assert again.returncode == 2 and again.stderr.count("\n") == 1
 
 
@@ -176,7 +160,7 @@ def test_cli_refuses_an_unknown_tenant_or_role_with_exit_2(
 ) -> None:
     server, _ = deployment
     for tenant, role, word in (("nope", "admin", "nope"), ("default", "boss", "boss")):
-        done = cli(server.data_dir, "keys", "create", "--tenant", tenant, "--role", role)
+        done = lg_deploy(server.data_dir, "keys", "create", "--tenant", tenant, "--role", role)
         assert done.returncode == 2
         assert done.stdout == "" and done.stderr.count("\n") == 1 and word in done.stderr
 
@@ -252,7 +236,7 @@ def test_dev_refuses_an_open_non_loopback_address() -> None:
             "--port",
             str(free_port()),
         ]
-        refused = cli(data_dir, *args)
+        refused = lg_deploy(data_dir, *args)
         assert refused.returncode == 2
         assert "Traceback" not in refused.stderr
         assert "--allow-unauthenticated" in refused.stderr.splitlines()[-1]
