@@ -6,6 +6,7 @@
   ``--database-url``; with ``--kafka-bootstrap`` they are connected by Kafka topics (run
   requests, run ends, cron ticks, build requests), else by PostgreSQL LISTEN/NOTIFY alone.
 - ``lg-deploy up``: the production topology on one machine (functions/up.py).
+- ``lg-deploy tenants|keys``: tenants and built-in API keys (functions/admin_cli.py).
 
 Flags follow ``langgraph dev`` where one exists; each has an ``LG_DEPLOY_*`` variable.
 """
@@ -26,8 +27,10 @@ import uvicorn
 import uvloop
 from starlette.types import ASGIApp
 
+from functions import admin_cli
 from functions.signals import StopSignals
 from functions.up import run_up
+from shared.auth.keys import KeysAccess
 from shared.bootstrap import close_runtime, load_project, open_runtime
 from shared.config import Settings, load_settings
 from shared.embedded import (
@@ -84,6 +87,12 @@ def _parser() -> argparse.ArgumentParser:
             p.add_argument("--data-dir", help="embedded PostgreSQL data (default ./.lg-deploy)")
         if name == "dev":
             p.add_argument(
+                "--allow-unauthenticated",
+                action="store_true",
+                default=None,
+                help="serve a non-loopback --host with neither API keys nor custom auth",
+            )
+            p.add_argument(
                 "--ephemeral",
                 action="store_true",
                 help="embedded PostgreSQL in a temporary folder (no fsync), removed at exit",
@@ -103,6 +112,7 @@ def _parser() -> argparse.ArgumentParser:
                 default=19092,
                 help="port of the local Kafka (default 19092)",
             )
+    admin_cli.add_commands(sub)
     return parser
 
 
@@ -115,6 +125,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         port=args.port,
         data_dir=getattr(args, "data_dir", None),
         kafka_bootstrap=getattr(args, "kafka_bootstrap", None),
+        allow_unauthenticated=getattr(args, "allow_unauthenticated", None),
     )
 
 
@@ -126,6 +137,32 @@ def _build(name: str, rt: Runtime, placement: Placement) -> Function:
 
 class ListenError(Exception):
     """The HTTP server could not start (the port is taken, or the address is not ours)."""
+
+
+class Unprotected(Exception):
+    """``lg-deploy dev`` would serve a non-loopback address with no authentication."""
+
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+"""Addresses only this machine reaches; ``lg-deploy dev`` may serve them open."""
+
+
+async def _check_exposure(rt: Runtime, settings: Settings) -> None:
+    """Safe by default: an open deployment (no API key, no custom auth) on a non-loopback
+    ``--host`` raises :class:`Unprotected`, unless ``--allow-unauthenticated``; the start-up
+    log says when the deployment is open."""
+    if not isinstance(rt.access, KeysAccess) or await rt.access.closed():
+        return
+    if settings.host not in LOOPBACK_HOSTS and not settings.allow_unauthenticated:
+        raise Unprotected(
+            f"--host {settings.host} is reachable from other machines and no API key or "
+            "custom auth exists; create a key (lg-deploy keys create) or pass "
+            "--allow-unauthenticated"
+        )
+    log.warning(
+        "no API key and no custom auth: every request is allowed (open deployment on %s)",
+        settings.host,
+    )
 
 
 class _Server(uvicorn.Server):
@@ -226,6 +263,8 @@ async def _serve_functions(
     placement = Placement(alone=not dev, owns_database=owns_database)
     started: list[Function] = []
     try:
+        if dev:
+            await _check_exposure(rt, settings)
         for name in names:
             function = _build(name, rt, placement)
             await function.start()
@@ -251,6 +290,10 @@ def _ephemeral_settings(args: argparse.Namespace, settings: Settings) -> Setting
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``lg-deploy`` command."""
     args = _parser().parse_args(argv)
+    if args.command in admin_cli.COMMANDS:
+        configure_logging("WARNING", False)
+        admin_cli.run(args)
+        return
     settings = _settings(args)
     configure_logging(settings.log_level, settings.log_json)
     dev = args.command == "dev"
@@ -273,6 +316,9 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(2) from exc
     except ListenError as exc:
         print(f"lg-deploy: {exc}; choose another with --port", file=sys.stderr)
+        raise SystemExit(2) from exc
+    except Unprotected as exc:
+        print(f"lg-deploy: refusing to start: {exc}", file=sys.stderr)
         raise SystemExit(2) from exc
 
 

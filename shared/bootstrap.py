@@ -10,6 +10,7 @@ import socket
 import asyncpg
 from aiokafka.errors import KafkaError
 
+from shared.auth.keys import KeysAccess
 from shared.bus.base import Bus
 from shared.bus.inprocess import InProcessBus
 from shared.bus.pgnotify import PgNotifyBus
@@ -90,7 +91,8 @@ async def open_runtime(
     in_process_bus: bool,
 ) -> Runtime:
     """Migrate the database, create system assistants, open the store (its sweeper runs in
-    every process) and start the bus (in-process, or LISTEN/NOTIFY for separate processes)."""
+    every process) and start the bus (in-process, or LISTEN/NOTIFY for separate processes).
+    Access is by built-in API keys (open while none exists, :mod:`shared.auth.keys`)."""
     db = await connect_with_retry(settings, dsn)
     async with db.pool.acquire() as conn:
         await apply_migrations(conn)
@@ -119,6 +121,7 @@ async def open_runtime(
         graphs=graphs,
         store=store,
         webhooks=load_webhook_config(project),
+        access=KeysAccess(db.pool, settings.api_key_cache_seconds, settings.require_api_key),
         producer=producer,
     )
 

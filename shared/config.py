@@ -83,6 +83,15 @@ class Settings(BaseSettings):
     builder_git_timeout_seconds: float = Field(
         300.0, gt=0, description="longest one git command of a build may take"
     )
+    require_api_key: bool = Field(
+        False, description="every request needs an API key, even before the first key exists"
+    )
+    allow_unauthenticated: bool = Field(
+        False, description="let lg-deploy dev serve a non-loopback address with no auth at all"
+    )
+    api_key_cache_seconds: float = Field(
+        5.0, gt=0, description="how long a process trusts its API key lookups (revocation delay)"
+    )
     log_level: str = "INFO"
     log_json: bool = False
 

@@ -216,6 +216,29 @@ def refused_start(config: Path, data_dir: Path) -> str:
     return done.stderr
 
 
+def lg_deploy(data_dir: Path | None, *args: str) -> subprocess.CompletedProcess[str]:
+    """``lg-deploy <args> --data-dir <data_dir>`` as a user runs it (e.g. ``keys create`` next
+    to a running ``lg-deploy dev`` on that folder); its exit status and output."""
+    return subprocess.run(
+        [*LG_DEPLOY, *args, "--data-dir", str(data_dir)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def create_api_key(
+    data_dir: Path | None, tenant: str = "default", role: str = "admin", name: str | None = None
+) -> str:
+    """A new API key made by ``lg-deploy keys create`` on ``data_dir``: the last line of its
+    stdout (a deployment that had none requires keys within LG_DEPLOY_API_KEY_CACHE_SECONDS)."""
+    named = ["--name", name] if name else []
+    done = lg_deploy(data_dir, "keys", "create", "--tenant", tenant, "--role", role, *named)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.splitlines()[-1]
+
+
 @asynccontextmanager
 async def sdk(server: Server) -> AsyncIterator[LangGraphClient]:
     """The official async client on ``server``, closed on exit."""

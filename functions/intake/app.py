@@ -3,7 +3,8 @@
 Routes validate a pydantic model, call one function of ``shared/`` and return JSON or SSE.
 Every route passes the edge check first (:mod:`functions.intake.edge`). Domain errors map to 4xx
 in one place; bodies over ``max_body_bytes`` get 413. Every operation documents 413 and 422
-with the error model; routes add the other statuses they answer.
+with the error model, and 401 and 403 unless it is a system endpoint; routes add the other
+statuses they answer.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from functions.intake.responses import (
 )
 from functions.intake.routes import (
     a2a,
+    admin,
     assistants,
     cloudevents,
     crons,
@@ -53,6 +55,7 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         a2a,
         mcp,
         cloudevents,
+        admin,
     )
 )
 """Every router of the intake API: its route table (the tenant isolation test walks it)."""
@@ -75,5 +78,7 @@ def create_app(rt: Runtime, watcher: RunWatcher) -> FastAPI:
     # CORS from langgraph.json's http.cors, else the official server's default
     app.add_middleware(CORSMiddleware, **(rt.project.cors or DEFAULT_CORS))
     for router in ROUTERS:
-        app.include_router(router, responses=errors(413, 422))
+        # every router but system's is behind the edge's authentication (auth.py)
+        statuses = (413, 422) if router is system.router else (401, 403, 413, 422)
+        app.include_router(router, responses=errors(*statuses))
     return app

@@ -48,6 +48,8 @@ async def domain_error_handler(_request: Request, exc: Exception) -> Json:
 
 ERROR_DESCRIPTIONS = {
     400: "Bad request: the request is well formed but not acceptable",
+    401: "Unauthorized: no API key (X-Api-Key or Authorization: Bearer), or one not valid",
+    403: "Forbidden: the caller's role (or auth handler) does not allow this operation",
     404: "Not found: an id names no stored record",
     409: "Conflict with stored state (existing id, busy thread)",
     413: "Request body over LG_DEPLOY_MAX_BODY_BYTES",

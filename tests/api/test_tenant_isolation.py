@@ -5,8 +5,9 @@ Tenant A owns an assistant, a thread with a finished run (checkpoints, events), 
 metadata carrying a marker. For every route of :data:`functions.intake.app.ROUTERS` B sends a
 request naming A's ids in the path (and in the body where the operation takes ids). No answer
 to B may carry A's marker; a successful answer may not carry A's ids either; counts are B's
-own. Afterwards A finds everything as it was. A route with a path parameter this test does not
-know fails it, so an endpoint added later is covered, or the test says what to add.
+own. Afterwards A finds everything as it was. The tenants are two non-default ones (an admin of
+the default tenant administers the whole deployment, by design). A route with a path parameter
+this test does not know fails it, so an endpoint added later is covered, or the test says what to add.
 
 Runs on ``lg-deploy dev`` and, with ``LG_DEPLOY_TEST_SERVER=up``, on ``lg-deploy up``.
 """
@@ -24,7 +25,7 @@ import httpx
 import pytest
 
 from functions.intake.app import ROUTERS
-from tests.support import Server, create_key, dev_server, topology_server
+from tests.support import Server, create_api_key, dev_server, lg_deploy, topology_server
 
 MARKER = f"tenant-a-secret-{uuid.uuid4().hex}"
 GRAPH = "chat"
@@ -40,9 +41,10 @@ class TenantA:
     run_id: str
     cron_id: str
     checkpoint_id: str
+    key_id: str
 
     def ids(self) -> list[str]:
-        return [self.assistant_id, self.thread_id, self.run_id, self.cron_id]
+        return [self.assistant_id, self.thread_id, self.run_id, self.cron_id, self.key_id]
 
 
 @pytest.fixture(scope="module")
@@ -51,8 +53,11 @@ def isolated() -> Iterator[tuple[Server, dict[str, str], dict[str, str]]]:
     and an admin key each: ``(server, a_headers, b_headers)``."""
     up = os.environ.get("LG_DEPLOY_TEST_SERVER") == "up"
     with topology_server("isolation") if up else dev_server("isolation") as server:
-        keys = {t: create_key(server.data_dir, t, "admin", create_tenant=True) for t in "ab"}
-        yield server, {"X-Api-Key": keys["a"]}, {"X-Api-Key": keys["b"]}
+        keys = {}
+        for tenant in ("tenant-a", "tenant-b"):
+            assert lg_deploy(server.data_dir, "tenants", "create", tenant).returncode == 0
+            keys[tenant] = create_api_key(server.data_dir, tenant, "admin")
+        yield server, {"X-Api-Key": keys["tenant-a"]}, {"X-Api-Key": keys["tenant-b"]}
 
 
 def _seed(url: str, headers: dict[str, str]) -> TenantA:
@@ -71,12 +76,14 @@ def _seed(url: str, headers: dict[str, str]) -> TenantA:
             json={**run_body, "schedule": "0 0 1 1 *", "metadata": meta},
         ).json()
         state = a.get(f"/threads/{thread['thread_id']}/state").json()
+        key = a.get("/admin/keys").json()[0]
         return TenantA(
             assistant["assistant_id"],
             thread["thread_id"],
             run["run_id"],
             cron["cron_id"],
             state["checkpoint"]["checkpoint_id"],
+            key["key_id"],
         )
 
 
@@ -127,6 +134,7 @@ def _fill(path: str, a: TenantA) -> str:
         "cron_id": a.cron_id,
         "checkpoint_id": a.checkpoint_id,
         "namespace": "agent",
+        "key_id": a.key_id,
     }
     names = re.findall(r"{(\w+)}", path)
     unknown = set(names) - set(values)
@@ -185,3 +193,4 @@ def _assert_intact(url: str, headers: dict[str, str], a: TenantA) -> None:
         assert [r["run_id"] for r in client.get(f"/threads/{a.thread_id}/runs").json()] == [
             a.run_id
         ]
+        assert client.get("/admin/keys").json()[0]["revoked_at"] is None

@@ -108,6 +108,14 @@ def test_every_container_follows_the_contract(renderings: dict[str, list[Doc]], 
             assert container[probe]["httpGet"] == {"path": "/ok", "port": 8080}
 
 
+@pytest.mark.parametrize(("name", "required"), [("default", "true"), ("minimal", "false")])
+def test_api_keys_are_required_unless_turned_off(
+    renderings: dict[str, list[Doc]], name: str, required: str
+) -> None:
+    (container,) = _pods(renderings[name])[f"{_fullname(name)}-intake"]["spec"]["containers"]
+    assert _env(container)["LG_DEPLOY_REQUIRE_API_KEY"] == required
+
+
 @pytest.mark.parametrize("name", RENDERED)
 def test_knative_services_scale_to_zero_and_take_events_over_http(
     renderings: dict[str, list[Doc]], name: str

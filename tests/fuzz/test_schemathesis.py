@@ -15,7 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.support import dev_server
+from tests.support import create_api_key, dev_server
 
 SEED = 20261206
 MAX_EXAMPLES = 100
@@ -34,8 +34,10 @@ UNREADABLE = "GET /threads/{thread_id}/stream"
 a fuzzer reading answers to their end would hang on it; tests/api cover it."""
 
 
-def schemathesis_command(url: str, report_dir: Path) -> list[str]:
-    """The ``st run`` command line of the bounded run (one worker, deterministic seed)."""
+def schemathesis_command(url: str, report_dir: Path, api_key: str) -> list[str]:
+    """The ``st run`` command line of the bounded run (one worker, deterministic seed), every
+    request with ``api_key`` (an admin's: the fuzzer also creates keys over ``/admin/keys``,
+    which would close an open deployment midway)."""
     return [
         sys.executable,
         "-m",
@@ -54,14 +56,16 @@ def schemathesis_command(url: str, report_dir: Path) -> list[str]:
         "--no-color",
         "--report=json",
         f"--report-dir={report_dir}",
+        f"--header=X-Api-Key: {api_key}",
     ]
 
 
 def test_schemathesis_finds_no_server_error_and_no_undocumented_answer(tmp_path: Path) -> None:
     # waits and run streams give up after 5 s: a run scheduled a year ahead cannot hold one
     with dev_server("fuzz", env={"LG_DEPLOY_MAX_WAIT_SECONDS": "5"}) as server:
+        key = create_api_key(server.data_dir)
         result = subprocess.run(
-            schemathesis_command(server.url, tmp_path),
+            schemathesis_command(server.url, tmp_path, key),
             cwd=tmp_path,  # its caches (.schemathesis, .hypothesis) stay out of the project
             capture_output=True,
             text=True,

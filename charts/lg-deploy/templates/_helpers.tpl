@@ -110,6 +110,8 @@ the function's env (later entries win in Kubernetes).
   value: {{ $v.kafka.topicPrefix | quote }}
 - name: LG_DEPLOY_LOG_JSON
   value: {{ $v.logJson | quote }}
+- name: LG_DEPLOY_REQUIRE_API_KEY
+  value: {{ $v.apiKeys.required | quote }}
 - name: HOME
   value: /tmp
 {{- with .extra }}
