@@ -5,9 +5,10 @@ Tenant A owns an assistant, a thread with a finished run (checkpoints, events), 
 metadata carrying a marker. For every route of :data:`functions.intake.app.ROUTERS` B sends a
 request naming A's ids in the path (and in the body where the operation takes ids). No answer
 to B may carry A's marker; a successful answer may not carry A's ids either; counts are B's
-own. Afterwards A finds everything as it was. The tenants are two non-default ones (an admin of
-the default tenant administers the whole deployment, by design). A route with a path parameter
-this test does not know fails it, so an endpoint added later is covered, or the test says what to add.
+own. Afterwards A finds everything as it was. The tenants are two non-default ones (an admin
+of the default tenant administers the whole deployment, by design). A route with a path
+parameter this test does not know fails it: an endpoint added later is covered, or the test
+says what to add.
 
 Runs on ``lg-deploy dev`` and, with ``LG_DEPLOY_TEST_SERVER=up``, on ``lg-deploy up``.
 """
@@ -142,6 +143,16 @@ def _fill(path: str, a: TenantA) -> str:
     return path.format(**{n: values[n] for n in names})
 
 
+def _answered(answer: httpx.Response) -> bool:
+    """A success: 2xx, and not a JSON-RPC error (A2A and MCP answer errors with 200)."""
+    if not answer.is_success:
+        return False
+    if answer.headers.get("content-type", "").startswith("application/json") and answer.content:
+        body = answer.json()
+        return not (isinstance(body, dict) and "error" in body and "jsonrpc" in body)
+    return True
+
+
 def _routes() -> list[tuple[str, str]]:
     return sorted(
         (method, route.path)  # type: ignore[attr-defined]
@@ -168,7 +179,7 @@ def test_tenant_b_reaches_nothing_of_tenant_a(
             else:
                 answer = b.request(method, url, json=body)
             text = answer.text
-            if MARKER in text or (answer.is_success and any(i in text for i in a.ids())):
+            if MARKER in text or (_answered(answer) and any(i in text for i in a.ids())):
                 leaks.append(f"{method} {path} → {answer.status_code}: {text[:200]}")
             if path.endswith("/count") and answer.is_success:
                 if answer.json() != 0:
