@@ -83,6 +83,11 @@ class Settings(BaseSettings):
     builder_git_timeout_seconds: float = Field(
         300.0, gt=0, description="longest one git command of a build may take"
     )
+    forwarded_allow_ips: str = Field(
+        "127.0.0.1,::1",
+        description="peers (IPs, CIDRs, comma-separated; * = any) whose X-Forwarded-For names "
+        "the client address (audit log); others are the client themselves",
+    )
     log_level: str = "INFO"
     log_json: bool = False
 

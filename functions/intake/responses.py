@@ -48,6 +48,7 @@ async def domain_error_handler(_request: Request, exc: Exception) -> Json:
 
 ERROR_DESCRIPTIONS = {
     400: "Bad request: the request is well formed but not acceptable",
+    403: "Forbidden: the caller may not do this (role, auth handler)",
     404: "Not found: an id names no stored record",
     409: "Conflict with stored state (existing id, busy thread)",
     413: "Request body over LG_DEPLOY_MAX_BODY_BYTES",
