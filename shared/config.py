@@ -9,7 +9,7 @@ from __future__ import annotations
 from importlib.metadata import version
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -82,6 +82,11 @@ class Settings(BaseSettings):
     )
     builder_git_timeout_seconds: float = Field(
         300.0, gt=0, description="longest one git command of a build may take"
+    )
+    internal_token: SecretStr | None = Field(
+        None,
+        description="shared secret the cron, webhooks and builder functions require on their "
+        "HTTP endpoints (Authorization: Bearer, or CloudEvent extension lgdtoken); none = open",
     )
     forwarded_allow_ips: str = Field(
         "127.0.0.1,::1",
