@@ -108,6 +108,14 @@ async def audit_row(http: httpx.AsyncClient, action: str, resource_id: str) -> d
     return next(r for r in rows if r["resource_id"] == resource_id)
 
 
+async def deleted_thread(deployment: Deployment, client: LangGraphClient) -> dict[str, Any]:
+    """Create and delete a thread; the audit row of the delete, once written."""
+    thread = await client.threads.create()
+    await client.threads.delete(thread["thread_id"])
+    async with httpx.AsyncClient(base_url=deployment.intake.url) as http:
+        return await audit_row(http, "threads.delete", thread["thread_id"])
+
+
 async def test_deletes_cancels_and_changes_are_recorded_with_who_and_where(
     deployment: Deployment, client: LangGraphClient
 ) -> None:
@@ -158,10 +166,7 @@ async def test_deletes_cancels_and_changes_are_recorded_with_who_and_where(
 async def test_each_record_is_one_json_log_line(
     deployment: Deployment, client: LangGraphClient
 ) -> None:
-    thread = await client.threads.create()
-    await client.threads.delete(thread["thread_id"])
-    async with httpx.AsyncClient(base_url=deployment.intake.url) as http:
-        row = await audit_row(http, "threads.delete", thread["thread_id"])
+    row = await deleted_thread(deployment, client)
 
     def logged() -> dict[str, Any] | None:
         for line in deployment.intake.log_text().splitlines():
@@ -210,10 +215,7 @@ async def test_the_audit_api_filters_and_pages(deployment: Deployment) -> None:
 async def test_the_table_refuses_updates_deletes_and_truncation(
     deployment: Deployment, client: LangGraphClient
 ) -> None:
-    thread = await client.threads.create()
-    await client.threads.delete(thread["thread_id"])
-    async with httpx.AsyncClient(base_url=deployment.intake.url) as http:
-        await audit_row(http, "threads.delete", thread["thread_id"])
+    await deleted_thread(deployment, client)
     conn = await asyncpg.connect(deployment.database_url)
     try:
         before = await conn.fetchval("SELECT count(*) FROM audit_log")
