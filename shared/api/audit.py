@@ -19,8 +19,15 @@ FORBIDDEN = "auth.forbidden"
 """The action of a count of 403 answers (known caller, operation not allowed)."""
 
 
+def storable(text: str) -> str:
+    """``text`` as PostgreSQL ``text`` holds it: NUL and lone surrogates backslash-escaped (a
+    request path may hold them: the row of a refused request must still be written)."""
+    return text.encode(errors="backslashreplace").decode().replace("\x00", "\\x00")
+
+
 class AuditEvent(BaseModel):
-    """What happened, who did it, from where: one row of the audit log before it is stored."""
+    """What happened, who did it, from where: one row of the audit log before it is stored.
+    Text fields are made :func:`storable`."""
 
     occurred_at: datetime = Field(
         description="when the request arrived; for a count, the start of its minute"
@@ -45,6 +52,11 @@ class AuditEvent(BaseModel):
     count: int = Field(
         default=1, ge=1, description="requests this row stands for (>1 only for counts)"
     )
+
+    @field_validator("*")
+    @classmethod
+    def _storable(cls, value: object) -> object:
+        return storable(value) if isinstance(value, str) else value
 
 
 class AuditEntry(AuditEvent):

@@ -212,6 +212,16 @@ async def test_the_audit_api_filters_and_pages(deployment: Deployment) -> None:
     assert [r["resource_id"] for r in page.json()] == missing[:0:-1]
 
 
+async def test_a_request_path_postgresql_cannot_hold_is_recorded_escaped(
+    deployment: Deployment, client: LangGraphClient
+) -> None:
+    async with httpx.AsyncClient(base_url=deployment.intake.url) as http:
+        assert (await http.delete("/threads/a%00b")).status_code == 422
+        row = await audit_row(http, "threads.delete", "a\\x00b")
+    assert (row["path"], row["status"]) == ("/threads/a\\x00b", 422)
+    await deleted_thread(deployment, client)  # later rows are still written
+
+
 async def test_the_table_refuses_updates_deletes_and_truncation(
     deployment: Deployment, client: LangGraphClient
 ) -> None:
