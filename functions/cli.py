@@ -197,6 +197,7 @@ async def _run_until_signalled(
         http="httptools",
         log_level="warning",
         access_log=False,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
         timeout_graceful_shutdown=5,
     )
     server = _Server(config)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from importlib.metadata import version
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -91,6 +91,16 @@ class Settings(BaseSettings):
     )
     api_key_cache_seconds: float = Field(
         5.0, gt=0, description="how long a process trusts its API key lookups (revocation delay)"
+    )
+    internal_token: SecretStr | None = Field(
+        None,
+        description="shared secret the cron, webhooks and builder functions require on their "
+        "HTTP endpoints (Authorization: Bearer, or CloudEvent extension lgdtoken); none = open",
+    )
+    forwarded_allow_ips: str = Field(
+        "127.0.0.1,::1",
+        description="peers (IPs, CIDRs, comma-separated; * = any) whose X-Forwarded-For names "
+        "the client address (audit log); others are the client themselves",
     )
     log_level: str = "INFO"
     log_json: bool = False

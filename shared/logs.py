@@ -38,6 +38,9 @@ class _Throttle(logging.Filter):
 
 
 class _JsonFormatter(logging.Formatter):
+    """One JSON object per record: time, level, logger, message, the run context, and the
+    record's ``fields`` (``log.info(…, extra={"fields": {...}})``) at the top level."""
+
     def format(self, record: logging.LogRecord) -> str:
         out = {
             "ts": self.formatTime(record),
@@ -45,6 +48,7 @@ class _JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": record.getMessage(),
             **run_context.get(),
+            **getattr(record, "fields", {}),
         }
         if record.exc_info:
             out["exc"] = self.formatException(record.exc_info)

@@ -7,6 +7,9 @@
   repository is unreachable (the sender retries; the redelivery resumes the same build).
 - ``GET /builds/{build_id}``: the build as JSON (:class:`shared.builds.models.Build`); ``404``.
 - ``GET /ok``, ``GET /metrics``: :mod:`shared.runtime.ops`.
+
+All but the last two take only callers holding the internal token
+(:mod:`shared.runtime.internal`).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from shared.cloud_events.http import cloudevent_endpoint, retry_response
 from shared.db.pool import DB_ERRORS
 from shared.errors import NotFound
 from shared.runtime.context import Runtime
-from shared.runtime.ops import ops_routes
+from shared.runtime.internal import internal_app
 
 
 def create_app(rt: Runtime) -> Starlette:
@@ -42,10 +45,10 @@ def create_app(rt: Runtime) -> Starlette:
             return retry_response(exc)
         return JSONResponse(build.model_dump(mode="json"))
 
-    return Starlette(
-        routes=[
+    return internal_app(
+        rt,
+        [
             Route("/", cloudevent_endpoint(receive), methods=["POST"]),
             Route("/builds/{build_id}", show, methods=["GET"]),
-            *ops_routes(rt),
-        ]
+        ],
     )

@@ -3,9 +3,9 @@
 Every CloudEvent it receives is a tick (Knative PingSource's ``dev.knative.sources.ping``,
 ``dev.lgdeploy.cron.tick``, …): the event's ``time`` is the tick's "now" (the clock when it has
 none) and its ``source`` + ``id`` make a redelivery a no-op. Alone (``lg-deploy cron``) it
-serves :func:`shared.runtime.ops.cloudevent_app` and, connected to Kafka with ``kafka_consumer``
-on, consumes the ``cron-ticks`` topic. Inside ``lg-deploy dev`` it has no HTTP surface and
-ticks on its own timer every ``cron_tick_seconds``.
+serves :func:`shared.runtime.internal.cloudevent_app` (internal callers only) and, connected to
+Kafka with ``kafka_consumer`` on, consumes the ``cron-ticks`` topic. Inside ``lg-deploy dev``
+it has no HTTP surface and ticks on its own timer every ``cron_tick_seconds``.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from shared.db.pool import DB_ERRORS
 from shared.kafka.consumer import one_by_one, own_topic_consumer
 from shared.runtime.context import Runtime
 from shared.runtime.function import Placement
-from shared.runtime.ops import cloudevent_app
+from shared.runtime.internal import cloudevent_app
 from shared.services.crons import tick
 
 log = logging.getLogger(__name__)

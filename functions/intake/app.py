@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from functions.intake.audit import AuditTrail
 from functions.intake.auth import Authenticate
 from functions.intake.limits import BodyLimit
 from functions.intake.responses import (
@@ -26,6 +27,7 @@ from functions.intake.routes import (
     a2a,
     admin,
     assistants,
+    audit,
     cloudevents,
     crons,
     mcp,
@@ -39,6 +41,7 @@ from functions.intake.routes import (
 from shared.errors import DomainError
 from shared.graphs.config import DEFAULT_CORS
 from shared.runtime.context import Runtime
+from shared.services.audit import AuditRecorder
 from shared.streams.follow import RunWatcher
 
 ROUTERS: tuple[APIRouter, ...] = tuple(
@@ -56,13 +59,15 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         mcp,
         cloudevents,
         admin,
+        audit,
     )
 )
 """Every router of the intake API: its route table (the tenant isolation test walks it)."""
 
 
-def create_app(rt: Runtime, watcher: RunWatcher) -> FastAPI:
-    """The intake app over ``rt``; ``watcher`` must be started in the serving loop."""
+def create_app(rt: Runtime, watcher: RunWatcher, recorder: AuditRecorder) -> FastAPI:
+    """The intake app over ``rt``; ``watcher`` and ``recorder`` (the audit log's writer) must
+    be started in the serving loop."""
     app = FastAPI(
         title="lg-deploy Agent Server API",
         version="0.1.0",
@@ -74,6 +79,7 @@ def create_app(rt: Runtime, watcher: RunWatcher) -> FastAPI:
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
     app.add_middleware(Authenticate, access=rt.access)  # innermost: its refusals get CORS
+    app.add_middleware(AuditTrail, recorder=recorder)  # sees Authenticate's 401s
     app.add_middleware(BodyLimit, limit=rt.settings.max_body_bytes)
     # CORS from langgraph.json's http.cors, else the official server's default
     app.add_middleware(CORSMiddleware, **(rt.project.cors or DEFAULT_CORS))

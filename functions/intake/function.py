@@ -7,6 +7,7 @@ from starlette.types import ASGIApp
 from functions.intake.app import create_app
 from shared.runtime.context import Runtime
 from shared.runtime.function import Placement
+from shared.services.audit import AuditRecorder
 from shared.streams.follow import RunWatcher
 
 
@@ -15,15 +16,18 @@ class IntakeFunction:
 
     def __init__(self, rt: Runtime) -> None:
         self._watcher = RunWatcher(rt.bus)
-        self.app: ASGIApp | None = create_app(rt, self._watcher)
+        self.audit = AuditRecorder(rt.db.pool)
+        self.app: ASGIApp | None = create_app(rt, self._watcher, self.audit)
 
     async def start(self) -> None:
-        """Subscribe to run events."""
+        """Subscribe to run events; start the audit log's writer."""
         self._watcher.start()
+        self.audit.start()
 
     async def stop(self) -> None:
-        """Unsubscribe."""
+        """Unsubscribe; write what the audit log still holds."""
         await self._watcher.close()
+        await self.audit.stop()
 
 
 def build(rt: Runtime, placement: Placement) -> IntakeFunction:

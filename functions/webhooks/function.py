@@ -2,7 +2,7 @@
 
 Its deliverer claims due deliveries, woken by run ends (LISTEN/NOTIFY, or in ``lg-deploy dev``
 the in-process bus) and by its own timer. Alone (``lg-deploy webhooks``) it also serves
-:func:`shared.runtime.ops.cloudevent_app`, where a KafkaSource or PingSource delivers
+:func:`shared.runtime.internal.cloudevent_app`, where a KafkaSource or PingSource delivers
 CloudEvents, and, connected to Kafka with ``kafka_consumer`` on, consumes the ``run-lifecycle``
 topic itself. Any number of instances may run at once.
 """
@@ -21,7 +21,7 @@ from shared.db import outbox
 from shared.kafka.consumer import own_topic_consumer
 from shared.runtime.context import Runtime
 from shared.runtime.function import Placement
-from shared.runtime.ops import cloudevent_app
+from shared.runtime.internal import cloudevent_app
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@
   ``lgd_database_up`` is 0 and the run gauges are NaN.
 
 Intake declares these paths in its FastAPI app (they belong to its OpenAPI document) and calls
-:func:`health` and :func:`metrics_response`; the other functions mount :func:`ops_routes`,
-those that only take CloudEvents through :func:`cloudevent_app`.
+:func:`health` and :func:`metrics_response`; the other functions mount :func:`ops_routes`
+(the cluster-internal ones through :func:`shared.runtime.internal.internal_app`).
 """
 
 from __future__ import annotations
@@ -22,13 +22,11 @@ from collections.abc import Callable, Mapping
 from typing import Any, get_args
 
 import asyncpg
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from shared.api.common import RunStatus
-from shared.cloud_events.http import Handler, cloudevent_endpoint
 from shared.db import runs as runs_db
 from shared.db.pool import DB_ERRORS
 from shared.metrics import (
@@ -41,6 +39,9 @@ from shared.metrics import (
 from shared.runtime.context import Runtime
 
 log = logging.getLogger(__name__)
+
+OPS_PATHS = frozenset({"/ok", "/metrics"})
+"""The operational paths: open to probes and Prometheus on every function."""
 
 DB_TIMEOUT_SECONDS = 5.0
 """Longest a scrape's or a health check's PostgreSQL read may take (Prometheus' default scrape
@@ -109,12 +110,3 @@ def ops_routes(
         return await metrics_response(rt.db.pool)
 
     return [Route("/ok", ok, methods=["GET"]), Route("/metrics", metrics, methods=["GET"])]
-
-
-def cloudevent_app(rt: Runtime, handle: Handler) -> Starlette:
-    """The HTTP surface of a CloudEvent-handling function (cron, webhooks): ``POST /`` →
-    ``handle(event)`` with the answers of :func:`shared.cloud_events.http.cloudevent_endpoint`,
-    plus ``GET /ok`` and ``GET /metrics``."""
-    return Starlette(
-        routes=[Route("/", cloudevent_endpoint(handle), methods=["POST"]), *ops_routes(rt)]
-    )

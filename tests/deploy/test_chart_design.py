@@ -288,6 +288,65 @@ def test_knative_services_take_ingress_from_knative_only(renderings: dict[str, l
     assert selected == {f"lg-deploy-{f}" for f in KNATIVE_FUNCTIONS}
 
 
+INTERNAL_FUNCTIONS = ("cron", "webhooks", "builder")
+
+
+@pytest.mark.parametrize("name", ["default", "all"])
+def test_internal_functions_take_ingress_from_knative_and_monitoring_only(
+    renderings: dict[str, list[Doc]], name: str
+) -> None:
+    values = ALL if name == "all" else DEFAULTS
+    np = {**DEFAULTS["networkPolicy"], **values.get("networkPolicy", {})}
+    allowed = {*np["knativeNamespaces"], np["monitoringNamespace"]}
+    docs = renderings[name]
+    pods = _pods(docs)
+    for function in INTERNAL_FUNCTIONS:
+        labels = pods[f"{_fullname(name)}-{function}"]["metadata"]["labels"]
+        rules = [
+            rule
+            for policy in _policies(docs).values()
+            if "Ingress" in policy["policyTypes"] and _selects(policy["podSelector"], labels)
+            for rule in policy.get("ingress", [])
+        ]
+        assert rules
+        for rule in rules:
+            assert rule.get("from"), f"{function}: a rule open to any peer"
+            for peer in rule["from"]:
+                assert set(peer) == {"namespaceSelector"}, peer
+                namespace = peer["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"]
+                assert namespace in allowed
+
+
+def test_internal_functions_read_the_shared_secret_and_sources_present_it(
+    renderings: dict[str, list[Doc]],
+) -> None:
+    docs, token = renderings["all"], ALL["internalToken"]
+    secret = by_name(docs, "v1", "Secret", "agents-internal-token")
+    assert secret["stringData"] == {"token": token}
+    reference = {"secretKeyRef": {"name": "agents-internal-token", "key": "token"}}
+    for pod_name, pod in _pods(docs).items():
+        env = _env(pod["spec"]["containers"][0])
+        internal = pod_name.removeprefix("agents-") in INTERNAL_FUNCTIONS
+        assert env.get("LG_DEPLOY_INTERNAL_TOKEN") == (reference if internal else None), pod_name
+    sources = of_kind(docs, "sources.knative.dev/v1", "PingSource") + of_kind(
+        docs, "sources.knative.dev/v1", "KafkaSource"
+    )
+    assert len(sources) == 5
+    for source in sources:
+        assert source["spec"]["ceOverrides"] == {"extensions": {"lgdtoken": token}}
+
+
+@pytest.mark.parametrize("name", ["default", "plain"])
+def test_without_a_token_nothing_carries_one(renderings: dict[str, list[Doc]], name: str) -> None:
+    docs = renderings[name]
+    assert of_kind(docs, "v1", "Secret") == []
+    for pod in _pods(docs).values():
+        assert "LG_DEPLOY_INTERNAL_TOKEN" not in _env(pod["spec"]["containers"][0])
+    for kind in ("PingSource", "KafkaSource"):
+        for source in of_kind(docs, "sources.knative.dev/v1", kind):
+            assert "ceOverrides" not in source["spec"]
+
+
 @pytest.mark.parametrize("name", RENDERED)
 def test_kafka_sources_consume_the_contract_topics(
     renderings: dict[str, list[Doc]], name: str

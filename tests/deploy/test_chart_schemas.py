@@ -32,6 +32,7 @@ NETWORK_POLICY = ("networking.k8s.io/v1", "NetworkPolicy")
 EVERY_KIND = {
     ("v1", "Namespace"),
     ("v1", "ServiceAccount"),
+    ("v1", "Secret"),
     ("v1", "ConfigMap"),
     ("node.k8s.io/v1", "RuntimeClass"),
     NETWORK_POLICY,
