@@ -2,7 +2,8 @@
 ``Runtime.access.authenticate`` once, before routing, and its
 :class:`~shared.auth.context.RequestContext` goes into ``request.state.ctx`` (read by the
 routes through :data:`functions.intake.deps.CtxDep`). REST, streams, A2A, MCP and
-``/cloudevents`` alike; a refusal is ``{"detail"}`` with the error's status and headers.
+``/cloudevents`` alike; a refusal is ``{"detail"}`` with the error's status and headers, and
+a database that cannot be reached to check credentials is ``503`` with ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from functions.intake.responses import error_response
 from shared.auth.access import Access
+from shared.db.pool import DB_ERRORS
 from shared.errors import DomainError
 
+RETRY_LATER = {"Retry-After": "1"}
 OPEN_PATHS = frozenset({"/ok", "/metrics", "/docs", "/openapi.json", "/info"})
 """Served to anyone: health, Prometheus scrapes, the API description and server info."""
 
@@ -30,6 +33,10 @@ class Authenticate:
                 ctx = await self.access.authenticate(Request(scope, receive))
             except DomainError as exc:
                 response = error_response(exc.status, exc.detail, exc.headers)
+                await response(scope, receive, send)
+                return
+            except DB_ERRORS:  # a key lookup missed the cache while PostgreSQL is down
+                response = error_response(503, "database unavailable; retry", RETRY_LATER)
                 await response(scope, receive, send)
                 return
             scope.setdefault("state", {})["ctx"] = ctx
