@@ -14,7 +14,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 RoleName = Literal["viewer", "developer", "operator", "admin"]
-"""The built-in roles, weakest first (``shared.auth.context.Role``)."""
+"""The built-in roles, weakest first (``shared.auth.context.Role`` says what each may do)."""
 
 TENANT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"
 """A tenant id: 1 to 63 letters, digits, ``.``, ``_`` or ``-``, starting with a letter or

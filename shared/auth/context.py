@@ -13,14 +13,15 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, get_args
+from typing import Any, get_args
 
+from shared.api.admin import RoleName
 from shared.db.scope import DEFAULT_TENANT
 
-Role = Literal["viewer", "developer", "operator", "admin"]
-"""Built-in roles, weakest first: ``viewer`` reads; ``developer`` also creates, changes and
-runs; ``operator`` also cancels any run of the tenant and sets limits; ``admin`` also manages
-keys and tenants."""
+Role = RoleName
+"""Built-in roles, weakest first (defined with the admin API's models, the lowest layer):
+``viewer`` reads; ``developer`` also creates, changes and runs; ``operator`` also cancels any
+run of the tenant and sets limits; ``admin`` also manages keys and tenants."""
 
 ROLES: tuple[Role, ...] = get_args(Role)
 
