@@ -2,8 +2,9 @@
 :class:`~shared.auth.access.Access` when ``langgraph.json`` has no custom auth.
 
 - Credentials: ``X-Api-Key: <key>`` (the header ``langgraph_sdk`` sends for ``api_key=``;
-  ``X-Auth-Scheme: langsmith-api-key`` alongside it is accepted and changes nothing) or
-  ``Authorization: Bearer <key>``.
+  ``X-Auth-Scheme: langsmith-api-key`` alongside it is accepted and changes nothing),
+  ``Authorization: Bearer <key>``, or for CloudEvents from sources that only add extensions
+  the extension ``lgdapikey`` (binary mode: header ``ce-lgdapikey``).
 - While no key was ever created the deployment is open (every request is the default
   tenant's anonymous admin), unless ``LG_DEPLOY_REQUIRE_API_KEY`` is set. Once one exists
   (even revoked: revoking every key does not reopen it), a request without a key, or with an
@@ -49,11 +50,18 @@ CHALLENGE = {"WWW-Authenticate": 'Bearer realm="lg-deploy"'}
 _EVERYONE = "every key"
 
 
+CLOUDEVENT_KEY = "ce-lgdapikey"
+"""The CloudEvent extension ``lgdapikey`` in binary mode: how an event source that can only
+add extensions (Knative PingSource, KafkaSource: ``ceOverrides.extensions``) presents a key."""
+
+
 def presented_key(headers: Headers) -> str | None:
-    """The key a request carries: ``X-Api-Key``, else ``Authorization: Bearer``; ``None``."""
-    key = headers.get("x-api-key", "").strip()
-    if key:
-        return key
+    """The key a request carries: ``X-Api-Key``, else the CloudEvent extension ``lgdapikey``
+    (:data:`CLOUDEVENT_KEY`), else ``Authorization: Bearer``; ``None``."""
+    for header in ("x-api-key", CLOUDEVENT_KEY):
+        key = headers.get(header, "").strip()
+        if key:
+            return key
     scheme, _, token = headers.get("authorization", "").strip().partition(" ")
     if scheme.lower() != "bearer":
         return None

@@ -14,10 +14,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from cloudevents.core.bindings.http import to_binary
+from cloudevents.core.formats.json import JSONFormat
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
-from langgraph_sdk.errors import AuthenticationError, PermissionDeniedError
+from langgraph_sdk.errors import AuthenticationError, NotFoundError, PermissionDeniedError
 
+from shared.cloud_events.types import RUN_CREATE, new_event
 from tests.support import (
     TEST_GRAPHS,
     Server,
@@ -275,3 +278,29 @@ def test_dev_refuses_an_open_non_loopback_address() -> None:
             assert answer.status_code == 200
         finally:
             closed.stop()
+
+
+async def test_a_cloudevent_presents_its_key_as_an_extension(
+    deployment: tuple[Server, str],
+) -> None:
+    """Knative sources add CloudEvent extensions, not headers: ``lgdapikey`` (binary mode
+    ``ce-lgdapikey``) authenticates the event; its run belongs to that key's tenant."""
+    server, admin = deployment
+    assert lg_deploy(server.data_dir, "tenants", "create", "events").returncode == 0
+    key = create_key(server.data_dir, "events", "developer", "pinger")
+    data = {"assistant_id": "echo", "input": {"items": []}}
+    event = new_event(RUN_CREATE, "/tests/ping-source", data)
+    without = to_binary(event, JSONFormat())
+    keyed = type(event)(attributes={**event.get_attributes(), "lgdapikey": key}, data=data)
+    message = to_binary(keyed, JSONFormat())
+    assert message.headers["ce-lgdapikey"] == key
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        refused = await http.post("/cloudevents", headers=without.headers, content=without.body)
+        answer = await http.post("/cloudevents", headers=message.headers, content=message.body)
+    assert_unauthorized(refused)
+    assert answer.status_code == 202, answer.text
+    run = answer.json()
+    tenant_events = client(server, key)
+    assert (await tenant_events.runs.get(run["thread_id"], run["run_id"]))["run_id"]
+    with pytest.raises(NotFoundError):  # the default tenant's admin does not see it
+        await client(server, admin).runs.get(run["thread_id"], run["run_id"])
