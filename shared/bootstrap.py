@@ -10,6 +10,8 @@ import socket
 import asyncpg
 from aiokafka.errors import KafkaError
 
+from shared.auth.access import OpenAccess
+from shared.auth.custom import custom_access
 from shared.bus.base import Bus
 from shared.bus.inprocess import InProcessBus
 from shared.bus.pgnotify import PgNotifyBus
@@ -78,7 +80,9 @@ def load_project(settings: Settings) -> tuple[ProjectConfig, GraphRegistry]:
     parse_store_config(project)  # a bad store section stops start-up before PostgreSQL starts
     apply_environment(project)
     load_webhook_config(project)  # so does a bad webhooks section (after env: it reads it)
-    return project, GraphRegistry.load(project)
+    graphs = GraphRegistry.load(project)
+    custom_access(project)  # and custom auth that does not load (imported once per process)
+    return project, graphs
 
 
 async def open_runtime(
@@ -120,6 +124,7 @@ async def open_runtime(
         store=store,
         webhooks=load_webhook_config(project),
         producer=producer,
+        access=custom_access(project) or OpenAccess(),
     )
 
 

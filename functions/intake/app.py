@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from functions.intake.auth import Authenticate
 from functions.intake.limits import BodyLimit
+from functions.intake.openapi import declare_security
 from functions.intake.responses import (
     domain_error_handler,
     errors,
@@ -71,4 +72,6 @@ def create_app(rt: Runtime, watcher: RunWatcher) -> FastAPI:
     )
     for module in routers:
         app.include_router(module.router, responses=errors(413, 422))
+    if rt.project.auth is not None and rt.project.auth.openapi is not None:
+        declare_security(app, rt.project.auth.openapi)
     return app

@@ -14,8 +14,9 @@ from functions.intake.responses import error_response
 from shared.auth.access import Access
 from shared.errors import DomainError
 
-OPEN_PATHS = frozenset({"/ok", "/metrics", "/docs", "/openapi.json", "/info"})
-"""Served to anyone: health, Prometheus scrapes, the API description and server info."""
+OPEN_PATHS = frozenset({"/", "/ok", "/metrics", "/docs", "/openapi.json", "/info"})
+"""Served to anyone, as by the official server with custom auth on: health (``/`` for load
+balancers, ``/ok``), Prometheus scrapes, the API description and server info."""
 
 
 class Authenticate:
