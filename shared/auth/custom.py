@@ -81,31 +81,33 @@ class CustomAccess:
 
     @classmethod
     def load(cls, project: ProjectConfig) -> CustomAccess:
-        """Import ``project.auth.ref``. Raises :class:`ConfigError` naming ``auth.path`` when
-        the import fails, the object is not an ``Auth``, it has no ``@auth.authenticate``
-        function, or that function requires a parameter nobody passes."""
+        """Import ``project.auth.ref`` and check it (:meth:`of`). Raises
+        :class:`ConfigError` naming ``auth.path`` when the import fails or the check does."""
         assert project.auth is not None
         ref = project.auth.ref
         auth = import_object(project, ref, "_lgd_auth")
+        try:
+            return cls.of(auth, ref.variable)
+        except ValueError as exc:
+            raise ConfigError(project.path, ref.key, str(exc)) from exc
+
+    @classmethod
+    def of(cls, auth: Any, name: str = "auth") -> CustomAccess:
+        """Custom auth through ``auth`` (named ``name`` in messages). Raises ValueError
+        when it is not a ``langgraph_sdk.Auth``, has no ``@auth.authenticate`` function, or
+        that function requires a parameter nobody passes (as the official server refuses
+        them at start-up)."""
         if not isinstance(auth, Auth):
-            raise ConfigError(
-                project.path,
-                ref.key,
-                f"{ref.variable!r} is a {type(auth).__name__}, not a langgraph_sdk.Auth",
-            )
+            raise ValueError(f"{name!r} is a {type(auth).__name__}, not a langgraph_sdk.Auth")
         fn = auth._authenticate_handler
         if fn is None:
-            raise ConfigError(
-                project.path, ref.key, f"{ref.variable!r} has no @auth.authenticate function"
-            )
+            raise ValueError(f"{name!r} has no @auth.authenticate function")
         params = inspect.signature(fn).parameters.values()
         unknown = [p.name for p in params if p.name not in ARGUMENTS and p.default is p.empty]
         if unknown:
-            raise ConfigError(
-                project.path,
-                ref.key,
+            raise ValueError(
                 f"the @auth.authenticate function requires {', '.join(map(repr, unknown))}; "
-                f"it may take only {', '.join(ARGUMENTS)}",
+                f"it may take only {', '.join(ARGUMENTS)}"
             )
         access = cls(auth, fn, [p.name for p in params if p.name in ARGUMENTS])
         access._warn_unhandled()
