@@ -32,7 +32,9 @@ def look(state: Seen, config: RunnableConfig, runtime: Runtime) -> Seen:
         }
         seen["item"] = user["identity"]
         server = runtime.server_info
-        seen["server_info_user"] = None if server is None or server.user is None else server.user.identity
+        seen["server_info_user"] = (
+            None if server is None or server.user is None else server.user.identity
+        )
     return {"seen": seen}
 
 
@@ -42,7 +44,10 @@ graph = StateGraph(Seen).add_node(look).add_edge(START, "look").add_edge("look",
 def factory(runtime: ServerRuntime) -> Any:
     """The same graph, noting what the factory got: ``runtime.user`` and why it was called."""
     user = runtime.user
-    noted = {"factory_user": None if user is None else user.identity, "access": runtime.access_context}
+    noted = {
+        "factory_user": None if user is None else user.identity,
+        "access": runtime.access_context,
+    }
 
     def note(state: Seen) -> Seen:
         return {"seen": noted}

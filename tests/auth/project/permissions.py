@@ -76,9 +76,7 @@ async def rbac_create(ctx: Auth.types.AuthContext, value: dict):
 # Run creation, streaming, updates, etc.
 # This takes precendence over the generic @auth.on handler and the @auth.on.threads handler
 @auth.on.threads.create_run
-async def on_run_create(
-    ctx: Auth.types.AuthContext, value: Auth.types.threads.create_run.value
-):
+async def on_run_create(ctx: Auth.types.AuthContext, value: Auth.types.threads.create_run.value):
     metadata = value.setdefault("metadata", {})
     metadata["owner"] = ctx.user.identity
     # Inherit thread's access control
