@@ -173,7 +173,10 @@ def _item(item: dict[str, Any] | None) -> Any:
     return None if item is None else {"namespace": item["namespace"], "value": item["value"]}
 
 
-Scenario = Callable[[Users], Awaitable[dict[str, Answer]]]
+Answers = dict[str, Answer]
+Scenario = Callable[[Users], Awaitable[Answers]]
+Played = Callable[[str], Answers]
+"""A fixture's answers: ``played(project)`` is that project's."""
 
 PROJECTS: dict[str, tuple[str, Scenario]] = {
     "private": ("langgraph.json", private),
