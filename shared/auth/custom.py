@@ -197,7 +197,7 @@ class CustomAccess:
             for resource, action in _resource_actions(self.auth)
             if self._handler(resource, action) is None
         ]
-        if open_pairs and self.auth._handlers:
+        if open_pairs:
             log.warning(
                 "custom auth: no handler for %s; these are allowed to every authenticated "
                 "user (add @auth.on to decide for all of them)",
