@@ -16,12 +16,14 @@ import os
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from dotenv import dotenv_values
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 
 log = logging.getLogger(__name__)
+
+SectionModel = TypeVar("SectionModel", bound=BaseModel)
 
 USED_KEYS = frozenset({"graphs", "dependencies", "env", "store", "webhooks", "http", "auth"})
 KNOWN_UNUSED_KEYS = frozenset(
@@ -228,12 +230,7 @@ def parse_cors(path: Path, value: Any) -> dict[str, Any] | None:
     naming the key for an invalid value."""
     if value is None:
         return None
-    try:
-        cors = CorsConfig.model_validate(value)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        where = ".".join(str(part) for part in error["loc"])
-        raise ConfigError(path, f"http.cors.{where}".rstrip("."), error["msg"]) from exc
+    cors = _validated(CorsConfig, path, "http.cors", value)
     if cors.allow_origin_regex is not None:
         try:
             re.compile(cors.allow_origin_regex)
@@ -305,12 +302,7 @@ def parse_auth(path: Path, value: Any) -> AuthConfig | None:
         return None
     if not isinstance(value, dict):
         raise ConfigError(path, "auth", "must be a JSON object")
-    try:
-        section = AuthSection.model_validate(value)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        where = ".".join(str(part) for part in error["loc"])
-        raise ConfigError(path, f"auth.{where}".rstrip("."), error["msg"]) from exc
+    section = _validated(AuthSection, path, "auth", value)
     if section.allow_langsmith_api_keys:
         log.warning(
             "%s: 'auth.allow_langsmith_api_keys' is accepted but not used: lg-deploy has no "
@@ -318,6 +310,17 @@ def parse_auth(path: Path, value: Any) -> AuthConfig | None:
             path,
         )
     return AuthConfig(parse_object_ref(path, "auth.path", section.path), section.openapi)
+
+
+def _validated(model: type[SectionModel], path: Path, key: str, value: Any) -> SectionModel:
+    """``value`` (the section at ``key``) as ``model``. Raises :class:`ConfigError` naming
+    the key of its first problem (``key.field``)."""
+    try:
+        return model.model_validate(value)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(part) for part in error["loc"])
+        raise ConfigError(path, f"{key}.{where}".rstrip("."), error["msg"]) from exc
 
 
 def _section(path: Path, raw: dict[str, Any], key: str) -> dict[str, Any]:
