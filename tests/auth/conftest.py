@@ -1,6 +1,7 @@
-"""The answers of each custom auth scenario (:mod:`tests.auth.scenarios`), played once per
-session on ``lg-deploy dev`` and, for the parity test, on the official ``langgraph dev``; each
-project's server runs only while its scenario plays."""
+"""Fixtures: the integration tests' embedded PostgreSQL (``database_url``), one per session;
+the answers of each custom auth scenario (:mod:`tests.auth.scenarios`), played once per session
+on ``lg-deploy dev`` and, for the parity test, on the official ``langgraph dev`` (each
+project's server runs only while its scenario plays)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 
 from tests.auth.scenarios import PROJECT, PROJECTS, Answers, Played, play
 from tests.ecosystem.official import QUIET, official_server
+from tests.integration.conftest import database_url  # noqa: F401  (re-exported fixture)
 from tests.support import Server, dev_server
 
 
