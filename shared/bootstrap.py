@@ -10,6 +10,7 @@ import socket
 import asyncpg
 from aiokafka.errors import KafkaError
 
+from shared.auth.custom import custom_access
 from shared.auth.keys import KeysAccess
 from shared.bus.base import Bus
 from shared.bus.inprocess import InProcessBus
@@ -79,7 +80,9 @@ def load_project(settings: Settings) -> tuple[ProjectConfig, GraphRegistry]:
     parse_store_config(project)  # a bad store section stops start-up before PostgreSQL starts
     apply_environment(project)
     load_webhook_config(project)  # so does a bad webhooks section (after env: it reads it)
-    return project, GraphRegistry.load(project)
+    graphs = GraphRegistry.load(project)
+    custom_access(project)  # and custom auth that does not load (imported once per process)
+    return project, graphs
 
 
 async def open_runtime(
@@ -121,7 +124,8 @@ async def open_runtime(
         graphs=graphs,
         store=store,
         webhooks=load_webhook_config(project),
-        access=KeysAccess(db.pool, settings.api_key_cache_seconds, settings.require_api_key),
+        access=custom_access(project)
+        or KeysAccess(db.pool, settings.api_key_cache_seconds, settings.require_api_key),
         producer=producer,
     )
 

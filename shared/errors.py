@@ -34,6 +34,15 @@ class Forbidden(DomainError):
     status = 403
 
 
+class Refused(DomainError):
+    """A refusal whose status the deployment's own code chose: a custom auth handler's
+    ``Auth.exceptions.HTTPException`` (any 4xx or 5xx status, its detail and headers)."""
+
+    def __init__(self, status: int, detail: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail, headers)
+        self.status = status
+
+
 class NotFound(DomainError):
     """An id names no stored record (HTTP 404)."""
 

@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from functions.intake.audit import AuditTrail
 from functions.intake.auth import Authenticate
 from functions.intake.limits import BodyLimit
+from functions.intake.openapi import declare_security
 from functions.intake.responses import (
     domain_error_handler,
     errors,
@@ -87,4 +88,6 @@ def create_app(rt: Runtime, watcher: RunWatcher, recorder: AuditRecorder) -> Fas
         # every router but system's is behind the edge's authentication (auth.py)
         statuses = (413, 422) if router is system.router else (401, 403, 413, 422)
         app.include_router(router, responses=errors(*statuses))
+    if rt.project.auth is not None and rt.project.auth.openapi is not None:
+        declare_security(app, rt.project.auth.openapi)
     return app

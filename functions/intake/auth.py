@@ -17,8 +17,9 @@ from shared.db.pool import DB_ERRORS
 from shared.errors import DomainError
 
 RETRY_LATER = {"Retry-After": "1"}
-OPEN_PATHS = frozenset({"/ok", "/metrics", "/docs", "/openapi.json", "/info"})
-"""Served to anyone: health, Prometheus scrapes, the API description and server info."""
+OPEN_PATHS = frozenset({"/", "/ok", "/metrics", "/docs", "/openapi.json", "/info"})
+"""Served to anyone, as by the official server with custom auth on: health (``/`` for load
+balancers, ``/ok``), Prometheus scrapes, the API description and server info."""
 
 
 class Authenticate:

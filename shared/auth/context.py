@@ -36,8 +36,9 @@ class Caller:
     """The authenticated user, as the official server's ``BaseUser``: ``identity`` (a key's
     name or id, a custom auth user's ``identity``), ``display_name``, ``permissions``,
     ``is_authenticated`` (false only for an open deployment's anonymous caller), the built-in
-    ``role``, and ``extra``: the other fields a custom ``@auth.authenticate`` returned, kept
-    for ``config["configurable"]["langgraph_auth_user"]``."""
+    ``role``, and ``extra``: the other fields a custom ``@auth.authenticate`` returned (its
+    own ``permissions`` or ``role`` among them), kept for
+    ``config["configurable"]["langgraph_auth_user"]`` (:mod:`shared.auth.user`)."""
 
     identity: str
     display_name: str = ""
@@ -47,21 +48,21 @@ class Caller:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        """The user as the graph sees it (``langgraph_auth_user``): ``identity``,
-        ``display_name``, ``is_authenticated``, ``permissions``, then ``extra``'s fields."""
+        """``{"identity", "display_name", "is_authenticated", "permissions", "role",
+        "extra"}``: ``extra`` apart, so a custom user's own fields (a ``role`` of its own)
+        never pass for the built-in ones."""
         return {
-            **self.extra,
             "identity": self.identity,
             "display_name": self.display_name or self.identity,
             "is_authenticated": self.is_authenticated,
             "permissions": list(self.permissions),
             "role": self.role,
+            "extra": dict(self.extra),
         }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Caller:
         """Inverse of :meth:`to_json`."""
-        known = {"identity", "display_name", "is_authenticated", "permissions", "role"}
         role = data.get("role", "admin")
         return cls(
             identity=str(data.get("identity", "")),
@@ -69,7 +70,7 @@ class Caller:
             permissions=tuple(data.get("permissions") or ()),
             is_authenticated=bool(data.get("is_authenticated", True)),
             role=role if role in ROLES else "viewer",
-            extra={k: v for k, v in data.items() if k not in known},
+            extra=dict(data.get("extra") or {}),
         )
 
 

@@ -1,8 +1,9 @@
 """Read and validate ``langgraph.json`` like the official CLI.
 
 Used keys: ``graphs`` (``"./file.py:var"`` or ``"package.module:var"``, or ``{"path": …}``),
-``dependencies`` (local folders made importable), ``env`` (a ``.env`` path or a map) and
-``http.cors`` (CORS, as the official server reads it).
+``dependencies`` (local folders made importable), ``env`` (a ``.env`` path or a map),
+``http.cors`` (CORS, as the official server reads it) and ``auth`` (custom authentication,
+see :class:`AuthConfig`).
 Other known keys are accepted and ignored with a warning. Every problem raises
 :class:`ConfigError`, whose message names the file, the key and the problem.
 """
@@ -15,14 +16,16 @@ import os
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from dotenv import dotenv_values
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 
 log = logging.getLogger(__name__)
 
-USED_KEYS = frozenset({"graphs", "dependencies", "env", "store", "webhooks", "http"})
+SectionModel = TypeVar("SectionModel", bound=BaseModel)
+
+USED_KEYS = frozenset({"graphs", "dependencies", "env", "store", "webhooks", "http", "auth"})
 KNOWN_UNUSED_KEYS = frozenset(
     {
         "$schema",
@@ -42,15 +45,6 @@ KNOWN_UNUSED_KEYS = frozenset(
         "middleware_order",
     }
 )
-
-REFUSED_KEYS = {
-    "auth": "custom authentication (langgraph_sdk.Auth handlers) is not supported yet; "
-    "serving this project would leave every endpoint open: remove the key to serve it "
-    "without authentication",
-}
-"""Keys whose meaning lg-deploy cannot honour and whose silent omission would be unsafe
-(the official server enforces ``auth`` on every request): a project that has one does not
-start."""
 
 
 class ConfigError(Exception):
@@ -96,6 +90,8 @@ class ProjectConfig:
     cors: dict[str, Any] | None = None
     """``http.cors`` as Starlette ``CORSMiddleware`` options (see :func:`parse_cors`);
     ``None``: the official server's default CORS."""
+    auth: AuthConfig | None = None
+    """The ``auth`` section (custom authentication); ``None`` without one."""
     raw: dict[str, Any] = field(default_factory=dict)
 
 
@@ -180,9 +176,7 @@ def load_project_config(path: Path) -> ProjectConfig:
     graphs = {gid: _parse_graph(path, gid, v) for gid, v in graphs_raw.items()}
     dependencies = _parse_dependencies(path, raw.get("dependencies", []))
     env = _parse_env(path, raw.get("env"))
-    for key, problem in REFUSED_KEYS.items():
-        if key in raw:
-            raise ConfigError(path, key, problem)
+    auth = parse_auth(path, raw.get("auth"))
     http = _section(path, raw, "http")
     cors = parse_cors(path, http.get("cors"))
     for key in sorted(set(http) - {"cors"}):
@@ -199,6 +193,7 @@ def load_project_config(path: Path) -> ProjectConfig:
         store=_section(path, raw, "store"),
         webhooks=_section(path, raw, "webhooks"),
         cors=cors,
+        auth=auth,
         raw=raw,
     )
 
@@ -235,12 +230,7 @@ def parse_cors(path: Path, value: Any) -> dict[str, Any] | None:
     naming the key for an invalid value."""
     if value is None:
         return None
-    try:
-        cors = CorsConfig.model_validate(value)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        where = ".".join(str(part) for part in error["loc"])
-        raise ConfigError(path, f"http.cors.{where}".rstrip("."), error["msg"]) from exc
+    cors = _validated(CorsConfig, path, "http.cors", value)
     if cors.allow_origin_regex is not None:
         try:
             re.compile(cors.allow_origin_regex)
@@ -251,6 +241,86 @@ def parse_cors(path: Path, value: Any) -> dict[str, Any] | None:
         options["allow_origins"] = [o for o in cors.allow_origins if o != "*"]
         options["allow_origin_regex"] = ".*"
     return options
+
+
+class AuthOpenApi(BaseModel):
+    """``auth.openapi``: what the API description (``/openapi.json``) says about
+    authentication, as the official server applies it: ``securitySchemes`` (also spelt
+    ``security_schemes``) replaces ``components.securitySchemes``, ``security`` is the
+    default requirement of every operation, ``paths`` overrides it per path and method
+    (``{"/threads": {"post": [{"Bearer": []}]}}``)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    security_schemes: dict[str, dict[str, Any]] | None = Field(None, alias="securitySchemes")
+    security: list[dict[str, list[str]]] | None = None
+    paths: dict[str, dict[str, list[dict[str, list[str]]]]] = Field(default_factory=dict)
+
+
+class AuthCache(BaseModel):
+    """``auth.cache`` (``cache_keys``, ``ttl_seconds``, ``max_size``): validated and not
+    used, as the official server does for a Python ``auth.path`` (it caches only the results
+    of JavaScript authenticators); the ``@auth.authenticate`` function runs on every
+    request."""
+
+    model_config = ConfigDict(extra="forbid")
+    cache_keys: list[str] = Field(default_factory=list)
+    ttl_seconds: int = Field(60, ge=0)
+    max_size: int = Field(1000, ge=1)
+
+
+class AuthSection(BaseModel):
+    """The keys of the official ``auth`` section; any other key is refused."""
+
+    model_config = ConfigDict(extra="forbid")
+    path: str
+    disable_studio_auth: StrictBool = False
+    allow_langsmith_api_keys: StrictBool | None = None
+    openapi: AuthOpenApi | None = None
+    cache: AuthCache | None = None
+
+
+@dataclass(frozen=True)
+class AuthConfig:
+    """``auth`` of ``langgraph.json``: ``ref``, where the ``langgraph_sdk.Auth`` object is
+    (``auth.path``, loaded by :mod:`shared.auth.custom`), and ``openapi``, the security the
+    API description declares (``None``: as without auth).
+
+    The official section's other keys are accepted: ``disable_studio_auth`` (every request
+    goes through the ``@auth.authenticate`` function in lg-deploy, which has no LangSmith to
+    verify a Studio user against: what ``true`` asks for), ``allow_langsmith_api_keys`` (the
+    same: no LangSmith API keys) and ``cache`` (see :class:`AuthCache`)."""
+
+    ref: ObjectRef
+    openapi: AuthOpenApi | None = None
+
+
+def parse_auth(path: Path, value: Any) -> AuthConfig | None:
+    """The ``auth`` section, or ``None`` without one (absent or ``{}``, as the official
+    server treats it). Raises :class:`ConfigError` naming the key for an unknown key, a
+    missing or malformed ``path`` or a value of the wrong type."""
+    if value is None or value == {}:
+        return None
+    if not isinstance(value, dict):
+        raise ConfigError(path, "auth", "must be a JSON object")
+    section = _validated(AuthSection, path, "auth", value)
+    if section.allow_langsmith_api_keys:
+        log.warning(
+            "%s: 'auth.allow_langsmith_api_keys' is accepted but not used: lg-deploy has no "
+            "LangSmith API keys; every request goes through the @auth.authenticate function",
+            path,
+        )
+    return AuthConfig(parse_object_ref(path, "auth.path", section.path), section.openapi)
+
+
+def _validated(model: type[SectionModel], path: Path, key: str, value: Any) -> SectionModel:
+    """``value`` (the section at ``key``) as ``model``. Raises :class:`ConfigError` naming
+    the key of its first problem (``key.field``)."""
+    try:
+        return model.model_validate(value)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(part) for part in error["loc"])
+        raise ConfigError(path, f"{key}.{where}".rstrip("."), error["msg"]) from exc
 
 
 def _section(path: Path, raw: dict[str, Any], key: str) -> dict[str, Any]:

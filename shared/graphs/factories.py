@@ -14,9 +14,10 @@ Each call says why the graph is wanted (``access_context``): ``threads.create_ru
 (the runtime then carries the run's ``context``: the assistant's merged with the run's, before
 the graph's context schema filters it), ``assistants.read`` for schemas, subgraphs and
 drawings, ``threads.read`` for state and history reads, ``threads.update`` for state writes.
-Without custom auth the runtime's ``user`` is ``None`` for runs and an unauthenticated user
-(identity ``""``) for requests, as on the official server. While the factory runs,
-``langgraph.config.get_config()`` answers its config.
+The runtime's ``user`` is the one in the config's ``configurable["langgraph_auth_user"]``
+(the run's or the request's user, see :mod:`shared.auth.user`); without one it is ``None`` for
+runs and an unauthenticated user (identity ``""``) for requests, as on the official server.
+While the factory runs, ``langgraph.config.get_config()`` answers its config.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from langchain_core.runnables.config import var_child_runnable_config
 from langgraph.graph import StateGraph
 from langgraph.pregel import Pregel
 from langgraph.store.base import BaseStore
+from langgraph_sdk.auth.types import BaseUser
 from langgraph_sdk.runtime import AccessContext, ServerRuntime, _ExecutionRuntime, _ReadRuntime
 from starlette import authentication
 
@@ -116,7 +118,8 @@ class Factory:
         """Call the factory for ``access`` and yield what it built (entered when it is a
         context manager, which is exited when this context ends). ``context`` is the run's
         context (for runs only). The factory's own exceptions propagate."""
-        runtime = server_runtime(access, store, context)
+        user = (config.get("configurable") or {}).get("langgraph_auth_user")
+        runtime = server_runtime(access, store, context, user)
         args: list[Any] = []
         kwargs: dict[str, Any] = {}
         for param, kind in self.params:
@@ -164,17 +167,19 @@ class UnauthenticatedUser(authentication.UnauthenticatedUser):
         return iter(self._fields())
 
 
-def server_runtime(access: AccessContext, store: BaseStore | None, context: Any) -> ServerRuntime:
+def server_runtime(
+    access: AccessContext, store: BaseStore | None, context: Any, user: BaseUser | None = None
+) -> ServerRuntime:
     """The ``langgraph_sdk.runtime.ServerRuntime`` a factory gets for ``access``: for runs
-    with the run's ``context`` (a shallow copy) and no user, for every other use (requests)
-    with an :class:`UnauthenticatedUser`. ``store`` is open in every lg-deploy process (the
-    SDK types it as always present)."""
+    with the run's ``context`` (a shallow copy) and ``user`` (``None`` when anonymous), for
+    every other use (requests) with ``user``, else an :class:`UnauthenticatedUser`. ``store``
+    is open in every lg-deploy process (the SDK types it as always present)."""
     always = cast(BaseStore, store)
     if access == RUN:
         return _ExecutionRuntime(
-            access_context=access, user=None, store=always, context=copy.copy(context)
+            access_context=access, user=user, store=always, context=copy.copy(context)
         )
-    return _ReadRuntime(access_context=access, user=UnauthenticatedUser(), store=always)
+    return _ReadRuntime(access_context=access, user=user or UnauthenticatedUser(), store=always)
 
 
 @contextmanager

@@ -54,7 +54,7 @@ async def named_assistants(rt: Runtime, ctx: RequestContext) -> dict[str, asyncp
     out."""
     by_name: dict[str, asyncpg.Record] = {}
     offset = 0
-    value: dict[str, Any] = {"graph_id": None, "metadata": None, "limit": READ_BATCH, "offset": 0}
+    value: dict[str, Any] = {"graph_id": None, "metadata": {}, "limit": READ_BATCH, "offset": 0}
     scope = await scope_of(rt, ctx, "assistants", "search", value)
     while True:
         rows = await assistants_db.search(

@@ -30,6 +30,7 @@ from shared.api.assistants import (
 )
 from shared.api.common import Config, Json
 from shared.auth.context import RequestContext
+from shared.auth.user import auth_configurable
 from shared.db import assistants as assistants_db
 from shared.db import runs as runs_db
 from shared.db.scope import Scope
@@ -193,7 +194,7 @@ async def delete_assistant(
 
 async def _filter(rt: Runtime, ctx: RequestContext, body: AssistantFilter) -> assistants_db.Filter:
     """The search filter within what ``ctx`` may search (``assistants.search``)."""
-    value: dict[str, Any] = {"graph_id": body.graph_id, "metadata": body.metadata}
+    value: dict[str, Any] = {"graph_id": body.graph_id, "metadata": body.metadata or {}}
     if isinstance(body, AssistantSearch):
         value |= {"limit": body.limit, "offset": body.offset}
     scope = await scope_of(rt, ctx, "assistants", "search", value)
@@ -252,6 +253,7 @@ def _graph_of(
     """The assistant's graph for a read (``assistants.read``), built from its config, with the
     caller's tenant's store (a system assistant has no tenant of its own)."""
     config = RunnableConfig(**{"configurable": {}, **row["config"]})
+    config["configurable"] = {**config["configurable"], **auth_configurable(ctx.caller)}
     store = tenant_store(rt.store, ctx.tenant_id)
     return rt.graphs.use(row["graph_id"], "assistants.read", config, store=store)
 

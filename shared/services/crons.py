@@ -183,7 +183,11 @@ async def _filter(
     assistant_id = None
     if body.assistant_id is not None:
         assistant_id = parse_uuid(body.assistant_id) or system_assistant_id(body.assistant_id)
-    value: dict[str, Any] = {"assistant_id": assistant_id, "thread_id": body.thread_id}
+    value: dict[str, Any] = {
+        "assistant_id": assistant_id,
+        "thread_id": body.thread_id,
+        "metadata": body.metadata or {},
+    }
     if isinstance(body, CronSearch):
         value |= {"limit": body.limit, "offset": body.offset}
     scope = await scope_of(rt, ctx, "crons", "search", value)

@@ -35,6 +35,7 @@ from shared.api.threads import (
     parse_extract_path,
 )
 from shared.auth.context import RequestContext
+from shared.auth.user import auth_configurable
 from shared.db import runs as runs_db
 from shared.db import threads as threads_db
 from shared.db.scope import Scope
@@ -174,8 +175,10 @@ async def _graph(
         return
     saver = plain_saver(rt.db.checkpoint_pool)
     store = tenant_store(rt.store, ctx.tenant_id)
+    config = _config(thread_id)
+    config["configurable"] |= auth_configurable(ctx.caller)  # what a graph factory sees
     async with rt.graphs.use(
-        str(graph_id), access, _config(thread_id), store=store, checkpointer=saver
+        str(graph_id), access, config, store=store, checkpointer=saver
     ) as graph:
         yield graph
 
@@ -400,8 +403,8 @@ async def _search_scope(
     rt: Runtime, ctx: RequestContext, body: ThreadCount | ThreadSearch
 ) -> Scope:
     value: dict[str, Any] = {
-        "metadata": body.metadata,
-        "values": body.values,
+        "metadata": body.metadata or {},
+        "values": body.values or {},
         "status": body.status,
     }
     if isinstance(body, ThreadSearch):

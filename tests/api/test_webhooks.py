@@ -127,8 +127,8 @@ async def test_webhook_body_carries_the_config_the_run_ran_with(
     hooks: LangGraphClient, http: httpx.AsyncClient, recv: Receiver
 ) -> None:
     """As the official server's: ``kwargs.config`` is the config the run executed with, its
-    ids in ``configurable`` and the attempt and LangGraph version in ``metadata``; no
-    bookkeeping of lg-deploy's in ``kwargs``."""
+    ids and its user (anonymous here: no auth) in ``configurable`` and the attempt and
+    LangGraph version in ``metadata``; no bookkeeping of lg-deploy's in ``kwargs``."""
     thread = await hooks.threads.create()
     tid = thread["thread_id"]
     run = await hooks.runs.create(
@@ -144,6 +144,10 @@ async def test_webhook_body_carries_the_config_the_run_ran_with(
     config = recv.at("/config")[0].json()["kwargs"]["config"]
     assert config["configurable"] == {
         "mine": 1,
+        "langgraph_auth_user": None,
+        "langgraph_auth_user_id": "",
+        "langgraph_auth_permissions": [],
+        "user_id": "",
         "run_id": run["run_id"],
         "thread_id": tid,
         "graph_id": "echo",

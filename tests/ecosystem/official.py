@@ -35,8 +35,10 @@ def official_venv() -> Path:
 
 
 @contextmanager
-def official_server(project: Path, env: dict[str, str]) -> Iterator[Server]:
-    """``langgraph dev`` serving a copy of the folder ``project`` (its ``langgraph.json``) on
+def official_server(
+    project: Path, env: dict[str, str], config: str = "langgraph.json"
+) -> Iterator[Server]:
+    """``langgraph dev`` serving a copy of the folder ``project`` (its file ``config``) on
     a free loopback port, with ``env`` added to this process' environment; stopped on exit.
 
     It runs in the copy: the official server resolves ``store.index.embed`` file paths
@@ -52,7 +54,7 @@ def official_server(project: Path, env: dict[str, str]) -> Iterator[Server]:
         full_env.pop("PYTHONPATH", None)
         full_env |= QUIET | REPEATABLE | env
         args = [str(venv / "bin" / "langgraph"), "dev", "--no-browser", "--no-reload"]
-        args += ["--host", "127.0.0.1", "--port", str(port), "--config", "langgraph.json"]
+        args += ["--host", "127.0.0.1", "--port", str(port), "--config", config]
         server = launch(args, cwd=work, env=full_env, log=Path(tmp) / "server.log", port=port)
         try:
             wait_ready(server)

@@ -92,10 +92,13 @@ async def test_a_renamed_graph_renames_its_system_assistant_at_the_next_start(
     assert await _named_versions(config, fresh_database_url, tmp_path / "3.log") == renamed
 
 
-def test_a_project_with_auth_does_not_start_and_names_the_key(tmp_path: Path) -> None:
-    """``auth`` is not implemented: serving the project wide open instead would be unsafe, so
+def test_a_project_whose_auth_does_not_load_does_not_start_and_names_the_key(
+    tmp_path: Path,
+) -> None:
+    """An ``auth.path`` that names no ``langgraph_sdk.Auth`` would leave every endpoint open:
     ``lg-deploy dev`` stops before starting anything (no PostgreSQL), exit code 2 like every
     invalid ``langgraph.json``, with one line naming the file and the key."""
+    (tmp_path / "auth.py").write_text("auth = 42\n")
     config = tmp_path / "langgraph.json"
     config.write_text(
         json.dumps(
@@ -108,5 +111,7 @@ def test_a_project_with_auth_does_not_start_and_names_the_key(tmp_path: Path) ->
     )
     stderr = refused_start(config, tmp_path / "data")
     [message] = [line for line in stderr.splitlines() if "lg-deploy:" in line]
-    assert message.startswith(f"lg-deploy: invalid langgraph.json: {config}: auth: ")
-    assert "not supported" in message
+    assert message == (
+        f"lg-deploy: invalid langgraph.json: {config}: auth.path: "
+        "'auth' is a int, not a langgraph_sdk.Auth"
+    )

@@ -13,6 +13,8 @@ from langgraph.config import get_config
 from langgraph.store.memory import InMemoryStore
 from langgraph_sdk.runtime import ServerRuntime, _ExecutionRuntime, _ReadRuntime
 
+from shared.auth.context import Caller
+from shared.auth.user import AuthUser
 from shared.graphs.factories import Factory
 
 CONFIG: Any = {"configurable": {"k": "v"}}
@@ -110,6 +112,17 @@ async def test_other_uses_get_a_read_runtime_with_an_unauthenticated_user(access
     user = runtime.ensure_user()
     assert (user.identity, user.display_name, user.is_authenticated) == ("", "", False)
     assert list(user.permissions) == [] and user["identity"] == "" and "identity" in user
+
+
+@pytest.mark.parametrize("access", ["threads.create_run", "threads.read"])
+async def test_the_runtime_carries_the_user_of_the_configs_langgraph_auth_user(access: str) -> None:
+    """As the official server: a run's factory gets the run's user, a request's the
+    request's (``config["configurable"]["langgraph_auth_user"]``, :mod:`shared.auth.user`)."""
+    user = AuthUser.of(Caller("alice", permissions=("read",)))
+    config: Any = {"configurable": {"langgraph_auth_user": user}}
+    async with Factory.of(runtime_only).build(config, access, InMemoryStore(), {}) as made:
+        runtime = made[1]
+    assert runtime.user is user and runtime.ensure_user().identity == "alice"
 
 
 async def test_context_managers_are_entered_with_the_config_current_and_exited_after() -> None:
