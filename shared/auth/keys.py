@@ -92,21 +92,23 @@ class KeysAccess:
         return self._keys_exist
 
     async def authenticate(self, request: Request) -> RequestContext:
-        """The key's context; the open context while :meth:`closed` is false. Raises
+        """The context of the request's valid key (whether or not this process knows yet that
+        keys exist); else, while :meth:`closed` is false, the open context (a client may send
+        a key of its environment, e.g. ``LANGSMITH_API_KEY``, to an open deployment). Raises
         :class:`~shared.errors.Unauthorized` (missing, unknown or revoked key)."""
         traceparent = request.headers.get(TRACEPARENT)
+        key = presented_key(request.headers)
+        found = await self._keys.get(key_hash(key)) if key is not None else None
+        if found is not None:
+            tenant_id, caller = found
+            return RequestContext(tenant_id, caller, traceparent=traceparent)
         if not await self.closed():
             return open_context(traceparent)
-        key = presented_key(request.headers)
         if key is None:
             raise Unauthorized(
                 "Missing API key: send X-Api-Key or Authorization: Bearer", headers=CHALLENGE
             )
-        found = await self._keys.get(key_hash(key))
-        if found is None:
-            raise Unauthorized("Invalid or revoked API key", headers=CHALLENGE)
-        tenant_id, caller = found
-        return RequestContext(tenant_id, caller, traceparent=traceparent)
+        raise Unauthorized("Invalid or revoked API key", headers=CHALLENGE)
 
     async def authorize(
         self, ctx: RequestContext, resource: Resource, action: Action, value: dict[str, Any]

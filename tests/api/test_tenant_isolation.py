@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import re
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -59,17 +58,7 @@ def isolated() -> Iterator[tuple[Server, dict[str, str], dict[str, str]]]:
         for tenant in ("tenant-a", "tenant-b"):
             assert lg_deploy(server.data_dir, "tenants", "create", tenant).returncode == 0
             keys[tenant] = create_api_key(server.data_dir, tenant, "admin")
-        _wait_until_keys_required(server.url)
         yield server, {"X-Api-Key": keys["tenant-a"]}, {"X-Api-Key": keys["tenant-b"]}
-
-
-def _wait_until_keys_required(url: str, seconds: float = 30.0) -> None:
-    """Poll until the server refuses a request without a key: it learns that keys exist
-    within ``LG_DEPLOY_API_KEY_CACHE_SECONDS``, and serves keyed requests openly before."""
-    deadline = time.monotonic() + seconds
-    while httpx.post(url + "/threads/search", json={}).status_code != 401:
-        assert time.monotonic() < deadline, "keys are still not required"
-        time.sleep(0.2)
 
 
 def _seed(url: str, headers: dict[str, str]) -> TenantA:

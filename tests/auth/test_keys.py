@@ -288,7 +288,9 @@ async def test_a_cloudevent_presents_its_key_as_an_extension(
     server, admin = deployment
     assert lg_deploy(server.data_dir, "tenants", "create", "events").returncode == 0
     key = create_key(server.data_dir, "events", "developer", "pinger")
-    data = {"assistant_id": "echo", "input": {"items": []}}
+    tenant_events = client(server, key)
+    thread = await tenant_events.threads.create()
+    data = {"assistant_id": "echo", "input": {"items": []}, "thread_id": thread["thread_id"]}
     event = new_event(RUN_CREATE, "/tests/ping-source", data)
     without = to_binary(event, JSONFormat())
     keyed = type(event)(attributes={**event.get_attributes(), "lgdapikey": key}, data=data)
@@ -300,7 +302,6 @@ async def test_a_cloudevent_presents_its_key_as_an_extension(
     assert_unauthorized(refused)
     assert answer.status_code == 202, answer.text
     run = answer.json()
-    tenant_events = client(server, key)
     assert (await tenant_events.runs.get(run["thread_id"], run["run_id"]))["run_id"]
     with pytest.raises(NotFoundError):  # the default tenant's admin does not see it
         await client(server, admin).runs.get(run["thread_id"], run["run_id"])
