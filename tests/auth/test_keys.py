@@ -305,3 +305,19 @@ async def test_a_cloudevent_presents_its_key_as_an_extension(
     assert (await tenant_events.runs.get(run["thread_id"], run["run_id"]))["run_id"]
     with pytest.raises(NotFoundError):  # the default tenant's admin does not see it
         await client(server, admin).runs.get(run["thread_id"], run["run_id"])
+
+
+async def test_a_new_key_is_its_tenants_at_once() -> None:
+    """A process learns that keys exist only within LG_DEPLOY_API_KEY_CACHE_SECONDS, but a
+    request presenting a valid key is never served as the open deployment's admin meanwhile:
+    it is its key's tenant from the first request."""
+    env = {"LG_DEPLOY_API_KEY_CACHE_SECONDS": "60"}
+    with dev_server("keys-first", env=env) as server:
+        open_client = client(server, None)
+        await open_client.threads.search()  # the process now remembers: no key exists
+        assert lg_deploy(server.data_dir, "tenants", "create", "acme").returncode == 0
+        acme = client(server, create_key(server.data_dir, "acme", "admin"))
+        thread = await acme.threads.create()
+        assert (await acme.threads.get(thread["thread_id"]))["thread_id"] == thread["thread_id"]
+        with pytest.raises(NotFoundError):  # not the default tenant's
+            await open_client.threads.get(thread["thread_id"])
