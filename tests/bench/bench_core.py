@@ -13,6 +13,10 @@ Options:
 
 - ``--sql-stats``: count SQL statements per run with ``pg_stat_statements`` (the server is
   restarted once so that PostgreSQL preloads it) and print them, heaviest first.
+- ``--api-key``: turn authentication on (tenant ``bench``, a ``developer`` key made with
+  ``lg-deploy keys create``) and send the key with every request, as a keyed deployment's
+  clients do; compare with a run without it for the cost of auth (issue 9: ≤ 1 ms on create
+  p99 and wait p50).
 - ``--profile DIR``: sample the server with py-spy (``pip install py-spy``) during the 1-node
   concurrency-32 load and the 5,000-event streams; raw stacks go to ``DIR``, the hottest
   functions are printed.
@@ -50,7 +54,14 @@ from psycopg_pool import AsyncConnectionPool
 
 from shared.graphs.config import load_project_config
 from shared.graphs.registry import GraphRegistry
-from tests.support import TEST_GRAPHS, Server, postgres_dir, start
+from tests.support import (
+    TEST_GRAPHS,
+    Server,
+    create_api_key,
+    lg_deploy,
+    postgres_dir,
+    start,
+)
 
 CONCURRENCY = 32
 STREAM_EVENTS = 5000
@@ -464,12 +475,18 @@ class Bench:
 
 
 async def bench(
-    url: str, database_url: str, resources: Resources, counts: Counts, profiler: Profiler
+    url: str,
+    database_url: str,
+    resources: Resources,
+    counts: Counts,
+    profiler: Profiler,
+    api_key: str | None = None,
 ) -> Report:
     """Every figure of the issue's benchmark against the API at ``url`` whose PostgreSQL is
-    ``database_url`` (the baseline runs on it); ``resources`` watches the server's processes."""
+    ``database_url`` (the baseline runs on it); ``resources`` watches the server's processes.
+    ``api_key``: sent with every request (``None``: an open deployment, no key at all)."""
     resources.start()
-    client = get_client(url=url)
+    client = get_client(url=url, api_key=api_key)
     run = Bench(client, counts, profiler, resources)
     try:
         await warm_up(client)
@@ -496,6 +513,9 @@ async def bench(
     ]
     if profiler.out is not None:
         run.report.notes.append("py-spy was sampling the server: its figures are slowed down")
+    run.report.notes.append(
+        "auth: a developer key of tenant 'bench' on every request" if api_key else "auth: open"
+    )
     return run.report
 
 
@@ -549,6 +569,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="a quarter of the requests")
     parser.add_argument("--sql-stats", action="store_true", help="SQL statements per run")
     parser.add_argument("--profile", type=Path, help="py-spy the server; raw stacks here")
+    parser.add_argument("--api-key", action="store_true", help="auth on: a key on every request")
     args = parser.parse_args(argv)
     counts = Counts().scaled(4) if args.quick else Counts()
     if args.profile:
@@ -571,7 +592,11 @@ def main(argv: list[str] | None = None) -> None:
             assert server.data_dir is not None
             tree = Tree("server", "lg-deploy process tree", server.proc.pid)
             resources = Resources([tree], server.data_dir / "pgdata")
-            report = uvloop.run(bench(server.url, pg_uri(server), resources, counts, profiler))
+            key = None
+            if args.api_key:
+                assert lg_deploy(server.data_dir, "tenants", "create", "bench").returncode == 0
+                key = create_api_key(server.data_dir, "bench", "developer")
+            report = uvloop.run(bench(server.url, pg_uri(server), resources, counts, profiler, key))
         finally:
             server.stop()
     print(f"\nlg-deploy dev, {os.cpu_count()} cores, load average {load:.2f} at start")
