@@ -2,8 +2,9 @@
 
 Routes validate a pydantic model, call one function of ``shared/`` and return JSON or SSE.
 Every route passes the edge check first (:mod:`functions.intake.edge`). Domain errors map to 4xx
-in one place; bodies over ``max_body_bytes`` get 413. Every operation documents 413 and 422
-with the error model; routes add the other statuses they answer.
+in one place; bodies over ``max_body_bytes`` get 413; a tenant over a limit gets 429
+(:mod:`functions.intake.tenant_limits`). Every operation documents 413, 422 and 429 with the
+error model; routes add the other statuses they answer.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from functions.intake.routes import (
     assistants,
     cloudevents,
     crons,
+    limits,
     mcp,
     runs,
     store,
@@ -34,9 +36,13 @@ from functions.intake.routes import (
     threads,
     webhooks,
 )
+from functions.intake.tenant_limits import TenantLimits
 from shared.errors import DomainError
 from shared.graphs.config import DEFAULT_CORS
 from shared.runtime.context import Runtime
+from shared.services.limits import LimitsCache
+from shared.services.rate_limit import RateLimiter
+from shared.services.stream_limit import StreamSlots
 from shared.streams.follow import RunWatcher
 
 
@@ -52,7 +58,15 @@ def create_app(rt: Runtime, watcher: RunWatcher) -> FastAPI:
     app.add_exception_handler(DomainError, domain_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
-    app.add_middleware(Authenticate, access=rt.access)  # innermost: its refusals get CORS
+    settings = rt.settings
+    app.state.limits = LimitsCache(rt.db.pool, settings)
+    app.add_middleware(  # after authentication: the context names the tenant
+        TenantLimits,
+        cache=app.state.limits,
+        rate=RateLimiter(rt.db.pool, settings.tenant_rate_window_seconds),
+        streams=StreamSlots(rt.db.pool, settings.stream_lease_seconds),
+    )
+    app.add_middleware(Authenticate, access=rt.access)  # its refusals get CORS
     app.add_middleware(BodyLimit, limit=rt.settings.max_body_bytes)
     # CORS from langgraph.json's http.cors, else the official server's default
     app.add_middleware(CORSMiddleware, **(rt.project.cors or DEFAULT_CORS))
@@ -68,7 +82,8 @@ def create_app(rt: Runtime, watcher: RunWatcher) -> FastAPI:
         a2a,
         mcp,
         cloudevents,
+        limits,
     )
     for module in routers:
-        app.include_router(module.router, responses=errors(413, 422))
+        app.include_router(module.router, responses=errors(413, 422, 429))
     return app

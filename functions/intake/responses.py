@@ -48,10 +48,13 @@ async def domain_error_handler(_request: Request, exc: Exception) -> Json:
 
 ERROR_DESCRIPTIONS = {
     400: "Bad request: the request is well formed but not acceptable",
+    403: "Forbidden: the caller's role may not do this",
     404: "Not found: an id names no stored record",
     409: "Conflict with stored state (existing id, busy thread)",
     413: "Request body over LG_DEPLOY_MAX_BODY_BYTES",
     422: "Invalid input: a list of problems (validation), or a message",
+    429: "A tenant limit was reached: request rate (Retry-After, RateLimit headers), queued"
+    " runs or open streams",
     503: "PostgreSQL unreachable; retry",
 }
 

@@ -19,6 +19,7 @@ import orjson
 from pydantic import ValidationError
 
 from shared.api.runs import RUN_FIELDS, BulkCancel, RetryPolicy, RunCreateStateless
+from shared.auth.context import DEFAULT_TENANT
 from shared.bus.base import RUN_CANCEL, RUN_EVENTS, RUN_REQUESTED
 from shared.db import assistants as assistants_db
 from shared.db import attempts as attempts_db
@@ -30,6 +31,7 @@ from shared.execution.events import metadata_event
 from shared.ids import new_id, parse_uuid, system_assistant_id
 from shared.metrics import RUNS_CREATED
 from shared.runtime.context import Runtime
+from shared.services.limits import check_queued_runs
 from shared.services.pages import check_select, selected
 from shared.services.webhooks import check_webhook
 
@@ -159,8 +161,9 @@ async def create_run(
     duplicates; reusing a key for a different request raises Invalid.
 
     Raises NotFound (thread or assistant), Invalid (unknown graph, or a ``webhook`` the
-    ``webhooks.url`` policy refuses), BadRequest (conflicting fields) and Conflict
-    (``multitask_strategy=reject`` on a busy thread); nothing is written when it raises.
+    ``webhooks.url`` policy refuses), BadRequest (conflicting fields), Conflict
+    (``multitask_strategy=reject`` on a busy thread) and TooManyRequests (the tenant's
+    queued-runs limit); nothing is written when it raises.
     """
     run_id = new_id()
     async with rt.db.pool.acquire() as conn, conn.transaction():
@@ -216,6 +219,7 @@ async def create_run_in(
     if stateless and body.command is not None and body.command.resume is not None:
         raise BadRequest("You must provide a thread_id when resuming.")
     check_webhook(rt, body.webhook)
+    await check_queued_runs(rt, conn, DEFAULT_TENANT)  # lead: the request's ctx.tenant_id
     run_id = run_id or new_id()
     cancelled: list[asyncpg.Record] = []
     assistant = await resolve_assistant(rt, conn, body.assistant_id)
