@@ -20,6 +20,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.errors import RateLimitError
 
 from shared.embedded import start_embedded_postgres, stop_embedded_postgres
@@ -80,6 +81,18 @@ async def _fetch(database: str, query: str) -> list[tuple[Any, ...]]:
         return [tuple(row) for row in await conn.fetch(query)]
     finally:
         await conn.close()
+
+
+async def _runs_on_new_threads(
+    client: LangGraphClient, n: int, graph: str, sleep: float | None = None
+) -> list[dict[str, Any]]:
+    """``n`` background runs of ``graph``, each on a new thread (``sleep``: per step)."""
+    config = {"configurable": {"sleep": sleep}} if sleep is not None else None
+    runs = []
+    for _ in range(n):
+        thread_id = (await client.threads.create())["thread_id"]
+        runs.append(dict(await client.runs.create(thread_id, graph, input={}, config=config)))
+    return runs
 
 
 async def test_requests_over_the_rate_limit_are_429_with_retry_after_and_ratelimit_headers(
@@ -174,11 +187,7 @@ async def test_the_executor_runs_no_more_of_a_tenants_runs_at_once_than_its_limi
 ) -> None:
     env = {"LG_DEPLOY_TENANT_MAX_RUNNING_RUNS": "2", "LG_DEPLOY_N_JOBS": "8"}
     async with serving(database, tmp_path, env) as server, sdk(server) as client:
-        runs = []
-        for _ in range(6):  # three steps of 0.15 s each
-            thread_id = (await client.threads.create())["thread_id"]
-            config = {"configurable": {"sleep": 0.15}}
-            runs.append(await client.runs.create(thread_id, "slow", input={}, config=config))
+        runs = await _runs_on_new_threads(client, 6, "slow", sleep=0.15)  # three steps each
         for run in runs:
             await client.runs.join(run["thread_id"], run["run_id"])
     # when each run became running and ended: both written with its status, so exact
@@ -194,10 +203,7 @@ async def test_a_tenants_single_run_is_claimed_before_another_tenants_backlog(
     # nothing runs until the limit is lifted; one executor slot: claims happen one at a time
     env = {"LG_DEPLOY_TENANT_MAX_RUNNING_RUNS": "0", "LG_DEPLOY_N_JOBS": "1"}
     async with serving(database, tmp_path, env) as server, sdk(server) as client:
-        backlog = []
-        for _ in range(20):
-            thread_id = (await client.threads.create())["thread_id"]
-            backlog.append(await client.runs.create(thread_id, "echo", input={"items": []}))
+        backlog = await _runs_on_new_threads(client, 20, "echo")
         conn = await asyncpg.connect(database)
         try:  # the backlog becomes tenant "noisy"'s, with no running-runs limit
             noisy_threads = [uuid.UUID(r["thread_id"]) for r in backlog]
