@@ -12,6 +12,9 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+INT32_MAX = 2**31 - 1
+"""Largest limit PostgreSQL's ``integer`` columns hold."""
+
 
 class Settings(BaseSettings):
     """Runtime settings shared by intake, executor and the other functions.
@@ -60,18 +63,21 @@ class Settings(BaseSettings):
     tenant_max_running_runs: int | None = Field(
         None,
         ge=0,
+        le=INT32_MAX,
         description="runs of one tenant running at once across all executors; none = no "
         "limit but the executors' slots (claims still share them fairly)",
     )
     tenant_max_queued_runs: int | None = Field(
         10_000,
         ge=0,
+        le=INT32_MAX,
         description="pending runs one tenant may have; creating another answers 429; "
         "none = no limit",
     )
     tenant_requests_per_window: int | None = Field(
         None,
         ge=0,
+        le=INT32_MAX,
         description="requests one tenant may send per rate window (429 beyond); none = no limit",
     )
     tenant_rate_window_seconds: int = Field(
@@ -80,6 +86,7 @@ class Settings(BaseSettings):
     tenant_max_streams: int | None = Field(
         None,
         ge=0,
+        le=INT32_MAX,
         description="SSE streams (run streams, joins, thread streams) one tenant may have "
         "open at once (429 beyond); none = no limit",
     )

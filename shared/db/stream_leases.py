@@ -12,11 +12,16 @@ import uuid
 
 import asyncpg
 
-_ACQUIRE = """WITH free AS (
-                  SELECT s.slot FROM generate_series(0, $3 - 1) AS s(slot)
-                  WHERE NOT EXISTS (SELECT 1 FROM stream_leases x
-                                    WHERE x.tenant_id = $1 AND x.slot = s.slot
-                                      AND x.expires_at > now())
+_LIVE = "x.tenant_id = $1 AND x.expires_at > now()"
+
+# the lowest free slot is 0 or follows a held one: candidates cost one per held lease
+_ACQUIRE = f"""WITH free AS (
+                  SELECT s.slot FROM (
+                      SELECT 0 AS slot
+                      UNION ALL SELECT x.slot + 1 FROM stream_leases x WHERE {_LIVE}) s
+                  WHERE s.slot < $3
+                    AND NOT EXISTS (SELECT 1 FROM stream_leases x
+                                    WHERE {_LIVE} AND x.slot = s.slot)
                   ORDER BY s.slot LIMIT 1),
               taken AS (
                   INSERT INTO stream_leases AS l (tenant_id, slot, lease_id, expires_at)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import asdict, dataclass
 from typing import Any
 
 import asyncpg
@@ -29,18 +28,9 @@ from shared.runtime.context import Runtime
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Limits:
-    """A tenant's effective limits; ``None``: no limit. Fields as :data:`LIMIT_COLUMNS`."""
-
-    max_running_runs: int | None
-    max_queued_runs: int | None
-    requests_per_window: int | None
-    max_streams: int | None
-
-
-def effective(settings: Settings, overrides: asyncpg.Record | None) -> Limits:
-    """The limits that apply: each override, else its default from ``settings``."""
+def effective(settings: Settings, overrides: asyncpg.Record | None) -> LimitValues:
+    """The limits that apply (``None``: no limit): each override, else its default from
+    ``settings``."""
     defaults = {
         "max_running_runs": settings.tenant_max_running_runs,
         "max_queued_runs": settings.tenant_max_queued_runs,
@@ -48,23 +38,25 @@ def effective(settings: Settings, overrides: asyncpg.Record | None) -> Limits:
         "max_streams": settings.tenant_max_streams,
     }
     if overrides is None:
-        return Limits(**defaults)
-    return Limits(**{k: v if overrides[k] is None else overrides[k] for k, v in defaults.items()})
+        return LimitValues(**defaults)
+    return LimitValues(
+        **{k: v if overrides[k] is None else overrides[k] for k, v in defaults.items()}
+    )
 
 
 class LimitsCache:
-    """Each tenant's :class:`Limits` for intake's edge, read from PostgreSQL at most once per
+    """Each tenant's effective limits for intake's edge, read from PostgreSQL at most once per
     ``limits_cache_seconds``: an expired entry keeps answering while one background read
     renews it, so a request waits for PostgreSQL only the first time its tenant is seen. A
     failed read leaves the defaults (logged): limits never make a request fail."""
 
     def __init__(self, pool: asyncpg.Pool, settings: Settings) -> None:
         self._pool, self._settings = pool, settings
-        self._entries: dict[str, tuple[float, Limits]] = {}
-        self._reads: dict[str, asyncio.Task[Limits]] = {}
+        self._entries: dict[str, tuple[float, LimitValues]] = {}
+        self._reads: dict[str, asyncio.Task[LimitValues]] = {}
         self._versions: dict[str, int] = {}
 
-    async def get(self, tenant_id: str) -> Limits:
+    async def get(self, tenant_id: str) -> LimitValues:
         """The tenant's limits (cached)."""
         entry = self._entries.get(tenant_id)
         if entry is None:
@@ -79,7 +71,7 @@ class LimitsCache:
         self._reads.pop(tenant_id, None)
         self._versions[tenant_id] = self._versions.get(tenant_id, 0) + 1
 
-    def _read(self, tenant_id: str) -> asyncio.Task[Limits]:
+    def _read(self, tenant_id: str) -> asyncio.Task[LimitValues]:
         task = self._reads.get(tenant_id)
         if task is None:
             task = asyncio.create_task(self._load(tenant_id))
@@ -87,11 +79,11 @@ class LimitsCache:
             task.add_done_callback(lambda done: self._done(tenant_id, done))
         return task
 
-    def _done(self, tenant_id: str, task: asyncio.Task[Limits]) -> None:
+    def _done(self, tenant_id: str, task: asyncio.Task[LimitValues]) -> None:
         if self._reads.get(tenant_id) is task:
             del self._reads[tenant_id]
 
-    async def _load(self, tenant_id: str) -> Limits:
+    async def _load(self, tenant_id: str) -> LimitValues:
         version = self._versions.get(tenant_id, 0)
         try:
             row = await limits_db.get(self._pool, tenant_id)
@@ -142,7 +134,7 @@ async def _answer(rt: Runtime, tenant_id: str, row: asyncpg.Record | None) -> di
     usage = await limits_db.usage(rt.db.pool, tenant_id)
     return {
         "tenant_id": tenant_id,
-        "effective": asdict(effective(rt.settings, row)),
+        "effective": effective(rt.settings, row).model_dump(),
         "overrides": overrides,
         "rate_window_seconds": rt.settings.tenant_rate_window_seconds,
         "updated_at": row["updated_at"] if row else None,
