@@ -254,6 +254,29 @@ async def test_the_request_rate_limit_holds_across_two_intakes(
     assert statuses == [200] * 11 + [429] * 2
 
 
+async def test_a_limit_set_through_one_intake_applies_there_at_once_and_soon_on_the_other(
+    database: str, tmp_path: Path
+) -> None:
+    env = {"LG_DEPLOY_LIMITS_CACHE_SECONDS": "1"}
+    async with (
+        serving(database, tmp_path, env, "intake") as one,
+        serving(database, tmp_path, env, "intake") as two,
+        httpx.AsyncClient(base_url=one.url) as first,
+        httpx.AsyncClient(base_url=two.url) as second,
+    ):
+        for http in (first, second):  # both intakes know the tenant: no rate limit
+            assert "RateLimit" not in (await http.post("/threads/search", json={})).headers
+        limits = {"requests_per_window": 1000}
+        assert (await second.put("/tenants/default/limits", json=limits)).status_code == 200
+        answer = await second.post("/threads/search", json={})
+        assert _field(answer.headers, "RateLimit-Policy")["q"] == "1000"
+
+        async def limited_on_one() -> bool:
+            return "RateLimit" in (await first.post("/threads/search", json={})).headers
+
+        await eventually(limited_on_one, within=5, what="intake one to read the new limit")
+
+
 async def test_the_stream_limit_holds_across_two_intakes_and_a_dead_ones_streams_expire(
     database: str, tmp_path: Path
 ) -> None:
