@@ -3,7 +3,7 @@
 Every server here is an open deployment (no keys yet), whose callers are the ``default``
 tenant's admin: limits come from ``LG_DEPLOY_TENANT_*`` and ``PUT /tenants/default/limits``.
 A second tenant (the fairness test) is made in PostgreSQL, by moving runs created through the
-API to it, since only built-in keys or custom auth will give requests another tenant.
+API to it; ``test_limits_keys.py`` shows the same between tenants of built-in API keys.
 """
 
 from __future__ import annotations
