@@ -12,14 +12,20 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+INT32_MAX = 2**31 - 1
+"""Largest limit PostgreSQL's ``integer`` columns hold."""
+
 
 class Settings(BaseSettings):
     """Runtime settings shared by intake, executor and the other functions.
 
-    Units: seconds for every ``*_seconds`` field, bytes for ``max_body_bytes``.
+    Units: seconds for every ``*_seconds`` field, bytes for ``max_body_bytes``. A limit set
+    to ``none`` in the environment (``LG_DEPLOY_TENANT_MAX_QUEUED_RUNS=none``) is no limit.
     """
 
-    model_config = SettingsConfigDict(env_prefix="LG_DEPLOY_", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="LG_DEPLOY_", extra="ignore", env_parse_none_str="none"
+    )
 
     config: Path = Field(Path("langgraph.json"), description="path to langgraph.json")
     database_url: str | None = Field(None, description="external PostgreSQL DSN; none = embedded")
@@ -53,6 +59,53 @@ class Settings(BaseSettings):
         3600.0,
         gt=0,
         description="longest /join, /runs/wait or cancel?wait=true answer before it gives up",
+    )
+    tenant_max_running_runs: int | None = Field(
+        None,
+        ge=0,
+        le=INT32_MAX,
+        description="runs of one tenant running at once across all executors; none = no "
+        "limit but the executors' slots (claims still share them fairly)",
+    )
+    tenant_max_queued_runs: int | None = Field(
+        10_000,
+        ge=0,
+        le=INT32_MAX,
+        description="pending runs one tenant may have; creating another answers 429; "
+        "none = no limit",
+    )
+    tenant_requests_per_window: int | None = Field(
+        None,
+        ge=0,
+        le=INT32_MAX,
+        description="requests one tenant may send per rate window (429 beyond); none = no limit",
+    )
+    tenant_rate_window_seconds: int = Field(
+        60, ge=1, description="length of the fixed request-rate window, whole seconds"
+    )
+    tenant_max_streams: int | None = Field(
+        None,
+        ge=0,
+        le=INT32_MAX,
+        description="SSE streams (run streams, joins, thread streams) one tenant may have "
+        "open at once (429 beyond); none = no limit",
+    )
+    stream_lease_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="lease of an open stream's slot, renewed every third of it: how long a "
+        "crashed intake's streams keep counting",
+    )
+    limits_cache_seconds: float = Field(
+        5.0,
+        ge=0,
+        description="how long intake keeps a tenant's rate and stream limits before reading "
+        "them again (a change through the API applies at once on the intake that took it)",
+    )
+    fair_claims: bool = Field(
+        True,
+        description="executors claim runs fairly across tenants (least loaded, then least "
+        "recently served, first); false: oldest first whatever the tenant",
     )
     db_pool_size: int = Field(20, ge=2, description="asyncpg pool size per process")
     checkpointer_pool_size: int = Field(20, ge=2, description="psycopg pool size per process")

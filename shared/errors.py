@@ -72,6 +72,13 @@ class Invalid(DomainError):
     status = 422
 
 
+class TooManyRequests(DomainError):
+    """A tenant limit was reached: its request rate, queued runs or open streams (HTTP 429;
+    ``headers`` carry ``Retry-After`` and the ``RateLimit`` fields when a wait is known)."""
+
+    status = 429
+
+
 class LostClaim(Exception):
     """An executor's claim on a run was taken over; its writes are refused (fencing)."""
 

@@ -183,7 +183,12 @@ class Executor:
             asked = time.monotonic()
             try:
                 rows = await runs_db.claim(
-                    self.rt.db.pool, self.executor_id, free, self.rt.settings.lease_seconds
+                    self.rt.db.pool,
+                    self.executor_id,
+                    free,
+                    self.rt.settings.lease_seconds,
+                    max_running=self.rt.settings.tenant_max_running_runs,
+                    fair=self.rt.settings.fair_claims,
                 )
             except asyncpg.UniqueViolationError:
                 await asyncio.sleep(0.01)  # lost a per-thread race; claim again

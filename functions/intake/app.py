@@ -2,9 +2,10 @@
 
 Routes validate a pydantic model, call one function of ``shared/`` and return JSON or SSE.
 Every route passes the edge check first (:mod:`functions.intake.edge`). Domain errors map to 4xx
-in one place; bodies over ``max_body_bytes`` get 413. Every operation documents 413 and 422
-with the error model, and 401 and 403 unless it is a system endpoint; routes add the other
-statuses they answer.
+in one place; bodies over ``max_body_bytes`` get 413; a tenant over a limit gets 429
+(:mod:`functions.intake.tenant_limits`). Every operation documents 413 and 422 with the error
+model, and 401, 403 and 429 unless it is a system endpoint; routes add the other statuses they
+answer.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from functions.intake.routes import (
     audit,
     cloudevents,
     crons,
+    limits,
     mcp,
     runs,
     store,
@@ -39,10 +41,14 @@ from functions.intake.routes import (
     threads,
     webhooks,
 )
+from functions.intake.tenant_limits import TenantLimits
 from shared.errors import DomainError
 from shared.graphs.config import DEFAULT_CORS
 from shared.runtime.context import Runtime
 from shared.services.audit import AuditRecorder
+from shared.services.limits import LimitsCache
+from shared.services.rate_limit import RateLimiter
+from shared.services.stream_limit import StreamSlots
 from shared.streams.follow import RunWatcher
 
 ROUTERS: tuple[APIRouter, ...] = tuple(
@@ -61,6 +67,7 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         cloudevents,
         admin,
         audit,
+        limits,
     )
 )
 """Every router of the intake API: its route table (the tenant isolation test walks it)."""
@@ -79,14 +86,23 @@ def create_app(rt: Runtime, watcher: RunWatcher, recorder: AuditRecorder) -> Fas
     app.add_exception_handler(DomainError, domain_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
-    app.add_middleware(Authenticate, access=rt.access)  # innermost: its refusals get CORS
+    settings = rt.settings
+    app.state.limits = LimitsCache(rt.db.pool, settings)
+    app.add_middleware(  # after authentication: the context names the tenant
+        TenantLimits,
+        cache=app.state.limits,
+        rate=RateLimiter(rt.db.pool, settings.tenant_rate_window_seconds),
+        streams=StreamSlots(rt.db.pool, settings.stream_lease_seconds),
+    )
+    app.add_middleware(Authenticate, access=rt.access)  # its refusals get CORS
     app.add_middleware(AuditTrail, recorder=recorder)  # sees Authenticate's 401s
     app.add_middleware(BodyLimit, limit=rt.settings.max_body_bytes)
     # CORS from langgraph.json's http.cors, else the official server's default
     app.add_middleware(CORSMiddleware, **(rt.project.cors or DEFAULT_CORS))
     for router in ROUTERS:
-        # every router but system's is behind the edge's authentication (auth.py)
-        statuses = (413, 422) if router is system.router else (401, 403, 413, 422)
+        # every router but system's is behind the edge's authentication (auth.py) and the
+        # tenant's limits (tenant_limits.py)
+        statuses = (413, 422) if router is system.router else (401, 403, 413, 422, 429)
         app.include_router(router, responses=errors(*statuses))
     if rt.project.auth is not None and rt.project.auth.openapi is not None:
         declare_security(app, rt.project.auth.openapi)

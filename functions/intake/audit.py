@@ -44,7 +44,7 @@ READ_VERBS = frozenset({"search", "count", "versions"})
 """Last segments of POST routes that only read."""
 DESTRUCTIVE_VERBS = frozenset({"cancel", "prune"})
 """Last segments of POST routes that cancel or delete, whatever the resource."""
-CHANGES_RECORDED = frozenset({"assistants", "crons"})
+CHANGES_RECORDED = frozenset({"assistants", "crons", "limits"})
 """Resources every change of which is recorded (POST, PATCH, PUT)."""
 MAX_ANSWER_BYTES = 64 * 1024
 """Largest create answer read for the new resource's id."""

@@ -54,6 +54,8 @@ ERROR_DESCRIPTIONS = {
     409: "Conflict with stored state (existing id, busy thread)",
     413: "Request body over LG_DEPLOY_MAX_BODY_BYTES",
     422: "Invalid input: a list of problems (validation), or a message",
+    429: "A tenant limit was reached: request rate (Retry-After, RateLimit headers), queued"
+    " runs or open streams",
     503: "PostgreSQL unreachable; retry",
 }
 

@@ -113,45 +113,113 @@ async def active_runs(conn: asyncpg.Connection, thread_id: uuid.UUID) -> list[as
     )
 
 
+CLAIM_LOCK = 0x6C67_6401  # "lgd\x01"
+"""Advisory lock every claim holds for its transaction: claims take turns, so each one counts
+the running runs the previous one left and no tenant exceeds its running-runs limit."""
+
+_CLAIMABLE = """r.status = 'pending' AND r.available_at <= now()
+             AND NOT EXISTS (SELECT 1 FROM runs o
+                             WHERE o.thread_id = r.thread_id AND o.status = 'running')
+             AND NOT EXISTS (SELECT 1 FROM runs o
+                             WHERE o.thread_id = r.thread_id AND o.status = 'pending'
+                               AND o.seq < r.seq)"""
+
+_CLAIM = f"""WITH RECURSIVE tenants AS (
+           SELECT min(tenant_id) AS tenant_id FROM runs WHERE status = 'pending'
+         UNION ALL
+           SELECT (SELECT min(r.tenant_id) FROM runs r
+                   WHERE r.status = 'pending' AND r.tenant_id > t.tenant_id)
+           FROM tenants t WHERE t.tenant_id IS NOT NULL)
+       , room AS (
+           SELECT t.tenant_id, n.running, s.last_claimed_at, m.cap,
+                  CASE WHEN m.cap IS NULL THEN $2 ELSE least($2, m.cap - n.running) END AS room
+           FROM tenants t
+           LEFT JOIN tenant_limits l ON l.tenant_id = t.tenant_id
+           LEFT JOIN tenant_claims s ON s.tenant_id = t.tenant_id
+           CROSS JOIN LATERAL (SELECT coalesce(l.max_running_runs, $4::integer) AS cap) m
+           CROSS JOIN LATERAL (SELECT count(*) AS running FROM runs r
+                               WHERE r.tenant_id = t.tenant_id AND r.status = 'running') n
+           WHERE t.tenant_id IS NOT NULL)
+       , ranked AS (
+           SELECT q.tenant_id, q.last_claimed_at, c.available_at, c.seq,
+                  q.running + row_number() OVER (PARTITION BY q.tenant_id
+                                                 ORDER BY c.available_at, c.seq) AS load
+           FROM room q CROSS JOIN LATERAL (
+               SELECT r.available_at, r.seq FROM runs r
+               WHERE r.tenant_id = q.tenant_id AND {_CLAIMABLE}
+               ORDER BY r.available_at, r.seq
+               LIMIT q.room) c
+           WHERE q.room > 0)
+       , share AS (
+           SELECT tenant_id, count(*) AS n FROM (
+               SELECT tenant_id FROM ranked
+               ORDER BY CASE WHEN $5 THEN load END,
+                        CASE WHEN $5 THEN last_claimed_at END NULLS FIRST,
+                        available_at, seq
+               LIMIT $2) picked
+           GROUP BY tenant_id)
+       , c AS (
+           SELECT p.run_id FROM share s CROSS JOIN LATERAL (
+               SELECT r.run_id FROM runs r
+               WHERE r.tenant_id = s.tenant_id AND {_CLAIMABLE}
+               ORDER BY r.available_at, r.seq
+               LIMIT s.n
+               FOR UPDATE SKIP LOCKED) p)
+       , u AS (
+           UPDATE runs SET status = 'running', executor_id = $1,
+               claim_token = gen_random_uuid(),
+               lease_expires_at = now() + make_interval(secs => $3),
+               attempt = attempt + 1, started_at = coalesce(started_at, now()),
+               updated_at = now()
+           WHERE runs.run_id = ANY (ARRAY(SELECT run_id FROM c))
+           RETURNING runs.*)
+       , served AS (
+           INSERT INTO tenant_claims (tenant_id, last_claimed_at)
+           SELECT DISTINCT tenant_id, now() FROM u
+           ON CONFLICT (tenant_id) DO UPDATE SET last_claimed_at = excluded.last_claimed_at)
+       , lost AS (
+           UPDATE run_attempts a SET outcome = 'lost', ended_at = now()
+           FROM u WHERE a.run_id = u.run_id AND a.outcome = 'running')
+       , started AS (
+           INSERT INTO run_attempts (run_id, attempt, executor_id)
+           SELECT run_id, attempt, $1 FROM u)
+       SELECT u.*, q.cap IS NOT NULL AS tenant_capped FROM u JOIN room q USING (tenant_id)"""
+
+
 async def claim(
-    pool: asyncpg.Pool, executor_id: str, limit: int, lease_seconds: float
+    pool: asyncpg.Pool,
+    executor_id: str,
+    limit: int,
+    lease_seconds: float,
+    *,
+    max_running: int | None = None,
+    fair: bool = True,
 ) -> list[asyncpg.Record]:
     """Claim up to ``limit`` claimable runs for ``executor_id`` with a fresh claim token.
 
-    Returns the claimed rows (all columns). Each claim opens a ``run_attempts`` row; an earlier
-    attempt still marked running (its executor was lost) is closed as ``lost``. Raises
-    ``asyncpg.UniqueViolationError`` on the rare race two claimers lose on one thread; callers
-    retry.
+    A run is claimable when it is pending, due, the oldest pending run of its thread and its
+    thread runs nothing. No tenant gets more running runs than its ``tenant_limits``
+    override, else ``max_running`` (``None``: no limit). With ``fair`` the slots go to the
+    least loaded tenant first (fewest running runs, counting the ones this claim gives it),
+    then to the tenant served longest ago, then to the oldest run: a tenant's first run
+    waits for no other tenant's queue, however long, beyond this claim. Without ``fair``:
+    oldest run first, whatever its tenant.
+
+    Returns the claimed rows (all columns, and ``tenant_capped``: the run's tenant has a
+    running-runs limit, so the run's end may let a waiting run of it start). Each claim opens a
+    ``run_attempts`` row; an earlier attempt still marked running (its executor was lost) is
+    closed as ``lost``. Claims take turns (:data:`CLAIM_LOCK`); a generic plan saves planning
+    (most of a claim's time).
+    Cost: one index probe per tenant with pending runs, plus the runs it looks at (at most
+    ``limit`` claimable ones per tenant and the blocked ones before them).
     """
-    return await pool.fetch(
-        """WITH c AS (
-               SELECT r.run_id FROM runs r
-               WHERE r.status = 'pending' AND r.available_at <= now()
-                 AND NOT EXISTS (
-                     SELECT 1 FROM runs o WHERE o.thread_id = r.thread_id
-                       AND (o.status = 'running' OR (o.status = 'pending' AND o.seq < r.seq)))
-               ORDER BY r.available_at, r.seq
-               LIMIT $2
-               FOR UPDATE SKIP LOCKED)
-           , u AS (
-               UPDATE runs SET status = 'running', executor_id = $1,
-                   claim_token = gen_random_uuid(),
-                   lease_expires_at = now() + make_interval(secs => $3),
-                   attempt = attempt + 1, started_at = coalesce(started_at, now()),
-                   updated_at = now()
-               FROM c WHERE runs.run_id = c.run_id
-               RETURNING runs.*)
-           , lost AS (
-               UPDATE run_attempts a SET outcome = 'lost', ended_at = now()
-               FROM u WHERE a.run_id = u.run_id AND a.outcome = 'running')
-           , started AS (
-               INSERT INTO run_attempts (run_id, attempt, executor_id)
-               SELECT run_id, attempt, $1 FROM u)
-           SELECT * FROM u""",
-        executor_id,
-        limit,
-        lease_seconds,
-    )
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(
+            "SELECT pg_advisory_xact_lock($1),"
+            " set_config('plan_cache_mode', 'force_generic_plan', true)",
+            CLAIM_LOCK,
+        )
+        return await conn.fetch(_CLAIM, executor_id, limit, lease_seconds, max_running, fair)
 
 
 async def next_available_at(pool: asyncpg.Pool) -> Any:

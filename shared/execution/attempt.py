@@ -365,7 +365,7 @@ class RunAttempt:
             log.warning("run %s: claim lost before it ended; result discarded", self.run_id)
             return
         await self.rt.bus.publish(RUN_EVENTS, {"run_id": str(self.run_id), "done": True})
-        if done["has_pending"]:
+        if done["has_pending"] or self.row["tenant_capped"]:  # a waiting run may start now
             await self.rt.bus.publish(RUN_REQUESTED, {"thread_id": str(done["thread_id"])})
         # a temporary thread goes now, unless a request reads the run to its end: then that
         # reader removes it (known at the claim, or marked since: the delete then skips it)

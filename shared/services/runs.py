@@ -34,6 +34,7 @@ from shared.ids import new_id, parse_uuid, system_assistant_id
 from shared.metrics import RUNS_CREATED
 from shared.runtime.context import Runtime
 from shared.services.access import check_may_cancel, scope_of, visible_thread
+from shared.services.limits import check_queued_runs
 from shared.services.pages import check_select, selected
 from shared.services.webhooks import check_webhook
 
@@ -165,8 +166,9 @@ async def create_run(
     duplicates; reusing a key for a different request raises Invalid.
 
     Raises NotFound (thread or assistant), Invalid (unknown graph, or a ``webhook`` the
-    ``webhooks.url`` policy refuses), BadRequest (conflicting fields) and Conflict
-    (``multitask_strategy=reject`` on a busy thread); nothing is written when it raises.
+    ``webhooks.url`` policy refuses), BadRequest (conflicting fields), Conflict
+    (``multitask_strategy=reject`` on a busy thread) and TooManyRequests (the tenant's
+    queued-runs limit); nothing is written when it raises.
     """
     run_id = new_id()
     async with rt.db.pool.acquire() as conn, conn.transaction():
@@ -244,6 +246,7 @@ async def create_run_in(
         "kwargs": body.model_dump(exclude_unset=True),
     }
     scope = await scope_of(rt, ctx, "threads", "create_run", value)
+    await check_queued_runs(rt, conn, ctx.tenant_id)
     run_metadata = value["metadata"]
     cancelled: list[asyncpg.Record] = []
     assistant = await resolve_assistant(rt, ctx, conn, body.assistant_id)

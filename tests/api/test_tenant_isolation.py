@@ -136,6 +136,7 @@ def _fill(path: str, a: TenantA) -> str:
         "checkpoint_id": a.checkpoint_id,
         "namespace": "agent",
         "key_id": a.key_id,
+        "tenant_id": "tenant-a",
     }
     names = re.findall(r"{(\w+)}", path)
     unknown = set(names) - set(values)

@@ -259,7 +259,7 @@ def test_the_route_table_decides_what_is_recorded(runtime_here: Runtime) -> None
                 or segments[-1] in ("cancel", "prune")
                 or segments[0] == "admin"
                 or (
-                    spec["tags"][0] in ("assistants", "crons")
+                    spec["tags"][0] in ("assistants", "crons", "limits")
                     and method != "GET"
                     and segments[-1] not in ("search", "count", "versions")
                 )

@@ -1,0 +1,73 @@
+"""Queries on ``tenant_limits`` (the per-tenant overrides of the ``LG_DEPLOY_TENANT_*``
+defaults) and the counts they bound: a tenant's queued runs, running runs and open streams.
+
+A column left ``NULL`` means the default applies (migration ``0012_limits.sql``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+
+LIMIT_COLUMNS = ("max_running_runs", "max_queued_runs", "requests_per_window", "max_streams")
+"""The overridable limits, as columns of ``tenant_limits`` (and fields of the limits API)."""
+
+
+async def get(pool: asyncpg.Pool | asyncpg.Connection, tenant_id: str) -> asyncpg.Record | None:
+    """The tenant's overrides (:data:`LIMIT_COLUMNS` and ``updated_at``), ``None`` when it has
+    none."""
+    return await pool.fetchrow(
+        f"SELECT {', '.join(LIMIT_COLUMNS)}, updated_at FROM tenant_limits WHERE tenant_id = $1",
+        tenant_id,
+    )
+
+
+async def put(pool: asyncpg.Pool, tenant_id: str, values: dict[str, int | None]) -> asyncpg.Record:
+    """Replace the tenant's overrides with ``values`` (every :data:`LIMIT_COLUMNS` key; ``None``:
+    the default); returns the stored row as :func:`get` does."""
+    args: list[Any] = [tenant_id, *(values[c] for c in LIMIT_COLUMNS)]
+    columns = ", ".join(LIMIT_COLUMNS)
+    params = ", ".join(f"${i}" for i in range(2, len(LIMIT_COLUMNS) + 2))
+    updates = ", ".join(f"{c} = excluded.{c}" for c in LIMIT_COLUMNS)
+    return await pool.fetchrow(
+        f"""INSERT INTO tenant_limits (tenant_id, {columns}) VALUES ($1, {params})
+            ON CONFLICT (tenant_id) DO UPDATE SET {updates}, updated_at = now()
+            RETURNING {columns}, updated_at""",
+        *args,
+    )
+
+
+async def usage(pool: asyncpg.Pool, tenant_id: str) -> asyncpg.Record:
+    """What the tenant uses now: ``running_runs``, ``queued_runs`` (pending) and
+    ``open_streams`` (unexpired stream leases)."""
+    return await pool.fetchrow(
+        """SELECT
+               (SELECT count(*) FROM runs WHERE tenant_id = $1 AND status = 'running')
+                   AS running_runs,
+               (SELECT count(*) FROM runs WHERE tenant_id = $1 AND status = 'pending')
+                   AS queued_runs,
+               (SELECT count(*) FROM stream_leases WHERE tenant_id = $1 AND expires_at > now())
+                   AS open_streams""",
+        tenant_id,
+    )
+
+
+async def queued_runs(
+    conn: asyncpg.Connection, tenant_id: str, default_max: int | None
+) -> asyncpg.Record:
+    """The tenant's queued-runs limit (``max_queued``: its override, else ``default_max``;
+    ``None``: no limit) and its pending runs (``queued``), counted up to that limit only, so
+    the count costs at most ``max_queued`` index entries (nothing without a limit)."""
+    return await conn.fetchrow(
+        """SELECT m.cap AS max_queued,
+                  CASE WHEN m.cap IS NULL THEN 0 ELSE (
+                      SELECT count(*) FROM (
+                          SELECT 1 FROM runs WHERE tenant_id = $1 AND status = 'pending'
+                          LIMIT m.cap) q)
+                  END AS queued
+           FROM (SELECT coalesce((SELECT max_queued_runs FROM tenant_limits
+                                  WHERE tenant_id = $1), $2::integer) AS cap) m""",
+        tenant_id,
+        default_max,
+    )
