@@ -213,13 +213,15 @@ async def test_a_tenants_single_run_is_claimed_before_another_tenants_backlog(
             await conn.execute(
                 "UPDATE runs SET tenant_id = 'noisy' WHERE thread_id = ANY($1)", noisy_threads
             )
+            thread_id = (await client.threads.create())["thread_id"]
+            single = await client.runs.create(thread_id, "echo", input={"items": []})
+            # both tenants are let run only now, with the backlog queued first: no claim of
+            # the backlog can slip in while the single run is being created
             await conn.execute(
                 "INSERT INTO tenant_limits (tenant_id, max_running_runs) VALUES ('noisy', 100)"
             )
         finally:
             await conn.close()
-        thread_id = (await client.threads.create())["thread_id"]
-        single = await client.runs.create(thread_id, "echo", input={"items": []})
         async with httpx.AsyncClient(base_url=server.url) as http:  # wakes the executor
             await http.put("/tenants/default/limits", json={"max_running_runs": 100})
         await client.runs.join(thread_id, single["run_id"])
