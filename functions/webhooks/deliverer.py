@@ -21,6 +21,7 @@ import uuid
 import asyncpg
 from prometheus_client import Counter, Histogram
 
+from shared.auth.context import RequestContext
 from shared.bus.base import RUN_EVENTS, Subscription
 from shared.db import outbox
 from shared.db.pool import DB_ERRORS
@@ -166,12 +167,14 @@ class Deliverer:
             self._wake.set()
 
     async def _deliver(self, row: asyncpg.Record) -> None:
-        """One attempt of ``row``'s delivery, recorded with its outcome."""
+        """One attempt of ``row``'s delivery, recorded with its outcome, in the name of the
+        request context that created its run (its logs carry the tenant and request id)."""
         run_context.set(
             {
                 "run_id": str(row["run_id"]),
                 "thread_id": str(row["thread_id"]),
                 "assistant_id": str(row["assistant_id"]),
+                **RequestContext.from_json(row["request_context"]).carried(),
             }
         )
         number: int = row["delivery_attempts"]

@@ -97,6 +97,15 @@ class RequestContext:
             "traceparent": self.traceparent,
         }
 
+    def carried(self) -> dict[str, str]:
+        """What messages about the request's work carry (bus payloads; CloudEvents as the
+        extensions ``tenantid``, ``requestid``, ``traceparent``): ``tenant_id``,
+        ``request_id`` and, when the request had one, ``traceparent``."""
+        carried = {"tenant_id": self.tenant_id, "request_id": self.request_id}
+        if self.traceparent:
+            carried["traceparent"] = self.traceparent
+        return carried
+
     @classmethod
     def from_json(cls, data: Mapping[str, Any] | None) -> RequestContext:
         """Inverse of :meth:`to_json`; ``None`` or ``{}`` (a run stored before request

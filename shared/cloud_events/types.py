@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Mapping
 from typing import Any, Final
 
 import orjson
@@ -84,8 +85,25 @@ def new_event(
     return CloudEvent(attributes=attributes, data=data)
 
 
-def run_requested(source: str, run_id: str, thread_id: str) -> CloudEvent:
-    """``dev.lgdeploy.run.requested`` for a committed run row (the executors' wake-up)."""
+CONTEXT_EXTENSIONS = {
+    "tenant_id": "tenantid",
+    "request_id": "requestid",
+    "traceparent": "traceparent",
+}
+"""The request context's carried fields (``RequestContext.carried``) → their CloudEvent
+extension names (``traceparent``: the CloudEvents Distributed Tracing extension)."""
+
+
+def context_extensions(carried: Mapping[str, Any]) -> dict[str, str]:
+    """The CloudEvent extensions of a request context's ``carried`` fields (those present)."""
+    return {ext: str(carried[key]) for key, ext in CONTEXT_EXTENSIONS.items() if carried.get(key)}
+
+
+def run_requested(
+    source: str, run_id: str, thread_id: str, context: Mapping[str, Any] | None = None
+) -> CloudEvent:
+    """``dev.lgdeploy.run.requested`` for a committed run row (the executors' wake-up), with
+    the extensions of the request ``context`` that created it (its ``carried`` fields)."""
     return new_event(
         RUN_REQUESTED,
         source,
@@ -94,14 +112,21 @@ def run_requested(source: str, run_id: str, thread_id: str) -> CloudEvent:
         runid=run_id,
         threadid=thread_id,
         partitionkey=thread_id,
+        **context_extensions(context or {}),
     )
 
 
 def run_ended(
-    source: str, run_id: str, thread_id: str, assistant_id: str, status: str
+    source: str,
+    run_id: str,
+    thread_id: str,
+    assistant_id: str,
+    status: str,
+    context: Mapping[str, Any] | None = None,
 ) -> CloudEvent:
     """``dev.lgdeploy.run.ended``: the run reached ``status`` (success, error, interrupted,
-    timeout); its webhook delivery, if any, is already in the outbox."""
+    timeout); its webhook delivery, if any, is already in the outbox. Extensions as
+    :func:`run_requested`'s."""
     return new_event(
         RUN_ENDED,
         source,
@@ -111,6 +136,7 @@ def run_ended(
         threadid=thread_id,
         assistantid=assistant_id,
         partitionkey=thread_id,
+        **context_extensions(context or {}),
     )
 
 

@@ -120,8 +120,7 @@ class RunAttempt:
                 "run_id": str(self.run_id),
                 "thread_id": str(self.thread_id),
                 "assistant_id": str(self.row["assistant_id"]),
-                "tenant_id": self.ctx.tenant_id,
-                "request_id": self.ctx.request_id,
+                **self.ctx.carried(),
             }
         )
         try:
@@ -348,6 +347,7 @@ class RunAttempt:
                 str(self.thread_id),
                 str(self.row["assistant_id"]),
                 status,
+                self.ctx.carried(),
             )
             producer.hint(RUN_LIFECYCLE_TOPIC, event)
 

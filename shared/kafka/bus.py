@@ -37,13 +37,13 @@ class KafkaBus:
         await self._inner.close()
 
     async def publish(self, topic: str, payload: Payload) -> None:
-        """Publish on the inner bus; a run request that names a run also goes to Kafka."""
+        """Publish on the inner bus; a run request that names a run also goes to Kafka, with
+        the request context it carries as CloudEvent extensions."""
         if topic == RUN_REQUESTED and names_a_run(payload):
             run_id = str(payload["run_id"])
             thread_id = str(payload.get("thread_id") or run_id)
-            self._producer.hint(
-                RUN_REQUESTS_TOPIC, run_requested(self._producer.source, run_id, thread_id)
-            )
+            event = run_requested(self._producer.source, run_id, thread_id, payload)
+            self._producer.hint(RUN_REQUESTS_TOPIC, event)
         await self._inner.publish(topic, payload)
 
     def subscribe(self, topic: str) -> Subscription:

@@ -146,6 +146,8 @@ class CreatedRun:
 
     row: asyncpg.Record
     cancelled: list[asyncpg.Record]
+    ctx: RequestContext
+    """Whose run it is: the wake-up message carries its tenant, request id and trace."""
 
 
 async def create_run(
@@ -294,7 +296,7 @@ async def create_run_in(
         thread_config=None if was_busy else _thread_config(assistant, thread, body),
         first_event=metadata_event(run_id, attempt=1),
     )
-    return CreatedRun(row, cancelled)
+    return CreatedRun(row, cancelled, ctx)
 
 
 async def announce_run(rt: Runtime, created: CreatedRun) -> None:
@@ -302,6 +304,7 @@ async def announce_run(rt: Runtime, created: CreatedRun) -> None:
     await _signal_cancelled(rt, created.cancelled)
     row = created.row
     wake = {"run_id": str(row["run_id"]), "thread_id": str(row["thread_id"])}
+    wake |= created.ctx.carried()
     if row["available_at"] > row["updated_at"]:  # after_seconds: executors set a timer
         wake["delayed"] = "true"
     await rt.bus.publish(RUN_REQUESTED, wake)

@@ -274,6 +274,8 @@ async def test_run_request_delivered_twice_executes_once(
     async with sdk(functions.intake) as client:
         run = await start_run(client, "steps", {"ledger": str(ledger), "sleep": 0.1})
         original = await _original_request(bootstrap, topic, run["run_id"])
+        assert original.get_extension("tenantid") == "default"  # the request's context
+        assert original.get_extension("requestid")
         again = run_requested("/tests/faults", run["run_id"], run["thread_id"])
         # while the run runs: the same event again, and the same request under a new id
         await _produce(bootstrap, topic, original, again)

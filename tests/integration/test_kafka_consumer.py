@@ -167,15 +167,22 @@ async def test_a_rebalance_loses_nothing(kafka: LocalKafka) -> None:
 
 
 def test_record_format_is_binary_cloudevents() -> None:
-    """The run-requested event as a Kafka record: ``ce_*`` headers, JSON content type, the
-    thread id as the key (so one thread's requests share a partition)."""
+    """The run-requested event as a Kafka record: ``ce_*`` headers (the request context's
+    among them), JSON content type, the thread id as the key (so one thread's requests share a
+    partition)."""
     from cloudevents.core.bindings.kafka import to_binary
 
     from shared.cloud_events.types import RUN_REQUESTED, run_requested
 
-    message = to_binary(run_requested("/intake", "r1", "t1"), JSONFormat())
+    trace = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    context = {"tenant_id": "acme", "request_id": "q1", "traceparent": trace}
+    message = to_binary(run_requested("/intake", "r1", "t1", context), JSONFormat())
     assert message.key == "t1"
     assert message.headers["content-type"] == b"application/json"
     assert message.headers["ce_type"] == RUN_REQUESTED.encode()
     assert message.headers["ce_partitionkey"] == b"t1"
+    # the request context travels as extensions: tenant, request id, W3C trace
+    assert message.headers["ce_tenantid"] == b"acme"
+    assert message.headers["ce_requestid"] == b"q1"
+    assert message.headers["ce_traceparent"] == trace.encode()
     assert orjson.loads(message.value) == {"run_id": "r1", "thread_id": "t1"}
