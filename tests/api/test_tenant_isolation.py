@@ -77,6 +77,8 @@ def _seed(url: str, headers: dict[str, str]) -> TenantA:
             json={**run_body, "schedule": "0 0 1 1 *", "metadata": meta},
         ).json()
         state = a.get(f"/threads/{thread['thread_id']}/state").json()
+        item = {"namespace": [MARKER], "key": "k", "value": {"marker": MARKER}}
+        a.put("/store/items", json=item).raise_for_status()
         key = a.get("/admin/keys").json()[0]
         return TenantA(
             assistant["assistant_id"],
@@ -123,6 +125,9 @@ def _body(method: str, path: str, a: TenantA) -> Any:
             "params": {"id": f"{a.thread_id}:{a.run_id}"},
         },
         "/mcp": {"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
+        "/store/items": {"namespace": [MARKER], "key": "k", "value": {"b": 1}},
+        "/store/items/search": {"namespace_prefix": [MARKER]},
+        "/store/namespaces": {},
     }
     return bodies.get(path.rstrip("/"), {})
 
@@ -176,7 +181,7 @@ def test_tenant_b_reaches_nothing_of_tenant_a(
             url = _fill(path, a)
             body = _body(method, path, a)
             if path.startswith("/store") and method in ("GET", "DELETE"):
-                answer = b.request(method, url, params={"namespace": "agent", "key": "k"})
+                answer = b.request(method, url, params={"namespace": MARKER, "key": "k"})
             else:
                 answer = b.request(method, url, json=body)
             text = answer.text
@@ -206,3 +211,5 @@ def _assert_intact(url: str, headers: dict[str, str], a: TenantA) -> None:
             a.run_id
         ]
         assert client.get("/admin/keys").json()[0]["revoked_at"] is None
+        item = client.get("/store/items", params={"namespace": MARKER, "key": "k"}).json()
+        assert item["value"] == {"marker": MARKER}
