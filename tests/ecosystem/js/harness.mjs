@@ -56,3 +56,17 @@ export async function collect(stream) {
   for await (const part of stream) parts.push(part);
   return parts;
 }
+
+/**
+ * A check for assert.rejects: the SDK's HTTPError with `status` and a JSON body whose string
+ * `detail` matches `detail` (a RegExp; any when left out).
+ */
+export function refused(status, detail = /./) {
+  return (error) => {
+    assert.equal(error.status, status, String(error));
+    const body = JSON.parse(error.text);
+    assert.equal(typeof body.detail, "string", error.text);
+    assert.match(body.detail, detail);
+    return true;
+  };
+}

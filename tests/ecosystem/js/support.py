@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.infra.scripts import install
-from tests.support import dev_server
+from tests.support import create_api_key, dev_server, lg_deploy
 
 JS = Path(__file__).resolve().parent
 PROJECT = JS / "project" / "langgraph.json"
@@ -130,6 +130,42 @@ def run_node_tests(test_file: Path, env: dict[str, str], out: Path) -> NodeRun:
     )
     lines = out.read_text().splitlines() if out.exists() else []
     return NodeRun({r["name"]: r for r in map(json.loads, lines)}, proc.stderr + proc.stdout)
+
+
+KEYS: dict[str, tuple[str, str]] = {
+    "a": ("acme", "developer"),
+    "a_viewer": ("acme", "viewer"),
+    "b": ("globex", "developer"),
+}
+"""The API keys of :func:`keyed_server`: who → (tenant, role). Two tenants, neither the
+``default`` one."""
+
+
+@dataclass(frozen=True)
+class KeyedServer:
+    """A running :func:`keyed_server`: its URL and its API keys by :data:`KEYS` name."""
+
+    url: str
+    keys: dict[str, str]
+
+
+@contextmanager
+def keyed_server(prefix: str, model_env: dict[str, str]) -> Iterator[KeyedServer]:
+    """``lg-deploy dev`` on ``project/langgraph.json`` (``model_env`` as for
+    :func:`graph_server`) requiring an API key on every request from the start
+    (``LG_DEPLOY_REQUIRE_API_KEY``, as the Helm chart sets it), with the tenants and keys of
+    :data:`KEYS` made while it runs by ``lg-deploy tenants create`` and ``lg-deploy keys
+    create``, as a user makes them; stopped on exit."""
+    env = model_env | {"LG_DEPLOY_REQUIRE_API_KEY": "true"}
+    with dev_server(prefix, config=PROJECT, env=env) as server:
+        for tenant in sorted({tenant for tenant, _ in KEYS.values()}):
+            done = lg_deploy(server.data_dir, "tenants", "create", tenant)
+            assert done.returncode == 0, done.stderr
+        keys = {
+            who: create_api_key(server.data_dir, tenant, role, who)
+            for who, (tenant, role) in KEYS.items()
+        }
+        yield KeyedServer(server.url, keys)
 
 
 def build_page(deps: NodeDeps, out: Path) -> Path:
