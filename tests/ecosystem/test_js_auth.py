@@ -1,6 +1,7 @@
 """Auth through the official JS SDK (``@langchain/langgraph-sdk``) in Node against
 ``lg-deploy dev``: built-in API keys, tenants and roles (``js/keys.test.mjs``) and the docs'
-custom auth served unchanged (``js/custom-auth.test.mjs`` on ``tests/auth/project``).
+custom auth examples served unchanged from ``tests/auth/project``
+(``js/custom-auth-<project>.test.mjs``).
 
 Each node file runs once against its own server (``run_node_tests`` of ``js/support.py``), and
 each of its ``sdkTest`` cases is one pytest case here (its failure shows the SDK's assertion and
@@ -10,6 +11,7 @@ every non-2xx exchange it caused).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import pytest
 
@@ -27,9 +29,21 @@ from tests.ecosystem.official import QUIET
 from tests.support import dev_server
 
 KEYS_TESTS = JS / "keys.test.mjs"
-CUSTOM_AUTH_TESTS = JS / "custom-auth.test.mjs"
 KEYS_CASES = sdk_cases(KEYS_TESTS)
-CUSTOM_AUTH_CASES = sdk_cases(CUSTOM_AUTH_TESTS)
+
+CUSTOM_AUTH: dict[str, str] = {
+    "private": "langgraph.json",
+    "scoped": "scoped.json",
+    "permissions": "permissions.json",
+}
+"""Custom auth project → its config in ``tests/auth/project``; its cases are in
+``js/custom-auth-<project>.test.mjs``."""
+
+CUSTOM_AUTH_CASES = [
+    pytest.param(project, case, id=f"{project}: {case}")
+    for project in CUSTOM_AUTH
+    for case in sdk_cases(JS / f"custom-auth-{project}.test.mjs")
+]
 
 
 @pytest.fixture(scope="module")
@@ -43,19 +57,29 @@ def keys_run(llm_stub: LlmStub, tmp_path_factory: pytest.TempPathFactory) -> Nod
 
 
 @pytest.fixture(scope="module")
-def custom_auth_run(tmp_path_factory: pytest.TempPathFactory) -> NodeRun:
-    """``custom-auth.test.mjs`` run once against ``lg-deploy dev`` on the docs' "Make
-    conversations private" project (``tests/auth/project/langgraph.json``)."""
+def custom_auth_run(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], NodeRun]:
+    """``custom_auth_run(project)``: ``custom-auth-<project>.test.mjs`` run once against
+    ``lg-deploy dev`` on that project (each server runs only while its file runs)."""
     node_deps()
-    out = tmp_path_factory.mktemp("node") / "custom-auth.jsonl"
-    with dev_server("ecojs-auth", config=AUTH_PROJECT / "langgraph.json", env=QUIET) as server:
-        return run_node_tests(CUSTOM_AUTH_TESTS, {"LG_DEPLOY_URL": server.url}, out)
+    runs: dict[str, NodeRun] = {}
+
+    def run(project: str) -> NodeRun:
+        if project not in runs:
+            config = AUTH_PROJECT / CUSTOM_AUTH[project]
+            out = tmp_path_factory.mktemp("node") / f"{project}.jsonl"
+            with dev_server(f"ecojs-{project}", config=config, env=QUIET) as server:
+                tests = JS / f"custom-auth-{project}.test.mjs"
+                runs[project] = run_node_tests(tests, {"LG_DEPLOY_URL": server.url}, out)
+        return runs[project]
+
+    return run
 
 
 def test_every_case_is_collected() -> None:
-    """Both case lists read from the .mjs files are filled (a renamed helper would hide all)."""
+    """Every file's case list is filled (a renamed helper would hide all its cases)."""
     assert len(KEYS_CASES) >= 8, KEYS_CASES
-    assert len(CUSTOM_AUTH_CASES) >= 6, CUSTOM_AUTH_CASES
+    per_project = {p: len(sdk_cases(JS / f"custom-auth-{p}.test.mjs")) for p in CUSTOM_AUTH}
+    assert min(per_project.values()) >= 2, per_project
 
 
 @pytest.mark.parametrize("case", KEYS_CASES)
@@ -64,8 +88,8 @@ def test_js_keys(case: str, keys_run: NodeRun) -> None:
     keys_run.check(case)
 
 
-@pytest.mark.parametrize("case", CUSTOM_AUTH_CASES)
-def test_js_custom_auth(case: str, custom_auth_run: NodeRun) -> None:
-    """One ``sdkTest`` of ``js/custom-auth.test.mjs`` passed in Node against lg-deploy serving
-    the docs' custom auth."""
-    custom_auth_run.check(case)
+@pytest.mark.parametrize(("project", "case"), CUSTOM_AUTH_CASES)
+def test_js_custom_auth(project: str, case: str, custom_auth_run: Callable[[str], NodeRun]) -> None:
+    """One ``sdkTest`` of ``js/custom-auth-<project>.test.mjs`` passed in Node against
+    lg-deploy serving that docs' example."""
+    custom_auth_run(project).check(case)

@@ -2,7 +2,8 @@
 // conversations private" tutorial served unchanged (tests/auth/project/langgraph.json and
 // private.py: Bearer tokens user1-token and user2-token, every resource its creator's), each
 // user a Client with the token in defaultHeaders, as the tutorial's clients send it.
-// Run by tests/ecosystem/test_js_auth.py against lg-deploy dev on that project.
+// Run by tests/ecosystem/test_js_auth.py against lg-deploy dev on that project (its other
+// projects: custom-auth-scoped.test.mjs, custom-auth-permissions.test.mjs).
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { collect, refused, sdkClient, sdkTest } from "./harness.mjs";
