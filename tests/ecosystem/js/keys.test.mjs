@@ -2,14 +2,17 @@
 // Client with only its own credential options (apiKey, sent as x-api-key; defaultHeaders with
 // Authorization: Bearer; the LANGGRAPH_API_KEY environment variable).
 // Run by tests/ecosystem/test_js_auth.py against a keyed lg-deploy dev on the graphs of
-// ./project: LG_DEPLOY_KEYS is {"a": developer of tenant acme, "a_viewer": viewer of acme,
-// "b": developer of tenant globex}, made by `lg-deploy tenants create` and `keys create`.
+// ./project: LG_DEPLOY_KEYS is {"a", "a_developer2": developers of tenant acme, "a_operator":
+// its operator, "a_viewer": its viewer, "b": developer of tenant globex}, made by `lg-deploy
+// tenants create` and `keys create` (tests/ecosystem/js/support.py KEYS).
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { collect, human, refused, sdkClient, sdkTest, words } from "./harness.mjs";
 
 const KEYS = JSON.parse(process.env.LG_DEPLOY_KEYS ?? "{}");
-for (const who of ["a", "a_viewer", "b"]) assert.ok(KEYS[who], `LG_DEPLOY_KEYS.${who}`);
+for (const who of ["a", "a_developer2", "a_operator", "a_viewer", "b"]) {
+  assert.ok(KEYS[who], `LG_DEPLOY_KEYS.${who}`);
+}
 
 const acme = sdkClient({ apiKey: KEYS.a });
 const acmeViewer = sdkClient({ apiKey: KEYS.a_viewer });
@@ -178,6 +181,28 @@ sdkTest("tenants' simultaneous getState of one thread are not answered as one", 
   assert.equal(lastMessage(mine.value.values), "only acme");
   assert.equal(theirs.status, "rejected");
   assert.ok(refused(404)(theirs.reason));
+});
+
+sdkTest("cancel: a developer cancels its own runs, an operator anyone's in the tenant", async () => {
+  const colleague = sdkClient({ apiKey: KEYS.a_developer2 });
+  const operator = sdkClient({ apiKey: KEYS.a_operator });
+  const thread = await acme.threads.create();
+  const start = () =>
+    acme.runs.create(thread.thread_id, "slow", { input: human(`SAY ${words(200)}`) });
+  const status = async (run) => (await acme.runs.get(thread.thread_id, run.run_id)).status;
+
+  const first = await start();
+  await assert.rejects(
+    colleague.runs.cancel(thread.thread_id, first.run_id),
+    refused(403, /operator/),
+  );
+  assert.ok(["pending", "running"].includes(await status(first)), "the refusal changed nothing");
+  await operator.runs.cancel(thread.thread_id, first.run_id, true);
+  assert.equal(await status(first), "interrupted");
+
+  const second = await start();
+  await acme.runs.cancel(thread.thread_id, second.run_id, true);
+  assert.equal(await status(second), "interrupted");
 });
 
 sdkTest("Authorization: Bearer in defaultHeaders is the same credential as apiKey", async () => {

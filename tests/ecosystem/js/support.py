@@ -134,6 +134,8 @@ def run_node_tests(test_file: Path, env: dict[str, str], out: Path) -> NodeRun:
 
 KEYS: dict[str, tuple[str, str]] = {
     "a": ("acme", "developer"),
+    "a_developer2": ("acme", "developer"),
+    "a_operator": ("acme", "operator"),
     "a_viewer": ("acme", "viewer"),
     "b": ("globex", "developer"),
 }
