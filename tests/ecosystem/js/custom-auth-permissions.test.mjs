@@ -5,11 +5,10 @@
 // Run by tests/ecosystem/test_js_auth.py against lg-deploy dev on it.
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { collect, refused, sdkClient, sdkTest } from "./harness.mjs";
+import { bearerClient, collect, refused, sdkClient, sdkTest } from "./harness.mjs";
 
-const user = (token) => sdkClient({ defaultHeaders: { Authorization: `Bearer ${token}` } });
-const writer = user("writer-token");
-const reader = user("reader-token");
+const writer = bearerClient("writer-token");
+const reader = bearerClient("reader-token");
 
 sdkTest("threads by permission: the writer creates (owner added), the reader may not", async () => {
   const topic = randomUUID();
@@ -65,10 +64,10 @@ sdkTest("authenticate's refusals: 401 'Missing token', 429 with Retry-After", as
     assert.equal(error.response.headers.get("www-authenticate"), "Bearer");
     return true;
   });
-  await assert.rejects(user("locked-token").threads.create(), (error) => {
+  await assert.rejects(bearerClient("locked-token").threads.create(), (error) => {
     refused(429, /^Too many attempts$/)(error);
     assert.equal(error.response.headers.get("retry-after"), "30");
     return true;
   });
-  await assert.rejects(user("nobody-token").threads.create(), refused(401));
+  await assert.rejects(bearerClient("nobody-token").threads.create(), refused(401));
 });

@@ -6,12 +6,10 @@
 // projects: custom-auth-scoped.test.mjs, custom-auth-permissions.test.mjs).
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { collect, refused, sdkClient, sdkTest } from "./harness.mjs";
+import { bearerClient, collect, ids, refused, sdkClient, sdkTest } from "./harness.mjs";
 
-const user = (token) => sdkClient({ defaultHeaders: { Authorization: `Bearer ${token}` } });
-const alice = user("user1-token");
-const bob = user("user2-token");
-const ids = (items, field = "thread_id") => items.map((item) => item[field]).sort();
+const alice = bearerClient("user1-token");
+const bob = bearerClient("user2-token");
 
 sdkTest("a user's Bearer token: the thread created gets the user as its owner", async () => {
   const topic = randomUUID();
@@ -99,7 +97,7 @@ sdkTest("assistants: a user's assistant gets its owner and is 404 for another us
 sdkTest("no Authorization header, an unknown token or only an apiKey: 401", async () => {
   const strangers = {
     "no header": sdkClient({ apiKey: null }),
-    "unknown token": user("nobody-token"),
+    "unknown token": bearerClient("nobody-token"),
     // custom auth replaces the built-in keys: x-api-key is not what private.py reads
     "apiKey only": sdkClient({ apiKey: "user1-token" }),
   };
@@ -112,5 +110,6 @@ sdkTest("no Authorization header, an unknown token or only an apiKey: 401", asyn
       who,
     );
   }
-  await assert.rejects(user("nobody-token").threads.search(), refused(401, /^Invalid token$/));
+  const unknown = bearerClient("nobody-token");
+  await assert.rejects(unknown.threads.search(), refused(401, /^Invalid token$/));
 });

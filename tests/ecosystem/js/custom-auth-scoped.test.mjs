@@ -5,11 +5,10 @@
 // defaultHeaders. Run by tests/ecosystem/test_js_auth.py against lg-deploy dev on it.
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { collect, refused, sdkClient, sdkTest } from "./harness.mjs";
+import { bearerClient, collect, refused, sdkTest } from "./harness.mjs";
 
-const user = (token) => sdkClient({ defaultHeaders: { Authorization: `Bearer ${token}` } });
-const alice = user("user1-token");
-const bob = user("user2-token");
+const alice = bearerClient("user1-token");
+const bob = bearerClient("user2-token");
 
 sdkTest("threads: the scoped handlers add the owner and hide other users' threads", async () => {
   const thread = await alice.threads.create();

@@ -33,6 +33,10 @@ export function sdkClient(options = {}) {
   });
 }
 
+/** A Client sending `Authorization: Bearer <token>` (defaultHeaders) and no x-api-key. */
+export const bearerClient = (token) =>
+  sdkClient({ apiKey: null, defaultHeaders: { Authorization: `Bearer ${token}` } });
+
 /** A top-level test whose failure also lists the non-2xx exchanges it caused. */
 export function sdkTest(name, fn) {
   test(name, { timeout: 60_000 }, async () => {
@@ -50,6 +54,9 @@ export function sdkTest(name, fn) {
 export const human = (content) => ({ messages: [{ role: "user", content }] });
 export const words = (n) => Array.from({ length: n }, (_, i) => `w${i}`).join(" ");
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The sorted ids of a search's items (`field`: thread_id, assistant_id…). */
+export const ids = (items, field = "thread_id") => items.map((item) => item[field]).sort();
 
 export async function collect(stream) {
   const parts = [];

@@ -7,7 +7,16 @@
 // tenants create` and `keys create` (tests/ecosystem/js/support.py KEYS).
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { collect, human, refused, sdkClient, sdkTest, words } from "./harness.mjs";
+import {
+  bearerClient,
+  collect,
+  human,
+  ids,
+  refused,
+  sdkClient,
+  sdkTest,
+  words,
+} from "./harness.mjs";
 
 const KEYS = JSON.parse(process.env.LG_DEPLOY_KEYS ?? "{}");
 for (const who of ["a", "a_developer2", "a_operator", "a_viewer", "b"]) {
@@ -17,7 +26,6 @@ for (const who of ["a", "a_developer2", "a_operator", "a_viewer", "b"]) {
 const acme = sdkClient({ apiKey: KEYS.a });
 const acmeViewer = sdkClient({ apiKey: KEYS.a_viewer });
 const globex = sdkClient({ apiKey: KEYS.b });
-const ids = (items, field = "thread_id") => items.map((item) => item[field]).sort();
 const lastMessage = (values) => values.messages.at(-1).content;
 
 sdkTest("apiKey: a tenant's developer creates a thread, streams a run and joins one", async () => {
@@ -68,7 +76,7 @@ sdkTest("no key, a wrong key or a wrong Bearer: 401 with a detail and WWW-Authen
   const strangers = {
     "no key": sdkClient({ apiKey: null }),
     "wrong key": sdkClient({ apiKey: `${KEYS.a}x` }),
-    "wrong bearer": sdkClient({ apiKey: null, defaultHeaders: { Authorization: "Bearer lgd_no" } }),
+    "wrong bearer": bearerClient("lgd_no"),
   };
   const tag = randomUUID();
   for (const [who, client] of Object.entries(strangers)) {
@@ -206,9 +214,7 @@ sdkTest("cancel: a developer cancels its own runs, an operator anyone's in the t
 });
 
 sdkTest("Authorization: Bearer in defaultHeaders is the same credential as apiKey", async () => {
-  const bearer = (key) =>
-    sdkClient({ apiKey: null, defaultHeaders: { Authorization: `Bearer ${key}` } });
-  const acmeBearer = bearer(KEYS.a);
+  const acmeBearer = bearerClient(KEYS.a);
   const tag = randomUUID();
   const thread = await acmeBearer.threads.create({ metadata: { tag } });
   const parts = await collect(
@@ -220,8 +226,8 @@ sdkTest("Authorization: Bearer in defaultHeaders is the same credential as apiKe
   assert.equal(lastMessage(parts.at(-1).data), "by bearer");
   assert.deepEqual(ids(await acme.threads.search({ metadata: { tag } })), [thread.thread_id]);
   assert.equal(lastMessage((await acme.threads.getState(thread.thread_id)).values), "by bearer");
-  await assert.rejects(bearer(KEYS.b).threads.get(thread.thread_id), refused(404));
-  await assert.rejects(bearer(KEYS.a_viewer).threads.create(), refused(403));
+  await assert.rejects(bearerClient(KEYS.b).threads.get(thread.thread_id), refused(404));
+  await assert.rejects(bearerClient(KEYS.a_viewer).threads.create(), refused(403));
 });
 
 sdkTest("assistants: A's are 404 for B and not in B's search; the graphs' are everyone's", async () => {
