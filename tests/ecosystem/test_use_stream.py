@@ -2,7 +2,9 @@
 ``lg-deploy dev``: the page of ``js/page`` (React, bundled with esbuild, served from its own
 origin) submits a message and shows the tokens as they stream, stops at an interrupt and
 resumes it as agent-chat-ui does, and after a reload rejoins the run still streaming
-(``reconnectOnMount``).
+(``reconnectOnMount``). On a server requiring API keys, the credential a chat UI hands
+``useStream`` (``apiKey``, or ``defaultHeaders`` with ``Authorization: Bearer``) carries every
+request of the page, cross-origin, and the thread is the key's tenant's.
 
 Playwright (Python, pinned in pyproject) drives Debian's Chromium (``tests/infra/chromium.sh``
 installs it); it never downloads a browser of its own.
@@ -22,9 +24,11 @@ from playwright.sync_api import Browser, Page, Request, sync_playwright
 from tests.ecosystem.conftest import LlmStub
 from tests.ecosystem.js.support import (
     CHROMIUM_ARGS,
+    KeyedServer,
     build_page,
     chromium,
     graph_server,
+    keyed_server,
     node_deps,
     static_site,
 )
@@ -45,6 +49,13 @@ def api(llm_stub: LlmStub) -> Iterator[str]:
     """URL of the server the page talks to."""
     with graph_server("ecojs-page", llm_stub.env) as url:
         yield url
+
+
+@pytest.fixture(scope="module")
+def keyed(llm_stub: LlmStub) -> Iterator[KeyedServer]:
+    """A server requiring API keys, with two tenants (started for the tests that ask)."""
+    with keyed_server("ecojs-page-keys", llm_stub.env) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
@@ -133,6 +144,16 @@ def chat(browser: Browser, site: str, api: str) -> Iterator[Chat]:
         context.close()
 
 
+@pytest.fixture
+def keyed_chat(browser: Browser, site: str, keyed: KeyedServer) -> Iterator[Chat]:
+    """The page in a fresh context, talking to :func:`keyed`."""
+    context = browser.new_context()
+    try:
+        yield Chat(context.new_page(), site, keyed.url)
+    finally:
+        context.close()
+
+
 def _words(n: int) -> str:
     return " ".join(f"w{i}" for i in range(n))
 
@@ -209,3 +230,39 @@ def test_reload_rejoins_the_running_stream(chat: Chat, api: str) -> None:
     assert chat.page.evaluate(f"sessionStorage.getItem('lg:stream:{thread_id}')") is None
     runs = _runs(api, thread_id)
     assert [(r["run_id"], r["status"]) for r in runs] == [(stored, "success")], runs
+
+
+@pytest.mark.parametrize("credential", ["apiKey", "bearer"])
+def test_a_keyed_server_streams_to_a_page_with_its_key(
+    keyed_chat: Chat, keyed: KeyedServer, credential: str
+) -> None:
+    """``useStream({apiKey})`` (sent as ``x-api-key``) or ``useStream({defaultHeaders:
+    {Authorization: "Bearer …"}})`` on a server requiring keys: the answer streams into the
+    page, and the thread and its run are the key's tenant's (404 for the other tenant)."""
+    text = _words(10)
+    keyed_chat.open("slow", **{credential: keyed.keys["a"]})
+    keyed_chat.send(f"SAY {text}")
+    keyed_chat.wait_idle()
+    seen = keyed_chat.ai_texts()
+    assert seen and seen[-1] == text, keyed_chat.report()
+    assert len(seen) >= 3, f"the answer appeared in {len(seen)} steps: {seen}"
+    thread_id = keyed_chat.thread_id()
+
+    def runs(key: str) -> httpx.Response:
+        url = f"{keyed.url}/threads/{thread_id}/runs"
+        return httpx.get(url, headers={"X-Api-Key": key}, timeout=10)
+
+    assert [r["status"] for r in runs(keyed.keys["a"]).json()] == ["success"]
+    assert runs(keyed.keys["b"]).status_code == 404
+
+
+def test_a_page_without_a_key_shows_the_401(keyed_chat: Chat) -> None:
+    """Without a credential the server's 401 and its JSON detail reach the page (CORS on
+    refusals too) as ``useStream``'s error; no thread is made and nothing is answered."""
+    keyed_chat.open("slow")
+    keyed_chat.send("SAY never")
+    keyed_chat.page.wait_for_function("document.querySelector('#error').textContent !== ''")
+    error = keyed_chat.page.inner_text("#error")
+    assert error.startswith('HTTP 401: {"detail":'), keyed_chat.report()
+    assert keyed_chat.thread_id() == ""
+    assert keyed_chat.ai_texts() == []

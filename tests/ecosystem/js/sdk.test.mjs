@@ -1,58 +1,13 @@
 // The official JS SDK (@langchain/langgraph-sdk, pinned in package.json) against a running
 // server: LG_DEPLOY_URL names it, the graphs are those of ./project (tests/ecosystem/js).
 // Run by tests/ecosystem/test_js_sdk.py: `node --test` with ./reporter.mjs, one pytest case
-// per top-level test() below. Each test builds its requests only through the SDK's Client, so
-// what the server sees is exactly what the SDK sends.
+// per sdkTest() below (./harness.mjs). Each test builds its requests only through the SDK's
+// Client, so what the server sees is exactly what the SDK sends.
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { test } from "node:test";
-import { Client } from "@langchain/langgraph-sdk";
+import { collect, human, sdkClient, sdkTest, sleep, words } from "./harness.mjs";
 
-const URL_ = process.env.LG_DEPLOY_URL;
-assert.ok(URL_, "LG_DEPLOY_URL must name the server");
-
-// Every request the SDK sends and, when it is not 2xx, the answer: shown with a failure.
-const failedExchanges = [];
-async function recordingFetch(input, init) {
-  const response = await fetch(input, init);
-  if (!response.ok) {
-    const answer = await response.clone().text();
-    failedExchanges.push(
-      `${init?.method ?? "GET"} ${input} ${init?.body ?? ""}\n  -> ${response.status} ${answer}`,
-    );
-  }
-  return response;
-}
-
-const client = new Client({
-  apiUrl: URL_,
-  // no retries: a 5xx must show, not be hidden by a second try
-  callerOptions: { maxRetries: 0, fetch: recordingFetch },
-});
-
-/** A top-level test whose failure also lists the non-2xx exchanges it caused. */
-function sdkTest(name, fn) {
-  test(name, { timeout: 60_000 }, async () => {
-    const before = failedExchanges.length;
-    try {
-      await fn();
-    } catch (error) {
-      const seen = failedExchanges.slice(before);
-      if (seen.length) error.message += `\nnon-2xx answers:\n${seen.join("\n")}`;
-      throw error;
-    }
-  });
-}
-
-const human = (content) => ({ messages: [{ role: "user", content }] });
-const words = (n) => Array.from({ length: n }, (_, i) => `w${i}`).join(" ");
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function collect(stream) {
-  const parts = [];
-  for await (const part of stream) parts.push(part);
-  return parts;
-}
+const client = sdkClient();
 
 /** The text an AI message got over `messages` (messages-tuple) events, by message id. */
 function streamedText(parts) {

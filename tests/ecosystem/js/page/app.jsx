@@ -5,7 +5,9 @@
 //
 // Query string: api (server URL, another origin: CORS), assistant (graph id), threadId (kept
 // up to date by the page, so a reload stays on the thread), resumeInput ("empty" sends
-// submit({}, ...) as agent-chat-ui does; "none" sends submit(undefined, ...)).
+// submit({}, ...) as agent-chat-ui does; "none" sends submit(undefined, ...)), and the
+// credentials a chat UI hands useStream: apiKey (sent as x-api-key) and bearer (defaultHeaders
+// with Authorization: Bearer <bearer>).
 //
 // What the test reads: #status ("loading" | "idle"), #thread, #messages li (data-type),
 // #interrupt (the interrupt's JSON; buttons #approve, #reject), #error, and
@@ -16,6 +18,11 @@ import { useStream } from "@langchain/langgraph-sdk/react";
 
 const params = new URLSearchParams(window.location.search);
 const RESUME_INPUT = { empty: {}, none: undefined }[params.get("resumeInput") ?? "empty"];
+const API_KEY = params.get("apiKey") ?? undefined;
+// made once: useStream makes a new Client whenever defaultHeaders is another object
+const DEFAULT_HEADERS = params.has("bearer")
+  ? { Authorization: `Bearer ${params.get("bearer")}` }
+  : undefined;
 window.__aiTexts = [];
 
 function textOf(message) {
@@ -34,6 +41,8 @@ function Chat() {
   const [draft, setDraft] = useState("");
   const stream = useStream({
     apiUrl: params.get("api"),
+    apiKey: API_KEY,
+    defaultHeaders: DEFAULT_HEADERS,
     assistantId: params.get("assistant"),
     threadId,
     onThreadId: (id) => {
