@@ -100,6 +100,8 @@ async def private(users: Users) -> dict[str, Answer]:
     out["run owners"] = await answer(
         alice.runs.list(tid), lambda runs: [r["metadata"].get("owner") for r in runs]
     )
+    run_id = (await alice.runs.list(tid))[0]["run_id"]
+    out["other joins"] = await answer(bob.runs.join(tid, run_id))
     out["factory"] = await answer(alice.runs.wait(tid, "whoami_factory", input={}), seen)
     assistant = await answer(alice.assistants.create("whoami", metadata={"team": "a"}), metadata)
     out["assistant create"] = assistant

@@ -77,7 +77,14 @@ def test_a_created_thread_gets_its_owner_in_metadata(lg_deploy: Played) -> None:
 def test_another_users_thread_is_not_found(lg_deploy: Played) -> None:
     """Read, update, state, run and delete of a thread the filter hides: 404, as officially."""
     private = lg_deploy("private")
-    steps = ["other reads", "other updates", "other state", "other runs", "other deletes"]
+    steps = [
+        "other reads",
+        "other updates",
+        "other state",
+        "other runs",
+        "other deletes",
+        "other joins",  # the thread is checked before the join, as officially: not __error__
+    ]
     assert {step: private[step].status for step in steps} == dict.fromkeys(steps, 404)
     assert lg_deploy("scoped")["other reads"].status == 404
     assert lg_deploy("permissions")["other reads"].status == 404

@@ -34,6 +34,7 @@ from shared.execution.temporary import discard_temporary_thread, read_to_end
 from shared.runtime.context import Runtime
 from shared.serde import dumps
 from shared.services import runs as runs_service
+from shared.services.access import visible_thread
 from shared.streams.follow import (
     RUN_NOT_FOUND,
     RunWatcher,
@@ -305,7 +306,11 @@ async def join_run(
     cancel_on_disconnect: bool = False,
 ) -> Response:
     """Wait for a run to end; answers with its final values (``{"__error__"}`` for a run that
-    does not exist, as the official server answers)."""
+    does not exist, as the official server answers). An authenticated caller's thread is
+    checked first, as the official server checks auth before it joins: a thread it may not
+    read (or that does not exist) is 404."""
+    if ctx.caller.is_authenticated:
+        await visible_thread(rt, ctx, thread_id)
     try:
         run = await runs_service.get_run(rt, ctx, thread_id, run_id)
     except NotFound:
