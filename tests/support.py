@@ -11,11 +11,14 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import asyncpg
 import httpx
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
@@ -247,3 +250,15 @@ async def sdk(server: Server) -> AsyncIterator[LangGraphClient]:
         yield client
     finally:
         await client.aclose()
+
+
+async def create_database(database_url: str, purpose: str) -> str:
+    """A new empty database on the server at ``database_url`` (named after ``purpose``, made
+    unique); its URI."""
+    name = f"{purpose}_{uuid.uuid4().hex[:8]}"
+    conn = await asyncpg.connect(database_url)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return urlsplit(database_url)._replace(path=f"/{name}").geturl()

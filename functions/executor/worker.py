@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import os
 import socket
 import time
@@ -23,6 +24,7 @@ from shared.bus.base import RUN_CANCEL, RUN_EVENTS, RUN_REQUESTED
 from shared.cloud_events.types import RUN_REQUESTS_TOPIC
 from shared.db import events as events_db
 from shared.db import idempotency as idempotency_db
+from shared.db import limits as limits_db
 from shared.db import runs as runs_db
 from shared.db.pool import DB_ERRORS
 from shared.execution.attempt import RunAttempt
@@ -33,6 +35,10 @@ from shared.metrics import LEASE_RECLAIMS
 from shared.runtime.context import Runtime
 
 log = logging.getLogger(__name__)
+
+
+CAPS_CHECK_SECONDS = 1.0
+"""How often an executor reads whether any tenant has a running-runs limit."""
 
 
 class Executor:
@@ -54,6 +60,10 @@ class Executor:
         """Whether a delayed run may have been announced since the timer was last set."""
         self._heartbeat: Heartbeat | None = None
         self._claiming = asyncio.Lock()
+        self._caps_checked = -math.inf
+        self._caps = False
+        """Whether some tenant has a running-runs override (then claims take turns); read at
+        most every :data:`CAPS_CHECK_SECONDS`."""
         self._consumer: EventConsumer | None = None
         if rt.producer is not None:
             self._consumer = EventConsumer(
@@ -175,6 +185,17 @@ class Executor:
         async with self._claiming:  # the claim loop and the Kafka consumer share the slots
             await self._claim_free_slots()
 
+    async def _running_caps(self, now: float) -> bool:
+        """Whether claims must take turns: a running-runs limit is set, by default or for
+        some tenant (the overrides are read again after :data:`CAPS_CHECK_SECONDS`, so a new
+        one is exact across executors within that time)."""
+        if self.rt.settings.tenant_max_running_runs is not None:
+            return True
+        if now - self._caps_checked > CAPS_CHECK_SECONDS:
+            self._caps = await limits_db.running_caps_exist(self.rt.db.pool)
+            self._caps_checked = now
+        return self._caps
+
     async def _claim_free_slots(self) -> None:
         while True:
             free = self._free_slots()
@@ -189,6 +210,7 @@ class Executor:
                     self.rt.settings.lease_seconds,
                     max_running=self.rt.settings.tenant_max_running_runs,
                     fair=self.rt.settings.fair_claims,
+                    exact=await self._running_caps(asked),
                 )
             except asyncpg.UniqueViolationError:
                 await asyncio.sleep(0.01)  # lost a per-thread race; claim again

@@ -71,3 +71,12 @@ async def queued_runs(
         tenant_id,
         default_max,
     )
+
+
+async def running_caps_exist(pool: asyncpg.Pool) -> bool:
+    """Whether some tenant has a running-runs override (claims must then take turns)."""
+    return bool(
+        await pool.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM tenant_limits WHERE max_running_runs IS NOT NULL)"
+        )
+    )

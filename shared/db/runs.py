@@ -194,6 +194,7 @@ async def claim(
     *,
     max_running: int | None = None,
     fair: bool = True,
+    exact: bool = True,
 ) -> list[asyncpg.Record]:
     """Claim up to ``limit`` claimable runs for ``executor_id`` with a fresh claim token.
 
@@ -208,11 +209,15 @@ async def claim(
     Returns the claimed rows (all columns, and ``tenant_capped``: the run's tenant has a
     running-runs limit, so the run's end may let a waiting run of it start). Each claim opens a
     ``run_attempts`` row; an earlier attempt still marked running (its executor was lost) is
-    closed as ``lost``. Claims take turns (:data:`CLAIM_LOCK`); a generic plan saves planning
-    (most of a claim's time).
+    closed as ``lost``. With ``exact`` (some tenant has a running-runs limit) claims take
+    turns (:data:`CLAIM_LOCK`), so concurrent executors cannot exceed a limit together, and a
+    generic plan saves planning (most of such a claim's time); without, the claim is one
+    statement (``SKIP LOCKED`` still gives every run to one executor).
     Cost: one index probe per tenant with pending runs, plus the runs it looks at (at most
     ``limit`` claimable ones per tenant and the blocked ones before them).
     """
+    if not exact:
+        return await pool.fetch(_CLAIM, executor_id, limit, lease_seconds, max_running, fair)
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute(
             "SELECT pg_advisory_xact_lock($1),"

@@ -9,7 +9,6 @@ API to it; ``test_limits_keys.py`` shows the same between tenants of built-in AP
 from __future__ import annotations
 
 import asyncio
-import re
 import signal
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -25,7 +24,7 @@ from langgraph_sdk.errors import RateLimitError
 
 from shared.embedded import start_embedded_postgres, stop_embedded_postgres
 from tests.faults.helpers import eventually
-from tests.support import Server, postgres_dir, sdk, start
+from tests.support import Server, create_database, postgres_dir, sdk, start
 
 HOUR = "3600"  # rate windows start on the hour: a test crossing one is very unlikely
 
@@ -41,13 +40,7 @@ def postgres() -> Iterator[str]:
 @pytest.fixture
 async def database(postgres: str) -> str:
     """A fresh, empty database on :func:`postgres`; its URI."""
-    name = f"limits_{uuid.uuid4().hex[:12]}"
-    conn = await asyncpg.connect(postgres)
-    try:
-        await conn.execute(f"CREATE DATABASE {name}")
-    finally:
-        await conn.close()
-    return re.sub(r"/postgres\?", f"/{name}?", postgres)
+    return await create_database(postgres, "limits")
 
 
 @asynccontextmanager

@@ -17,7 +17,6 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import asyncpg
 import pytest
@@ -44,7 +43,7 @@ from shared.runtime.context import Runtime
 from shared.runtime.store import Store, index_config, parse_store_config
 from shared.runtime.tenant_store import TenantStore, tenant_label
 from shared.services import store as service
-from tests.support import ROOT, executor_id, sdk, start
+from tests.support import ROOT, create_database, executor_id, sdk, start
 
 GRAPHS = ROOT / "tests" / "graphs"
 DEFAULT_TTL = 60.0
@@ -64,18 +63,6 @@ def tenant() -> str:
 def ctx(tenant_id: str, identity: str = "someone") -> RequestContext:
     """A request context of ``identity`` in ``tenant_id``."""
     return RequestContext(tenant_id, Caller(identity=identity, role="developer"))
-
-
-async def create_database(database_url: str, purpose: str) -> str:
-    """A new empty database on the server at ``database_url`` (named after ``purpose``, made
-    unique); its URI."""
-    name = f"{purpose}_{uuid.uuid4().hex[:8]}"
-    conn = await asyncpg.connect(database_url)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return urlsplit(database_url)._replace(path=f"/{name}").geturl()
 
 
 @pytest.fixture(scope="module")
