@@ -8,28 +8,35 @@
 Each takes ``--database-url`` (or ``LG_DEPLOY_DATABASE_URL``), else ``--data-dir``'s embedded
 PostgreSQL: the server a running ``lg-deploy dev`` uses is joined, not started again (and
 left running); with none running one is started and stopped at the end. A running deployment
-sees the change within ``LG_DEPLOY_API_KEY_CACHE_SECONDS``. A refusal (unknown tenant or role,
-a name taken, no such key) exits with status 2 and one line on stderr.
+sees the change within ``LG_DEPLOY_API_KEY_CACHE_SECONDS``. Every change goes to the audit
+log (``identity`` ``cli:<os user>``, ``client`` the host), as the admin API's do. A refusal
+(unknown tenant or role, a name taken, no such key) exits with status 2 and one line on stderr.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
+import socket
 import sys
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 
+from shared.api.audit import AuditEvent
 from shared.auth import key_admin
 from shared.config import load_settings
 from shared.db import api_keys as keys_db
+from shared.db import audit as audit_db
 from shared.db import tenants as tenants_db
 from shared.db.migrate import apply_migrations
 from shared.embedded import start_embedded_postgres, stop_embedded_postgres
 from shared.errors import DomainError
+from shared.services.audit import log_event
 
 COMMANDS = ("tenants", "keys")
 
@@ -93,8 +100,32 @@ async def _run(args: argparse.Namespace, dsn: str) -> None:
         await conn.close()
 
 
+async def _audit(
+    conn: asyncpg.Connection, action: str, tenant_id: str, resource_type: str, resource_id: str
+) -> None:
+    """Record a change made from the command line in the audit log, as the admin API's are:
+    who is the operating-system user (``cli:<user>``), from where the host."""
+    event = AuditEvent(
+        occurred_at=datetime.now(UTC),
+        tenant_id=tenant_id,
+        identity=f"cli:{getpass.getuser()}",
+        role="admin",
+        action=action,
+        resource_type=resource_type,
+        resource_id=resource_id,
+        method=None,
+        path=None,
+        status=200,
+        client=socket.gethostname(),
+        request_id=uuid.uuid4().hex,
+    )
+    await audit_db.insert(conn, [event])
+    log_event(event)
+
+
 async def _create_tenant(conn: asyncpg.Connection, args: argparse.Namespace) -> None:
     row = await key_admin.create_tenant(conn, args.tenant, args.name)
+    await _audit(conn, "tenants.create", row["tenant_id"], "tenants", row["tenant_id"])
     print(f"created tenant {row['tenant_id']}")
 
 
@@ -107,6 +138,7 @@ async def _list_tenants(conn: asyncpg.Connection, _args: argparse.Namespace) -> 
 
 async def _create_key(conn: asyncpg.Connection, args: argparse.Namespace) -> None:
     row, key = await key_admin.create_key(conn, args.tenant, args.role, args.name)
+    await _audit(conn, "keys.create", row["tenant_id"], "keys", str(row["key_id"]))
     print(
         f"created API key {row['key_id']} ({row['name'] or 'no name'}) of tenant "
         f"{row['tenant_id']}, role {row['role']}; it is shown this once:"
@@ -135,6 +167,7 @@ async def _list_keys(conn: asyncpg.Connection, args: argparse.Namespace) -> None
 
 async def _revoke_key(conn: asyncpg.Connection, args: argparse.Namespace) -> None:
     row = await key_admin.revoke_key(conn, args.key, args.tenant)
+    await _audit(conn, "keys.revoke", row["tenant_id"], "keys", str(row["key_id"]))
     print(
         f"revoked API key {row['key_id']} ({row['name'] or 'no name'}) of tenant {row['tenant_id']}"
     )

@@ -18,12 +18,16 @@ COLUMNS = tuple(AuditEvent.model_fields)
 """The columns an insert fills, in the model's order (``audit_id`` is generated)."""
 
 
-async def insert(pool: asyncpg.Pool, events: Sequence[AuditEvent]) -> None:
-    """Append ``events`` in one ``COPY`` (one round trip, one transaction: all or none).
-    Raises the pool's errors (:data:`shared.db.pool.DB_ERRORS`)."""
+async def insert(db: asyncpg.Pool | asyncpg.Connection, events: Sequence[AuditEvent]) -> None:
+    """Append ``events`` in one ``COPY`` (one round trip, one transaction: all or none), on a
+    connection of ``db`` (a pool) or on ``db`` itself. Raises the database's errors
+    (:data:`shared.db.pool.DB_ERRORS`)."""
     records = [tuple(getattr(event, name) for name in COLUMNS) for event in events]
-    async with pool.acquire() as conn:
-        await conn.copy_records_to_table("audit_log", records=records, columns=COLUMNS)
+    if isinstance(db, asyncpg.Pool):
+        async with db.acquire() as conn:
+            await conn.copy_records_to_table("audit_log", records=records, columns=COLUMNS)
+    else:
+        await db.copy_records_to_table("audit_log", records=records, columns=COLUMNS)
 
 
 async def search(

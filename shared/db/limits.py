@@ -53,21 +53,23 @@ async def usage(pool: asyncpg.Pool, tenant_id: str) -> asyncpg.Record:
     )
 
 
-async def queued_runs(
-    conn: asyncpg.Connection, tenant_id: str, default_max: int | None
-) -> asyncpg.Record:
-    """The tenant's queued-runs limit (``max_queued``: its override, else ``default_max``;
-    ``None``: no limit) and its pending runs (``queued``), counted up to that limit only, so
-    the count costs at most ``max_queued`` index entries (nothing without a limit)."""
-    return await conn.fetchrow(
-        """SELECT m.cap AS max_queued,
-                  CASE WHEN m.cap IS NULL THEN 0 ELSE (
-                      SELECT count(*) FROM (
-                          SELECT 1 FROM runs WHERE tenant_id = $1 AND status = 'pending'
-                          LIMIT m.cap) q)
-                  END AS queued
-           FROM (SELECT coalesce((SELECT max_queued_runs FROM tenant_limits
-                                  WHERE tenant_id = $1), $2::integer) AS cap) m""",
+def queue_full_sql(tenant_id: str, default_max: str) -> str:
+    """An SQL condition: tenant ``tenant_id`` has as many pending runs as its queued-runs
+    limit allows (its override, else ``default_max``; a NULL limit: never). The arguments are
+    SQL expressions (e.g. ``"$12"``). The count stops at the limit, so it costs at most that
+    many index entries."""
+    cap = f"""coalesce((SELECT max_queued_runs FROM tenant_limits
+                          WHERE tenant_id = {tenant_id}), {default_max}::integer)"""
+    return f"""CASE WHEN {cap} IS NULL THEN false ELSE (SELECT count(*) FROM (
+                   SELECT 1 FROM runs WHERE tenant_id = {tenant_id} AND status = 'pending'
+                   LIMIT {cap}) q) >= {cap} END"""
+
+
+async def queued_limit(conn: asyncpg.Connection, tenant_id: str, default_max: int | None) -> Any:
+    """The tenant's queued-runs limit: its override, else ``default_max`` (``None``: none)."""
+    return await conn.fetchval(
+        """SELECT coalesce((SELECT max_queued_runs FROM tenant_limits WHERE tenant_id = $1),
+                           $2::integer)""",
         tenant_id,
         default_max,
     )

@@ -12,6 +12,7 @@ from typing import Any
 
 import asyncpg
 
+from shared.db.limits import queue_full_sql
 from shared.db.outbox import ENDED_RUN_COLUMNS, enqueue_sql
 from shared.db.scope import Scope
 from shared.serde import serialize_error
@@ -64,29 +65,36 @@ async def insert_run(
     thread_metadata: dict[str, Any],
     thread_config: dict[str, Any] | None,
     first_event: str,
-) -> asyncpg.Record:
+    max_queued: int | None,
+) -> asyncpg.Record | None:
     """Insert a ``pending`` run of ``tenant_id`` made by ``request_context`` (the JSON of a
     :class:`~shared.auth.context.RequestContext`); ``after_seconds`` delays when it may be
     claimed. Also mark its thread ``busy`` with ``thread_metadata`` merged in and its config
     replaced by ``thread_config`` (``None`` keeps it), and store the run's first stream event
     (``metadata``, seq 1, JSON ``first_event``): one statement. ``awaited``: a request reads
-    the run's end (see :func:`mark_awaited`)."""
+    the run's end (see :func:`mark_awaited`).
+
+    Nothing is written, and ``None`` returned, when the tenant has as many pending runs as
+    its queued-runs limit allows (its ``tenant_limits`` override, else ``max_queued``;
+    ``None``: no limit): the limit costs no statement of its own."""
+    full = queue_full_sql("$12", "$14")
     return await conn.fetchrow(
         f"""WITH r AS (
                INSERT INTO runs (run_id, thread_id, assistant_id, status, metadata, kwargs,
                    multitask_strategy, created_at, available_at, awaited, tenant_id,
                    request_context)
-               VALUES ($1, $2, $3, 'pending', $4, $5, $6,
+               SELECT $1, $2, $3, 'pending', $4, $5, $6,
                    now() + make_interval(secs => $7), now() + make_interval(secs => $7), $11,
-                   $12, $13)
+                   $12, $13
+               WHERE NOT {full}
                RETURNING {RUN_COLUMNS}),
            t AS (
                UPDATE threads SET status = 'busy', metadata = metadata || $8,
                    config = coalesce($10::json, config), updated_at = now()
-               WHERE thread_id = $2),
+               WHERE thread_id = $2 AND EXISTS (SELECT 1 FROM r)),
            e AS (
                INSERT INTO run_events (run_id, seq, event, data)
-               VALUES ($1, 1, 'metadata', $9))
+               SELECT $1, 1, 'metadata', $9 FROM r)
            SELECT * FROM r""",
         run_id,
         thread_id,
@@ -101,6 +109,7 @@ async def insert_run(
         awaited,
         tenant_id,
         request_context,
+        max_queued,
     )
 
 

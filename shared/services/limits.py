@@ -1,6 +1,7 @@
 """Per-tenant limits: the defaults (``LG_DEPLOY_TENANT_*``) with each tenant's overrides
 (``tenant_limits``), read by the limits API, by intake's edge (through :class:`LimitsCache`)
-and by the run-creation path (:func:`check_queued_runs`). Executors read them in their claim
+and by the run-creation path (the queued-runs limit is part of the run insert:
+:func:`shared.db.runs.insert_run`). Executors read them in their claim
 (:func:`shared.db.runs.claim`).
 
 Source: issue 9, "Limits and fairness"; the operator role sets limits
@@ -22,7 +23,7 @@ from shared.bus.base import RUN_REQUESTED
 from shared.config import Settings
 from shared.db import limits as limits_db
 from shared.db.pool import DB_ERRORS
-from shared.errors import Forbidden, NotFound, TooManyRequests
+from shared.errors import Forbidden, NotFound
 from shared.runtime.context import Runtime
 
 log = logging.getLogger(__name__)
@@ -140,15 +141,3 @@ async def _answer(rt: Runtime, tenant_id: str, row: asyncpg.Record | None) -> di
         "updated_at": row["updated_at"] if row else None,
         "usage": dict(usage),
     }
-
-
-async def check_queued_runs(rt: Runtime, conn: asyncpg.Connection, tenant_id: str) -> None:
-    """Refuse a new run of ``tenant_id`` when it has as many pending runs as its
-    ``max_queued_runs`` allows; one statement on ``conn`` (the creating transaction), whose
-    count stops at the limit. Raises TooManyRequests (429)."""
-    row = await limits_db.queued_runs(conn, tenant_id, rt.settings.tenant_max_queued_runs)
-    if row["max_queued"] is not None and row["queued"] >= row["max_queued"]:
-        raise TooManyRequests(
-            f"Tenant '{tenant_id}' has {row['queued']} queued runs, its limit; retry once"
-            " some have started"
-        )

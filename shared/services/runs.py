@@ -25,16 +25,16 @@ from shared.bus.base import RUN_CANCEL, RUN_EVENTS, RUN_REQUESTED
 from shared.db import assistants as assistants_db
 from shared.db import attempts as attempts_db
 from shared.db import idempotency as idempotency_db
+from shared.db import limits as limits_db
 from shared.db import runs as runs_db
 from shared.db import threads as threads_db
 from shared.db.scope import Scope
-from shared.errors import BadRequest, Conflict, Invalid, NotFound, RunGone
+from shared.errors import BadRequest, Conflict, Invalid, NotFound, RunGone, TooManyRequests
 from shared.execution.events import metadata_event
 from shared.ids import new_id, parse_uuid, system_assistant_id
 from shared.metrics import RUNS_CREATED
 from shared.runtime.context import Runtime
 from shared.services.access import check_may_cancel, scope_of, visible_thread
-from shared.services.limits import check_queued_runs
 from shared.services.pages import check_select, selected
 from shared.services.webhooks import check_webhook
 
@@ -248,7 +248,6 @@ async def create_run_in(
         "kwargs": body.model_dump(exclude_unset=True),
     }
     scope = await scope_of(rt, ctx, "threads", "create_run", value)
-    await check_queued_runs(rt, conn, ctx.tenant_id)
     run_metadata = value["metadata"]
     cancelled: list[asyncpg.Record] = []
     assistant = await resolve_assistant(rt, ctx, conn, body.assistant_id)
@@ -295,7 +294,16 @@ async def create_run_in(
         # as the official server: a busy thread keeps the config of the run that made it busy
         thread_config=None if was_busy else _thread_config(assistant, thread, body),
         first_event=metadata_event(run_id, attempt=1),
+        max_queued=rt.settings.tenant_max_queued_runs,
     )
+    if row is None:  # the tenant's queue is full (nothing was written)
+        limit = await limits_db.queued_limit(
+            conn, ctx.tenant_id, rt.settings.tenant_max_queued_runs
+        )
+        raise TooManyRequests(
+            f"Tenant '{ctx.tenant_id}' has {limit} queued runs, its limit; retry once some have"
+            " started"
+        )
     return CreatedRun(row, cancelled, ctx)
 
 

@@ -142,7 +142,7 @@ async def test_a_viewer_reads_but_may_not_create_a_thread(deployment: tuple[Serv
 async def test_the_cli_lists_and_revokes_keys_while_dev_runs(
     deployment: tuple[Server, str],
 ) -> None:
-    server, _ = deployment
+    server, admin = deployment
     key = create_key(server.data_dir, "default", "developer", "ci")
     developer = client(server, key)
     await developer.threads.create()
@@ -156,6 +156,12 @@ async def test_the_cli_lists_and_revokes_keys_while_dev_runs(
     wait_for_status(server, 401, {"X-Api-Key": key}, CACHE_SECONDS + 5)
     again = lg_deploy(server.data_dir, "keys", "revoke", "ci")  # no live key has that name now
     assert again.returncode == 2 and again.stderr.count("\n") == 1
+    # the command line's changes are in the audit log, as the admin API's are
+    async with httpx.AsyncClient(base_url=server.url, headers={"X-Api-Key": admin}) as http:
+        audit = (await http.get("/admin/audit", params={"action": "keys.revoke"})).json()
+    assert [(e["resource_type"], e["identity"][:4], e["tenant_id"]) for e in audit] == [
+        ("keys", "cli:", "default")
+    ]
 
 
 def test_cli_refuses_an_unknown_tenant_or_role_with_exit_2(

@@ -207,7 +207,9 @@ async def claim_cost(uri: str, queued: int) -> dict[str, float]:
             for tenant, label in (("A", "queued_full"), ("nobody", "queued_empty")):
 
                 async def check(conn: asyncpg.Connection = conn, tenant: str = tenant) -> None:
-                    await limits_db.queued_runs(conn, tenant, cap)
+                    await conn.fetchval(
+                        f"SELECT {limits_db.queue_full_sql('$1', '$2')}", tenant, cap
+                    )
 
                 figures[label] = await timed(check, 200)
         return figures
