@@ -400,12 +400,16 @@ async def get(
     )
 
 
-async def get_scoped(pool: asyncpg.Pool, run_id: uuid.UUID, scope: Scope) -> asyncpg.Record | None:
-    """One run (all columns) whose thread is within ``scope``, whatever the thread."""
-    args: list[Any] = [run_id]
+async def get_scoped(
+    pool: asyncpg.Pool, run_id: uuid.UUID, scope: Scope, thread_id: uuid.UUID | None = None
+) -> asyncpg.Record | None:
+    """One run (all columns) whose thread is within ``scope`` (and is ``thread_id`` if
+    given): one statement for the run and its thread's visibility."""
+    args: list[Any] = [run_id, thread_id]
     where = scope.where(args, "t")
     return await pool.fetchrow(
-        f"SELECT r.* FROM runs r JOIN threads t USING (thread_id) WHERE r.run_id = $1 AND {where}",
+        f"""SELECT r.* FROM runs r JOIN threads t USING (thread_id)
+            WHERE r.run_id = $1 AND ($2::uuid IS NULL OR r.thread_id = $2) AND {where}""",
         *args,
     )
 

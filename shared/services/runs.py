@@ -399,9 +399,10 @@ async def get_run(
     action: Action = "read",
 ) -> asyncpg.Record:
     """A run of a thread (all columns) that ``ctx`` may ``action`` (``threads.<action>`` on
-    its thread, with ``run_id``). Raises NotFound and Forbidden."""
-    await visible_thread(rt, ctx, thread_id, action)
-    row = await runs_db.get(rt.db.pool, run_id, thread_id)
+    its thread): the run and its thread's scope in one statement. Raises NotFound (no such
+    run, or a thread ``ctx`` may not see) and Forbidden."""
+    scope = await scope_of(rt, ctx, "threads", action, {"thread_id": thread_id})
+    row = await runs_db.get_scoped(rt.db.pool, run_id, scope, thread_id)
     if row is None:
         raise NotFound(f"Run '{run_id}' not found")
     return row
