@@ -80,12 +80,14 @@ async def get(
     scope: Scope,
     *,
     for_update: bool = False,
+    write: bool = False,
 ) -> asyncpg.Record | None:
-    """One assistant within ``scope`` at its current version; ``for_update`` locks the row
-    and finds only assistants ``scope`` may change (see :func:`scope_sql`)."""
+    """One assistant within ``scope`` at its current version; ``write`` (implied by
+    ``for_update``, which also locks the row) finds only assistants ``scope`` may change (see
+    :func:`scope_sql`)."""
     lock = " FOR UPDATE" if for_update else ""
     args: list[Any] = [assistant_id]
-    where = scope_sql(scope, args, write=for_update)
+    where = scope_sql(scope, args, write=write or for_update)
     return await conn.fetchrow(
         f"SELECT {ASSISTANT_COLUMNS} FROM assistants WHERE assistant_id = $1 AND {where}{lock}",
         *args,

@@ -37,6 +37,12 @@ async def visible_thread(
     their events, attempts and webhook deliveries, its stream). Raises NotFound (absent,
     another tenant's or filtered out: 404, as officially) and Forbidden."""
     scope = await scope_of(rt, ctx, "threads", action, {"thread_id": thread_id})
+    return await thread_in(rt, thread_id, scope)
+
+
+async def thread_in(rt: Runtime, thread_id: uuid.UUID, scope: Scope | None) -> asyncpg.Record:
+    """The thread ``thread_id`` within ``scope`` (``None``: the system's own reads). Raises
+    NotFound."""
     row = await threads_db.get(rt.db.pool, thread_id, scope)
     if row is None:
         raise NotFound(f"Thread '{thread_id}' not found")

@@ -71,8 +71,9 @@ async def _row(
     scope: Scope,
     *,
     for_update: bool = False,
+    write: bool = False,
 ) -> asyncpg.Record:
-    row = await assistants_db.get(conn, assistant_id, scope, for_update=for_update)
+    row = await assistants_db.get(conn, assistant_id, scope, for_update=for_update, write=write)
     if row is None:
         raise NotFound(f"Assistant '{assistant_id}' not found")
     return row
@@ -172,8 +173,7 @@ async def delete_assistant(
     and checkpoints. Its pending and running runs are cancelled first (``interrupt``), as the
     official server does. Raises NotFound (then nothing is deleted or cancelled)."""
     scope = await scope_of(rt, ctx, "assistants", "delete", {"assistant_id": assistant_id})
-    async with rt.db.pool.acquire() as conn:
-        await _row(conn, assistant_id, scope, for_update=True)  # one it may change
+    await _row(rt.db.pool, assistant_id, scope, write=True)  # one it may change
     in_flight = await runs_db.select_ids(
         rt.db.pool,
         Scope(ctx.tenant_id),

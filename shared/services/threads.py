@@ -47,7 +47,7 @@ from shared.ids import new_id
 from shared.runtime.context import Runtime
 from shared.runtime.tenant_store import tenant_store
 from shared.serde import interrupts_to_api, to_jsonable
-from shared.services.access import scope_of, visible_thread
+from shared.services.access import scope_of, thread_in, visible_thread
 from shared.services.pages import Page, selected
 from shared.services.runs import cancel_runs
 from shared.streams.follow import RunWatcher, wait_for_end
@@ -156,13 +156,6 @@ def _ref_config(thread_id: uuid.UUID, ref: CheckpointRef | None) -> RunnableConf
     return _config(thread_id, ref.checkpoint_ns, ref.checkpoint_id)
 
 
-async def _thread(rt: Runtime, thread_id: uuid.UUID, scope: Scope | None) -> asyncpg.Record:
-    row = await threads_db.get(rt.db.pool, thread_id, scope)
-    if row is None:
-        raise NotFound(f"Thread '{thread_id}' not found")
-    return row
-
-
 @contextlib.asynccontextmanager
 async def _graph(
     rt: Runtime, ctx: RequestContext, thread_id: uuid.UUID, graph_id: Any, access: AccessContext
@@ -244,7 +237,7 @@ async def create_thread(rt: Runtime, ctx: RequestContext, body: ThreadCreate) ->
             if isinstance(exc, UPDATE_ERRORS):
                 raise BadRequest(str(exc)) from exc
             raise
-        row = await _thread(rt, thread_id, None)
+        row = await thread_in(rt, thread_id, None)
     return threads_db.thread_to_api(row)
 
 
@@ -380,7 +373,7 @@ async def copy_thread(rt: Runtime, ctx: RequestContext, thread_id: uuid.UUID) ->
     every checkpoint (runs are not copied), authorized as ``threads.read`` of the source and
     ``threads.create`` of the copy, as officially. Raises NotFound."""
     scope = await scope_of(rt, ctx, "threads", "read", {"thread_id": thread_id})
-    source = await _thread(rt, thread_id, scope)
+    source = await thread_in(rt, thread_id, scope)
     target_id = new_id()
     await scope_of(rt, ctx, "threads", "create", {"thread_id": target_id, "metadata": {}})
     row = await threads_db.copy(rt.db.pool, thread_id, scope, target_id)
@@ -392,7 +385,7 @@ async def copy_thread(rt: Runtime, ctx: RequestContext, thread_id: uuid.UUID) ->
             async with _graph_of(rt, ctx, row, "threads.read") as graph:
                 if graph is not None:
                     await _store_state(rt, target_id, graph)
-                    row = await _thread(rt, target_id, None)
+                    row = await thread_in(rt, target_id, None)
     except BaseException:
         await _delete_rows_and_checkpoints(rt, [target_id])
         raise
