@@ -39,20 +39,8 @@ FILES=(
 ROOT="${LG_DEPLOY_CACHE:-$HOME/.cache/lg-deploy}/k8s-tools"
 STAMP_TEXT="$HELM_MODULE@$HELM_VERSION ${FILES[*]}"
 
-go_bin() {
-  if [[ -n "${GO:-}" ]]; then echo "$GO"
-  elif command -v go >/dev/null 2>&1; then command -v go
-  elif [[ -x /usr/local/go/bin/go ]]; then echo /usr/local/go/bin/go
-  else echo "k8s-tools: no Go toolchain (set GO or put go on PATH)" >&2; exit 1
-  fi
-}
-
-go_env() {
-  # A Go environment confined to $ROOT; modcacherw keeps `clean` able to delete the cache.
-  env GOPATH="$ROOT/go" GOMODCACHE="$ROOT/go/pkg/mod" GOCACHE="$ROOT/go/cache" \
-    GOBIN="$ROOT/bin" GOFLAGS="-modcacherw -buildvcs=false" GOTOOLCHAIN=local \
-    CGO_ENABLED=0 GO111MODULE=on "$@"
-}
+# go_bin, go_env
+source "$(dirname "${BASH_SOURCE[0]}")/go.sh"
 
 installed() {
   [[ -x "$ROOT/bin/helm" && -f "$ROOT/stamp" && "$(cat "$ROOT/stamp")" == "$STAMP_TEXT" ]] || return 1
