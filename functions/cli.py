@@ -296,7 +296,7 @@ def main(argv: list[str] | None = None) -> None:
         admin_cli.run(args)
         return
     settings = _settings(args)
-    configure_logging(settings.log_level, settings.log_json)
+    configure_logging(settings.log_level, settings.log_json, args.command)
     dev = args.command == "dev"
     names = FUNCTIONS if dev else (args.command,)
     try:

@@ -1,13 +1,72 @@
-"""Logging set-up: plain or JSON lines, with run/thread/assistant ids from context variables."""
+"""Logging set-up: plain or JSON lines (``LG_DEPLOY_LOG_JSON=true``) carrying the correlation
+ids of the work being done (PRD §9.3) and the OpenTelemetry trace and span ids.
+
+A JSON line's keys (README "Observability: logs" documents them as the Loki label set):
+
+- always: ``ts``, ``level``, ``logger``, ``function`` (the ``lg-deploy`` command the process
+  runs: ``dev``, ``intake``, ``executor``, ``cron``, ``webhooks``, ``builder``, ``up``), ``msg``;
+- while a run's work is done (:data:`run_context`): ``run_id``, ``thread_id``,
+  ``assistant_id``, ``graph_id``, ``attempt``, ``tenant_id``, ``request_id``, ``trace_id``
+  (of the run's W3C ``traceparent``), and ``span_id`` of the current span when tracing is on;
+- what a line adds itself (``extra={"fields": {...}}``), e.g. the run state changes of
+  :func:`log_run_status`: ``event="run.status"``, ``status``, ``reason``.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Any
+
+from opentelemetry import trace
 
 run_context: ContextVar[dict[str, str]] = ContextVar("run_context", default={})  # noqa: B039
+"""The correlation ids of the work this task does (set by the executor per attempt and by the
+webhook deliverer per delivery); a ``traceparent`` in it is logged as its ``trace_id``."""
+
+
+@contextmanager
+def bound(fields: dict[str, str]) -> Iterator[None]:
+    """:data:`run_context` is ``fields`` inside the block, as before it after."""
+    token = run_context.set(fields)
+    try:
+        yield
+    finally:
+        run_context.reset(token)
+
+
+RUNS_LOGGER = "lg_deploy.runs"
+"""The logger of the one line per run state change (:func:`log_run_status`)."""
+
+_runs_log = logging.getLogger(RUNS_LOGGER)
+
+
+def correlation(carried: dict[str, str]) -> dict[str, str]:
+    """Log fields of a request context's carried ids (``tenant_id``, ``request_id``,
+    ``traceparent``; :meth:`shared.auth.context.RequestContext.carried`): the same, with the
+    ``traceparent`` replaced by its 32-hex-digit ``trace_id`` (W3C Trace Context)."""
+    fields = {k: v for k, v in carried.items() if k not in ("traceparent", "tracestate")}
+    parts = carried.get("traceparent", "").split("-")
+    if len(parts) == 4 and len(parts[1]) == 32:
+        fields["trace_id"] = parts[1]
+    return fields
+
+
+def log_run_status(
+    run_id: object, status: str, reason: str, level: int = logging.INFO, **ids: object
+) -> None:
+    """Log one run state change at ``level`` (INFO) on :data:`RUNS_LOGGER`: ``run <id> <status>
+    (<reason>)`` with the fields ``event="run.status"``, ``run_id``, ``status``, ``reason`` and
+    ``ids`` (``thread_id``, ``attempt``… when the caller's :data:`run_context` lacks them).
+    ``status`` is the run's new status (pending, running, success, error, timeout,
+    interrupted); ``reason`` why (created, claimed, retry, lease expired, cancelled…)."""
+    fields = {"event": "run.status", "run_id": str(run_id), "status": status, "reason": reason}
+    fields |= {k: str(v) for k, v in ids.items() if v is not None}
+    _runs_log.log(level, "run %s %s (%s)", run_id, status, reason, extra={"fields": fields})
 
 
 class _ContextFilter(logging.Filter):
@@ -38,30 +97,41 @@ class _Throttle(logging.Filter):
 
 
 class _JsonFormatter(logging.Formatter):
-    """One JSON object per record: time, level, logger, message, the run context, and the
-    record's ``fields`` (``log.info(…, extra={"fields": {...}})``) at the top level."""
+    """One JSON object per record: time, level, logger, function, message, the run context
+    (:func:`correlation`), the current span's ``trace_id``/``span_id`` when tracing is on, and
+    the record's ``fields`` (``log.info(…, extra={"fields": {...}})``) at the top level."""
+
+    def __init__(self, function: str) -> None:
+        super().__init__()
+        self._function = function
 
     def format(self, record: logging.LogRecord) -> str:
-        out = {
+        out: dict[str, Any] = {
             "ts": self.formatTime(record),
             "level": record.levelname,
             "logger": record.name,
+            "function": self._function,
             "msg": record.getMessage(),
-            **run_context.get(),
-            **getattr(record, "fields", {}),
+            **correlation(run_context.get()),
         }
+        span = trace.get_current_span().get_span_context()
+        if span.is_valid:
+            out["trace_id"] = trace.format_trace_id(span.trace_id)
+            out["span_id"] = trace.format_span_id(span.span_id)
+        out |= getattr(record, "fields", {})
         if record.exc_info:
             out["exc"] = self.formatException(record.exc_info)
         return json.dumps(out, default=str)
 
 
-def configure_logging(level: str, as_json: bool) -> None:
-    """Configure the root logger once: ``level`` name, JSON lines when ``as_json``."""
+def configure_logging(level: str, as_json: bool, function: str = "lg-deploy") -> None:
+    """Configure the root logger once: ``level`` name, JSON lines when ``as_json`` (their
+    ``function`` field names the process's function)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(_ContextFilter())
     handler.addFilter(_Throttle())
     handler.setFormatter(
-        _JsonFormatter()
+        _JsonFormatter(function)
         if as_json
         else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     )

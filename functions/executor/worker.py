@@ -28,9 +28,11 @@ from shared.db import limits as limits_db
 from shared.db import runs as runs_db
 from shared.db.pool import DB_ERRORS
 from shared.execution.attempt import RunAttempt
+from shared.execution.correlation import run_log_context
 from shared.execution.temporary import sweep_temporary_threads
 from shared.kafka.bus import names_a_run
 from shared.kafka.consumer import EventConsumer
+from shared.logs import bound, log_run_status
 from shared.metrics import LEASE_RECLAIMS
 from shared.runtime.context import Runtime
 
@@ -271,7 +273,8 @@ class Executor:
             rt.db.pool, rt.settings.max_attempts, every_running=every_running
         )
         for row in touched:
-            log.warning("run %s: lease expired, now %s", row["run_id"], row["status"])
+            with bound(run_log_context(row)):
+                log_run_status(row["run_id"], row["status"], "lease expired", logging.WARNING)
             if row["status"] != "pending":
                 await rt.bus.publish(RUN_EVENTS, {"run_id": str(row["run_id"]), "done": True})
         if touched:

@@ -93,7 +93,7 @@ class LambdaApp:
         async with self._opening:
             if self._intake is None:
                 settings = load_settings()
-                configure_logging(settings.log_level, settings.log_json)
+                configure_logging(settings.log_level, settings.log_json, "intake")
                 if settings.database_url is None:
                     raise RuntimeError("LG_DEPLOY_DATABASE_URL must be set for the Lambda handler")
                 project, graphs = load_project(settings)

@@ -21,10 +21,10 @@ import uuid
 import asyncpg
 from prometheus_client import Counter, Histogram
 
-from shared.auth.context import RequestContext
 from shared.bus.base import RUN_EVENTS, Subscription
 from shared.db import outbox
 from shared.db.pool import DB_ERRORS
+from shared.execution.correlation import run_log_context
 from shared.execution.webhook_delivery import next_step, send
 from shared.logs import run_context
 from shared.runtime.context import Runtime
@@ -169,14 +169,7 @@ class Deliverer:
     async def _deliver(self, row: asyncpg.Record) -> None:
         """One attempt of ``row``'s delivery, recorded with its outcome, in the name of the
         request context that created its run (its logs carry the tenant and request id)."""
-        run_context.set(
-            {
-                "run_id": str(row["run_id"]),
-                "thread_id": str(row["thread_id"]),
-                "assistant_id": str(row["assistant_id"]),
-                **RequestContext.from_json(row["request_context"]).carried(),
-            }
-        )
+        run_context.set(run_log_context(row))
         number: int = row["delivery_attempts"]
         result = await send(self._client, self.rt.webhooks, row)
         outcome, retry_in = next_step(self.rt.webhooks, number, result)

@@ -27,13 +27,14 @@ from shared.db import events as events_db
 from shared.db import runs as runs_db
 from shared.errors import LostClaim, StoreUnavailable
 from shared.execution.checkpointer import FencedSaver, delete_run_checkpoints
+from shared.execution.correlation import run_log_context
 from shared.execution.events import EventSink, metadata_event
 from shared.execution.retry import policy_of, retry_delay, should_retry
 from shared.execution.run_config import run_config
 from shared.execution.temporary import discard_temporary_thread
 from shared.execution.translate import StreamTranslator, output_of, stream_events
 from shared.graphs.context import graph_context
-from shared.logs import run_context
+from shared.logs import log_run_status, run_context
 from shared.metrics import RUN_ATTEMPTS, RUN_DURATION
 from shared.runtime.context import Runtime
 from shared.runtime.tenant_store import tenant_store
@@ -115,18 +116,12 @@ class RunAttempt:
         graph_use = AsyncExitStack()  # a factory's context manager is exited with it
         config = RunnableConfig()
         deadline: asyncio.Timeout | None = None
-        run_context.set(
-            {
-                "run_id": str(self.run_id),
-                "thread_id": str(self.thread_id),
-                "assistant_id": str(self.row["assistant_id"]),
-                **self.ctx.carried(),
-            }
-        )
+        graph_id = self.row["metadata"].get("graph_id")
+        run_context.set(run_log_context(self.row))
+        log_run_status(self.run_id, "running", "claimed")
         try:
             if attempt > 1:
                 sink.emit_json("metadata", metadata_event(self.run_id, attempt))
-            graph_id = self.row["metadata"].get("graph_id")
             config = build_config(self.row)
             saver = FencedSaver(
                 rt.db.checkpoint_pool,
@@ -200,12 +195,7 @@ class RunAttempt:
         rt = self.rt
         if await runs_db.retry_later(rt.db.pool, self.run_id, self.token, delay, error):
             await self._end_attempt("retry", error)
-            log.info(
-                "run %s: attempt %s failed, retrying in %.1fs",
-                self.run_id,
-                self.row["attempt"],
-                delay,
-            )
+            log_run_status(self.run_id, "pending", f"retry in {delay:.1f}s")
             await rt.bus.publish(RUN_REQUESTED, {"run_id": str(self.run_id), "delayed": "true"})
 
     def _seconds_left(self) -> float:
@@ -285,6 +275,7 @@ class RunAttempt:
             sink.abort()
             if await runs_db.release(rt.db.pool, self.run_id, self.token):
                 await self._end_attempt("released")
+                log_run_status(self.run_id, "pending", "released at shutdown")
             await rt.bus.publish(RUN_REQUESTED, {"run_id": str(self.run_id)})
             return
         try:
@@ -299,6 +290,8 @@ class RunAttempt:
             done = await runs_db.delete_claimed(
                 rt.db.pool, self.run_id, self.token, status, values, interrupts
             )
+            if done is not None:
+                log_run_status(self.run_id, "deleted", "cancelled: rollback")
             await self._announce_end(done)
             return
         result, values, interrupts, status = await self._state_or_empty(graph, config)
@@ -334,6 +327,8 @@ class RunAttempt:
         )
         if done is not None:
             await self._end_attempt(status, error)
+            reason = f"cancelled: {self.cancel_reason}" if self.cancel_reason else "ended"
+            log_run_status(self.run_id, status, reason)
             self._hint_run_ended(status)
         await self._announce_end(done)
 

@@ -32,6 +32,7 @@ from shared.db.scope import Scope
 from shared.errors import BadRequest, Conflict, Invalid, NotFound, RunGone, TooManyRequests
 from shared.execution.events import metadata_event
 from shared.ids import new_id, parse_uuid, system_assistant_id
+from shared.logs import bound, log_run_status
 from shared.metrics import RUNS_CREATED
 from shared.runtime.context import Runtime
 from shared.services.access import check_may_cancel, scope_of, visible_thread
@@ -309,10 +310,12 @@ async def create_run_in(
 
 async def announce_run(rt: Runtime, created: CreatedRun) -> None:
     """After the commit of a created run: signal the runs it cancelled and wake executors."""
-    await _signal_cancelled(rt, created.cancelled)
     row = created.row
+    await _signal_cancelled(rt, created.cancelled, row["multitask_strategy"])
     wake = {"run_id": str(row["run_id"]), "thread_id": str(row["thread_id"])}
     wake |= created.ctx.carried()
+    with bound(wake):
+        log_run_status(row["run_id"], "pending", "created", assistant_id=row["assistant_id"])
     if row["available_at"] > row["updated_at"]:  # after_seconds: executors set a timer
         wake["delayed"] = "true"
     await rt.bus.publish(RUN_REQUESTED, wake)
@@ -360,13 +363,17 @@ async def cancel_runs(rt: Runtime, run_ids: list[uuid.UUID], action: str) -> lis
             return []
         await cancel_locked(conn, [r["run_id"] for r in active], action)
         await threads_db.settle(conn, list({r["thread_id"] for r in active}))
-    await _signal_cancelled(rt, active)
+    await _signal_cancelled(rt, active, action)
     return [r["run_id"] for r in active]
 
 
-async def _signal_cancelled(rt: Runtime, runs: list[asyncpg.Record]) -> None:
-    """After commit: tell executors of cancelled running runs, and readers of ended ones."""
+async def _signal_cancelled(rt: Runtime, runs: list[asyncpg.Record], action: str) -> None:
+    """After commit: tell executors of cancelled running runs, and readers of ended ones
+    (pending runs the cancel ``action`` ended: interrupted, or deleted by ``rollback``)."""
     for r in runs:
+        if r["status"] != "running":
+            ended = "deleted" if action == "rollback" else "interrupted"
+            log_run_status(r["run_id"], ended, f"cancelled: {action}", thread_id=r["thread_id"])
         if r["status"] == "running":
             await rt.bus.publish(RUN_CANCEL, {"run_id": str(r["run_id"])})
         else:
