@@ -29,6 +29,7 @@ from shared.config import Settings
 from shared.db import builds as builds_db
 from shared.errors import NotFound
 from shared.ids import new_id, parse_uuid
+from shared.logs import bound
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,8 @@ async def run_build(
         if row["status"] in builds_db.TERMINAL:  # a redelivery: the build as it ended
             return BuildResult(_build(row), ended_now=False)
         await builds_db.start(conn, row["build_id"])
-        ended = await _work(conn, settings, request, row["build_id"])
+        with bound({"build_id": str(row["build_id"])}):  # its log lines carry the build id
+            ended = await _work(conn, settings, request, row["build_id"])
     return BuildResult(_build(ended), ended_now=True)
 
 

@@ -113,7 +113,8 @@ def builder_env(base: Path) -> dict[str, str]:
 def builder(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """``lg-deploy builder`` on the test database, for this module."""
     base = tmp_path_factory.mktemp("builder")
-    server = start("builder", database_url=database_url, env=builder_env(base), log=base / "log")
+    env = {**builder_env(base), "LG_DEPLOY_LOG_JSON": "true"}
+    server = start("builder", database_url=database_url, env=env, log=base / "log")
     try:
         yield server
     finally:
@@ -347,6 +348,13 @@ async def test_missing_repository_and_submodules_fail(
     missing = await build(http, builder, {"repo": str(tmp_path / "nowhere")})
     assert missing["status"] == "failed"
     assert "does not appear to be a git repository" in missing["error"]
+    logged = [json.loads(line) for line in builder.log_text().splitlines() if line[:1] == "{"]
+    about = [line for line in logged if line.get("build_id") == missing["build_id"]]
+    assert [line["msg"].split(":")[0] for line in about] == [
+        f"build {missing['build_id']}",
+        f"build {missing['build_id']} failed",
+    ]
+    assert {line["function"] for line in about} == {"builder"}
 
     repo = new_repo(VALID)
     commit = git(repo.path, "rev-parse", "HEAD")
