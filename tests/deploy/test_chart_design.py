@@ -257,6 +257,29 @@ def test_egress_allows_dns_postgresql_and_kafka_to_every_pod(
         assert _selects(base["podSelector"], pod["metadata"]["labels"])
 
 
+def test_tracing_names_each_function_and_lets_it_reach_the_collector(
+    renderings: dict[str, list[Doc]],
+) -> None:
+    for pod in _pods(renderings["all"]).values():
+        container = pod["spec"]["containers"][0]
+        env = _env(container)
+        assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://tempo.tracing:4318"
+        assert env["OTEL_SERVICE_NAME"] == f"lg-deploy-{container['name']}"
+        assert env["OTEL_TRACES_SAMPLER_ARG"] == "0.25"
+    base = _policies(renderings["all"])["agents-egress-base"]
+    collector = [rule for rule in base["egress"] if rule["ports"][0]["port"] == 4318]
+    assert collector == [
+        {
+            "ports": [{"protocol": "TCP", "port": 4318}],
+            "to": ALL["tracing"]["collector"]["to"],
+        }
+    ]
+    for pod in _pods(renderings["default"]).values():  # no endpoint: no tracing at all
+        assert not any(name.startswith("OTEL_") for name in _env(pod["spec"]["containers"][0]))
+    default_base = _policies(renderings["default"])["lg-deploy-egress-base"]
+    assert all(rule["ports"][0]["port"] != 4318 for rule in default_base["egress"])
+
+
 def test_llm_hosts_are_reachable_from_the_executor_only(renderings: dict[str, list[Doc]]) -> None:
     docs = renderings["all"]
     llm = _policies(docs)["agents-egress-llm"]

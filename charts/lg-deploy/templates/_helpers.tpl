@@ -87,7 +87,8 @@ seccompProfile:
 {{- end }}
 
 {{/*
-Environment of one function: dict "root" $ "values" <functions.x> "extra" <list of env>.
+Environment of one function: dict "root" $ "function" <name> "values" <functions.x> "extra"
+<list of env>.
 Order: the contract's LG_DEPLOY_* settings, the function's own (extra), then .Values.env and
 the function's env (later entries win in Kubernetes).
 */}}
@@ -112,6 +113,16 @@ the function's env (later entries win in Kubernetes).
   value: {{ $v.logJson | quote }}
 - name: LG_DEPLOY_REQUIRE_API_KEY
   value: {{ $v.apiKeys.required | quote }}
+{{- with $v.tracing.otlpEndpoint }}
+- name: OTEL_EXPORTER_OTLP_ENDPOINT
+  value: {{ . | quote }}
+- name: OTEL_SERVICE_NAME
+  value: lg-deploy-{{ $.function }}
+- name: OTEL_TRACES_SAMPLER
+  value: parentbased_traceidratio
+- name: OTEL_TRACES_SAMPLER_ARG
+  value: {{ $v.tracing.samplerRatio | quote }}
+{{- end }}
 - name: HOME
   value: /tmp
 {{- with .extra }}
@@ -141,7 +152,7 @@ The container of one function: dict "root" $ "function" "intake" "values" <funct
       containerPort: 8080
       protocol: TCP
   env:
-    {{- include "lg-deploy.env" (dict "root" $root "values" .values "extra" .extraEnv) | nindent 4 }}
+    {{- include "lg-deploy.env" (dict "root" $root "function" .function "values" .values "extra" .extraEnv) | nindent 4 }}
   {{- with .values.resources }}
   resources:
     {{- toYaml . | nindent 4 }}
