@@ -10,16 +10,16 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install -q -e ".[test]"
 	touch $@
 
-.PHONY: install dev test lint bench manifests
+.PHONY: install dev test lint bench manifests dashboards
 install: $(BIN)/.installed
 
 dev: install
 	$(BIN)/lg-deploy dev --config examples/langgraph.json --port $(PORT)
 
 lint: install
-	$(BIN)/ruff check shared functions tests examples
-	$(BIN)/ruff format --check shared functions tests examples
-	$(BIN)/mypy shared functions
+	$(BIN)/ruff check shared functions tests examples charts
+	$(BIN)/ruff format --check shared functions tests examples charts
+	$(BIN)/mypy shared functions charts/lg-deploy/dashboards/generate.py
 	$(BIN)/lint-imports
 
 test: lint
@@ -32,3 +32,6 @@ bench: install
 
 manifests: install
 	$(BIN)/python -m tests.deploy.render
+
+dashboards: install
+	$(BIN)/python charts/lg-deploy/dashboards/generate.py
