@@ -34,7 +34,7 @@ from shared.execution.temporary import discard_temporary_thread
 from shared.execution.translate import StreamTranslator, output_of, stream_events
 from shared.graphs.context import graph_context
 from shared.logs import run_context
-from shared.metrics import RUN_ATTEMPTS, RUN_DURATION
+from shared.metrics import RUN_ATTEMPTS, RUN_DURATION, RUNS_FINISHED
 from shared.runtime.context import Runtime
 from shared.runtime.tenant_store import tenant_store
 from shared.serde import interrupts_to_api, serialize_error, to_jsonable
@@ -332,7 +332,8 @@ class RunAttempt:
             thread_values=thread_values,
             thread_interrupts=interrupts,
         )
-        if done is not None:
+        if done is not None:  # this attempt ended the run: counted once, here
+            RUNS_FINISHED.labels(self.row["metadata"].get("graph_id"), status).inc()
             await self._end_attempt(status, error)
             self._hint_run_ended(status)
         await self._announce_end(done)
