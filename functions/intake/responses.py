@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import anyio
 from fastapi import Request
@@ -107,6 +107,8 @@ def _frame(event: StoredEvent, with_ids: bool) -> bytes:
 StreamKind = Literal["run", "join", "thread", "a2a"]
 """What an SSE response streams (``lgd_stream_connections{kind}``): a run created with
 streaming, a join of a run's stream, a thread's stream, an A2A ``message/stream``."""
+for _kind in get_args(StreamKind):  # every kind has a series (at 0) from the start
+    STREAM_CONNECTIONS.labels(_kind)
 
 
 def sse_response(
