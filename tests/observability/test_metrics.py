@@ -82,6 +82,11 @@ async def _has_status(http: httpx.AsyncClient, thread_id: str, run_id: str, stat
     return bool((await http.get(f"/threads/{thread_id}/runs/{run_id}")).json()["status"] == status)
 
 
+def _grown(before: Samples, after: Samples, name: str, **labels: str) -> float:
+    """How much the sample ``name{labels}`` grew between two scrapes (absent: 0)."""
+    return (value(after, name, **labels) or 0.0) - (value(before, name, **labels) or 0.0)
+
+
 async def test_requests_are_timed_by_route_template_and_status_code(
     deployment: tuple[Server, dict[str, str]], alpha: httpx.AsyncClient
 ) -> None:
@@ -100,7 +105,7 @@ async def test_requests_are_timed_by_route_template_and_status_code(
         ("GET", "<unmatched>", "404"),
         ("POST", "/threads", "401"),  # refused by the edge, before routing: still templated
     ):
-        grown = _count(after, method, route, code) - _count(before, method, route, code)
+        grown = _grown(before, after, HTTP_COUNT, method=method, route=route, code=code)
         assert grown == 1, (method, route, code)
     assert (
         value(
@@ -170,9 +175,8 @@ async def test_queue_depth_and_run_ages_exist_per_tenant_while_it_has_such_runs(
     assert value(after, "lgd_executor_slots", state="free") == N_JOBS
     # each ended exactly once: the pending one by its cancel, the running one by its executor
     for graph in ("echo", "slow"):
-        key = {"graph_id": graph, "status": "interrupted"}
-        grown = (value(after, "lgd_runs_finished_total", **key) or 0) - (
-            value(finished_before, "lgd_runs_finished_total", **key) or 0
+        grown = _grown(
+            finished_before, after, "lgd_runs_finished_total", graph_id=graph, status="interrupted"
         )
         assert grown == 1, graph
 
@@ -190,10 +194,7 @@ async def test_each_run_is_counted_once_under_its_graph_and_final_status(
     after = await _scrape(server)
 
     def grown(graph: str, status: str) -> float:
-        key = {"graph_id": graph, "status": status}
-        return (value(after, "lgd_runs_finished_total", **key) or 0) - (
-            value(before, "lgd_runs_finished_total", **key) or 0
-        )
+        return _grown(before, after, "lgd_runs_finished_total", graph_id=graph, status=status)
 
     assert grown("echo", "success") == 2
     assert grown("fail", "error") == 1
