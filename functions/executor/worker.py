@@ -33,11 +33,14 @@ from shared.execution.temporary import sweep_temporary_threads
 from shared.kafka.bus import names_a_run
 from shared.kafka.consumer import EventConsumer
 from shared.logs import bound, log_run_status
-from shared.metrics import LEASE_RECLAIMS
+from shared.metrics import EXECUTOR_SLOTS, LEASE_RECLAIMS, RUNS_FINISHED
 from shared.runtime.context import Runtime
 
 log = logging.getLogger(__name__)
 
+
+FINAL_STATUSES = ("success", "error", "timeout", "interrupted")
+"""The statuses a run ends in (``lgd_runs_finished_total{status}``)."""
 
 CAPS_CHECK_SECONDS = 1.0
 """How often an executor reads whether any tenant has a running-runs limit."""
@@ -97,6 +100,11 @@ class Executor:
             self._on_heartbeat,
         )
         self._heartbeat.start()
+        EXECUTOR_SLOTS.labels("used").set_function(lambda: len(self._running))
+        EXECUTOR_SLOTS.labels("free").set_function(self._free_slots)
+        for graph_id in self.rt.graphs.graph_ids:  # every outcome has a series from the start
+            for status in FINAL_STATUSES:
+                RUNS_FINISHED.labels(graph_id, status)
         if self._consumer is not None:
             await self._consumer.start()
         self._wake.set()
@@ -275,7 +283,8 @@ class Executor:
         for row in touched:
             with bound(run_log_context(row)):
                 log_run_status(row["run_id"], row["status"], "lease expired", logging.WARNING)
-            if row["status"] != "pending":
+            if row["status"] != "pending":  # its attempts are used up: the run ends here
+                RUNS_FINISHED.labels(row["graph_id"], row["status"]).inc()
                 await rt.bus.publish(RUN_EVENTS, {"run_id": str(row["run_id"]), "done": True})
         if touched:
             LEASE_RECLAIMS.inc(len(touched))

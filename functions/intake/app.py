@@ -45,6 +45,7 @@ from functions.intake.tenant_limits import TenantLimits
 from shared.errors import DomainError
 from shared.graphs.config import DEFAULT_CORS
 from shared.runtime.context import Runtime
+from shared.runtime.http_metrics import RequestMetrics
 from shared.services.audit import AuditRecorder
 from shared.services.limits import LimitsCache
 from shared.services.rate_limit import RateLimiter
@@ -99,6 +100,7 @@ def create_app(rt: Runtime, watcher: RunWatcher, recorder: AuditRecorder) -> Fas
     app.add_middleware(BodyLimit, limit=rt.settings.max_body_bytes)
     # CORS from langgraph.json's http.cors, else the official server's default
     app.add_middleware(CORSMiddleware, **(rt.project.cors or DEFAULT_CORS))
+    app.add_middleware(RequestMetrics)  # outermost: times every answer, refusals included
     for router in ROUTERS:
         # every router but system's is behind the edge's authentication (auth.py) and the
         # tenant's limits (tenant_limits.py)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
-from typing import Any
+from typing import Any, Literal, get_args
 
 import anyio
 from fastapi import Request
@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from shared.api.common import ErrorBody
 from shared.api.payload import printable
 from shared.errors import DomainError
+from shared.metrics import STREAM_CONNECTIONS
 from shared.serde import dumps, to_jsonable
 from shared.streams.follow import StoredEvent
 
@@ -103,18 +104,29 @@ def _frame(event: StoredEvent, with_ids: bool) -> bytes:
     ).encode()
 
 
+StreamKind = Literal["run", "join", "thread", "a2a"]
+"""What an SSE response streams (``lgd_stream_connections{kind}``): a run created with
+streaming, a join of a run's stream, a thread's stream, an A2A ``message/stream``."""
+for _kind in get_args(StreamKind):  # every kind has a series (at 0) from the start
+    STREAM_CONNECTIONS.labels(_kind)
+
+
 def sse_response(
     events: AsyncIterator[Sequence[StoredEvent] | StoredEvent | bytes | None],
     *,
+    kind: StreamKind,
     headers: dict[str, str] | None = None,
     with_ids: bool = True,
     on_close: Callable[[], Any] | None = None,
 ) -> EventSourceResponse:
     """Stream stored events as SSE (``event:``/``data:``/``id:`` lines, CRLF). Each item is an
     event or a batch of events (sent in one write), ``None`` for a ``: heartbeat`` comment, or
-    bytes already framed. ``on_close`` runs when the stream ends for any reason."""
+    bytes already framed. ``on_close`` runs when the stream ends for any reason. While it
+    streams, it counts in ``lgd_stream_connections{kind}``."""
 
     async def frames() -> AsyncIterator[bytes]:
+        open_streams = STREAM_CONNECTIONS.labels(kind)
+        open_streams.inc()
         try:
             async for item in events:
                 if item is None:
@@ -126,6 +138,7 @@ def sse_response(
                 else:
                     yield b"".join(_frame(event, with_ids) for event in item)
         finally:
+            open_streams.dec()
             if on_close is not None:
                 with anyio.CancelScope(shield=True):  # the client is gone; finish the cleanup
                     await on_close()

@@ -41,6 +41,8 @@ PURGE_EVERY_SECONDS = 600.0
 WEBHOOK_ATTEMPTS = Counter(
     "lgd_webhook_attempts_total", "Webhook delivery attempts made here, by outcome", ["outcome"]
 )
+for _outcome in ("delivered", "retry", "failed"):  # every outcome has a series from the start
+    WEBHOOK_ATTEMPTS.labels(_outcome)
 WEBHOOK_LATENCY = Histogram(
     "lgd_webhook_attempt_latency_seconds", "Time from a webhook POST to its answer's headers"
 )

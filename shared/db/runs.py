@@ -8,6 +8,7 @@ its thread has no running run and no older pending run.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -350,7 +351,8 @@ async def reclaim_expired(
     cancel out (interrupt at the last checkpoint, or rollback), as the lost one would have.
     The thread follows in the same statement, and so does the webhook delivery of each run
     that ended (the thread's stored values stand for its final values).
-    Returns ``(run_id, thread_id, status)`` of every run touched.
+    Returns ``(run_id, thread_id, assistant_id, status, attempt, metadata, request_context,
+    graph_id)`` of every run touched.
     """
     return await pool.fetch(
         f"""WITH r AS (
@@ -382,7 +384,9 @@ async def reclaim_expired(
                    updated_at = now()
                WHERE th.thread_id IN (SELECT thread_id FROM r)
                RETURNING th.thread_id)
-           SELECT r.run_id, r.thread_id, r.status FROM r""",
+           SELECT r.run_id, r.thread_id, r.assistant_id, r.status, r.attempt, r.metadata,
+                  r.request_context, r.metadata->>'graph_id' AS graph_id
+           FROM r""",
         max_attempts,
         _LOST,
         every_running,
@@ -565,34 +569,69 @@ async def retry_later(
     return status.endswith(" 1")
 
 
-async def status_counts(pool: asyncpg.Pool) -> tuple[dict[str, int], float]:
-    """Runs per status, and the age in seconds of the oldest claimable pending run (0 if none)."""
-    rows = await pool.fetch("SELECT status, count(*) AS n FROM runs GROUP BY status")
-    age = await pool.fetchval(
-        "SELECT coalesce(extract(epoch FROM now() - min(available_at)), 0)::float8 FROM runs"
-        " WHERE status = 'pending' AND available_at <= now()"
-    )
-    return {r["status"]: r["n"] for r in rows}, float(age)
+@dataclass(frozen=True)
+class RunCensus:
+    """What the scrape-time gauges show (:func:`status_counts`)."""
+
+    by_status: dict[str, int]
+    """Runs per status (statuses without runs absent)."""
+    queued: dict[str, tuple[int, float]]
+    """Tenant → (due pending runs, seconds the oldest of them has been due), for tenants with
+    due pending runs only."""
+    oldest_running: dict[str, float]
+    """Tenant → seconds since its longest-running run first started, for tenants with running
+    runs only."""
 
 
-async def cancel_pending(conn: asyncpg.Connection, run_ids: list[uuid.UUID], action: str) -> int:
+_CENSUS = """SELECT status, CASE WHEN status IN ('pending', 'running') THEN tenant_id END AS tenant,
+       count(*) AS n,
+       count(*) FILTER (WHERE status = 'pending' AND available_at <= now()) AS due,
+       extract(epoch FROM now() - min(available_at)
+               FILTER (WHERE status = 'pending' AND available_at <= now()))::float8 AS waited,
+       extract(epoch FROM now() - min(started_at) FILTER (WHERE status = 'running'))::float8
+           AS running_for
+FROM runs GROUP BY 1, 2"""
+
+
+async def status_counts(pool: asyncpg.Pool) -> RunCensus:
+    """Runs per status, and per tenant the due pending runs, the age of the oldest of them and
+    the age of the longest-running run, in one statement (one scan of ``runs``, one group per
+    final status and one per tenant with pending or running runs). A pending run is due when
+    its ``available_at`` has passed (``after_seconds`` and retry backoffs hold runs back)."""
+    by_status: dict[str, int] = {}
+    queued: dict[str, tuple[int, float]] = {}
+    oldest_running: dict[str, float] = {}
+    for row in await pool.fetch(_CENSUS):
+        status, tenant = row["status"], row["tenant"]
+        by_status[status] = by_status.get(status, 0) + row["n"]
+        if status == "pending" and row["due"]:
+            queued[tenant] = (row["due"], max(0.0, row["waited"]))
+        elif status == "running" and row["running_for"] is not None:
+            oldest_running[tenant] = max(0.0, row["running_for"])
+    return RunCensus(by_status, queued, oldest_running)
+
+
+async def cancel_pending(
+    conn: asyncpg.Connection, run_ids: list[uuid.UUID], action: str
+) -> list[str]:
     """End the pending runs among ``run_ids`` at once: ``interrupted`` (queuing their
-    webhooks in the same statement), or deleted for ``rollback``. Returns how many."""
+    webhooks in the same statement), or deleted for ``rollback``. Returns the graph id of
+    each run it ended ``interrupted`` (none for ``rollback``)."""
     if action == "rollback":
-        status = await conn.execute(
+        await conn.execute(
             "DELETE FROM runs WHERE run_id = ANY($1) AND status = 'pending'", run_ids
         )
-        return int(status.split()[-1])
-    ended: int = await conn.fetchval(
+        return []
+    rows = await conn.fetch(
         f"""WITH r AS (
                UPDATE runs SET status = 'interrupted', ended_at = now(), updated_at = now()
                WHERE run_id = ANY($1) AND status = 'pending'
                RETURNING {ENDED_RUN_COLUMNS}),
            w AS ({enqueue_sql(_ENDED_WITH_VALUES)})
-           SELECT count(*) FROM r""",
+           SELECT metadata->>'graph_id' AS graph_id FROM r""",
         run_ids,
     )
-    return ended
+    return [row["graph_id"] for row in rows]
 
 
 async def flag_cancel(conn: asyncpg.Connection, run_ids: list[uuid.UUID], action: str) -> int:

@@ -35,7 +35,7 @@ from shared.execution.temporary import discard_temporary_thread
 from shared.execution.translate import StreamTranslator, output_of, stream_events
 from shared.graphs.context import graph_context
 from shared.logs import log_run_status, run_context
-from shared.metrics import RUN_ATTEMPTS, RUN_DURATION
+from shared.metrics import RUN_ATTEMPTS, RUN_DURATION, RUNS_FINISHED
 from shared.runtime.context import Runtime
 from shared.runtime.tenant_store import tenant_store
 from shared.serde import interrupts_to_api, serialize_error, to_jsonable
@@ -325,7 +325,8 @@ class RunAttempt:
             thread_values=thread_values,
             thread_interrupts=interrupts,
         )
-        if done is not None:
+        if done is not None:  # this attempt ended the run: counted once, here
+            RUNS_FINISHED.labels(self.row["metadata"].get("graph_id"), status).inc()
             await self._end_attempt(status, error)
             reason = f"cancelled: {self.cancel_reason}" if self.cancel_reason else "ended"
             log_run_status(self.run_id, status, reason)

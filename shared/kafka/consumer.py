@@ -30,6 +30,7 @@ from cloudevents.core.formats.json import JSONFormat
 
 from shared.cloud_events.types import DEAD_LETTERS_TOPIC, with_extensions
 from shared.config import Settings
+from shared.kafka.health import CONSUMERS, METADATA_MAX_AGE_MS
 from shared.kafka.producer import EventProducer
 from shared.kafka.topics import bootstrap_servers, topic_name
 from shared.metrics import DEAD_LETTERS, KAFKA_CONSUMER_LAG
@@ -79,12 +80,16 @@ class EventConsumer:
             auto_offset_reset="earliest",
             session_timeout_ms=10_000,
             heartbeat_interval_ms=2_000,
+            metadata_max_age_ms=METADATA_MAX_AGE_MS,
         )
         self._tasks: list[asyncio.Task[None]] = []
+        DEAD_LETTERS.labels(self.topic)  # the series exists (at 0) before the first one
 
     async def start(self) -> None:
-        """Join the consumer group and start fetching."""
+        """Join the consumer group and start fetching; from then on
+        ``lgd_kafka_up{client="consumer"}`` counts this consumer's connection."""
         await self._consumer.start()
+        CONSUMERS.add(self._consumer._client)
         self._tasks = [
             asyncio.create_task(self._loop(), name=f"consume-{self.topic}"),
             asyncio.create_task(self._measure_lag(), name=f"lag-{self.topic}"),
@@ -95,6 +100,7 @@ class EventConsumer:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        CONSUMERS.discard(self._consumer._client)
         await self._consumer.stop()
 
     async def _loop(self) -> None:

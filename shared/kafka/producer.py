@@ -22,6 +22,7 @@ from cloudevents.core.bindings.kafka import to_binary
 from cloudevents.core.formats.json import JSONFormat
 
 from shared.config import Settings
+from shared.kafka.health import METADATA_MAX_AGE_MS, PRODUCERS
 from shared.kafka.topics import bootstrap_servers, topic_name
 from shared.metrics import KAFKA_HINTS_DROPPED
 
@@ -45,17 +46,21 @@ class EventProducer:
             enable_idempotence=True,
             acks="all",
             request_timeout_ms=10_000,
+            metadata_max_age_ms=METADATA_MAX_AGE_MS,
         )
         self._hints: asyncio.Queue[tuple[str, BaseCloudEvent]] = asyncio.Queue(HINT_QUEUE)
         self._sender: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        """Connect (raises ``KafkaError`` when no broker answers) and start the hint sender."""
+        """Connect (raises ``KafkaError`` when no broker answers) and start the hint sender;
+        from then on ``lgd_kafka_up{client="producer"}`` tells whether it is connected."""
         await self._producer.start()
+        PRODUCERS.add(self._producer.client)
         self._sender = asyncio.create_task(self._send_hints())
 
     async def stop(self) -> None:
         """Flush what the producer holds and disconnect; queued hints are dropped."""
+        PRODUCERS.discard(self._producer.client)
         if self._sender is not None:
             self._sender.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from shared.cloud_events.http import Handler, cloudevent_endpoint
 from shared.runtime.context import Runtime
+from shared.runtime.http_metrics import RequestMetrics
 from shared.runtime.ops import OPS_PATHS, ops_routes
 
 log = logging.getLogger(__name__)
@@ -64,11 +65,14 @@ class InternalOnly:
 
 def internal_app(rt: Runtime, routes: list[BaseRoute]) -> Starlette:
     """A cluster-internal function's app: ``routes`` plus ``GET /ok`` and ``GET /metrics``,
-    behind :class:`InternalOnly` when ``rt.settings.internal_token`` is set."""
+    behind :class:`InternalOnly` when ``rt.settings.internal_token`` is set, every request
+    timed by :class:`RequestMetrics` (its refusals included)."""
     token = rt.settings.internal_token
     if token is None:
         log.warning("no LG_DEPLOY_INTERNAL_TOKEN: the HTTP endpoints take any caller")
-    middleware = [] if token is None else [Middleware(InternalOnly, token=token)]
+    middleware = [Middleware(RequestMetrics)]
+    if token is not None:
+        middleware.append(Middleware(InternalOnly, token=token))
     return Starlette(routes=[*routes, *ops_routes(rt)], middleware=middleware)
 
 

@@ -33,6 +33,8 @@ from shared.metrics import (
     CONTENT_TYPE_LATEST,
     DATABASE_UP,
     OLDEST_PENDING,
+    OLDEST_RUNNING,
+    QUEUE_DEPTH,
     RUNS_BY_STATUS,
     generate_latest,
 )
@@ -49,24 +51,34 @@ timeout is 10 s)."""
 
 
 async def refresh_gauges(pool: asyncpg.Pool) -> bool:
-    """Read ``lgd_runs{status}`` (every status, 0 when none) and
-    ``lgd_oldest_pending_run_age_seconds`` from PostgreSQL into their gauges, and set
-    ``lgd_database_up``. Returns whether the read succeeded; on a database error or timeout it
-    logs a warning and sets the run gauges to NaN (no stale value is served), never raising."""
+    """Read the system-wide gauges from PostgreSQL (:func:`shared.db.runs.status_counts`, one
+    statement): ``lgd_runs{status}`` (every status, 0 when none), and per tenant
+    ``lgd_queue_depth``, ``lgd_oldest_pending_run_age_seconds`` and
+    ``lgd_oldest_running_run_age_seconds`` (series only for the tenants that have such runs
+    now: the others' are removed); set ``lgd_database_up``. Returns whether the read
+    succeeded; on a database error or timeout it logs a warning, sets ``lgd_runs`` to NaN and
+    removes the per-tenant series (no stale value is served), never raising."""
     try:
         async with asyncio.timeout(DB_TIMEOUT_SECONDS):
-            counts, oldest = await runs_db.status_counts(pool)
+            census = await runs_db.status_counts(pool)
     except DB_ERRORS as exc:
         log.warning("metrics: cannot read runs from PostgreSQL: %r", exc)
         DATABASE_UP.set(0)
         for status in get_args(RunStatus):
             RUNS_BY_STATUS.labels(status).set(math.nan)
-        OLDEST_PENDING.set(math.nan)
+        for gauge in (QUEUE_DEPTH, OLDEST_PENDING, OLDEST_RUNNING):
+            gauge.clear()
         return False
     DATABASE_UP.set(1)
     for status in get_args(RunStatus):
-        RUNS_BY_STATUS.labels(status).set(counts.get(status, 0))
-    OLDEST_PENDING.set(oldest)
+        RUNS_BY_STATUS.labels(status).set(census.by_status.get(status, 0))
+    for gauge in (QUEUE_DEPTH, OLDEST_PENDING, OLDEST_RUNNING):
+        gauge.clear()  # no await until the new values are set: a scrape never sees a gap
+    for tenant, (depth, waited) in census.queued.items():
+        QUEUE_DEPTH.labels(tenant).set(depth)
+        OLDEST_PENDING.labels(tenant).set(waited)
+    for tenant, running_for in census.oldest_running.items():
+        OLDEST_RUNNING.labels(tenant).set(running_for)
     return True
 
 

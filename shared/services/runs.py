@@ -33,7 +33,7 @@ from shared.errors import BadRequest, Conflict, Invalid, NotFound, RunGone, TooM
 from shared.execution.events import metadata_event
 from shared.ids import new_id, parse_uuid, system_assistant_id
 from shared.logs import bound, log_run_status
-from shared.metrics import RUNS_CREATED
+from shared.metrics import RUNS_CREATED, RUNS_FINISHED
 from shared.runtime.context import Runtime
 from shared.services.access import check_may_cancel, scope_of, visible_thread
 from shared.services.pages import check_select, selected
@@ -147,6 +147,8 @@ class CreatedRun:
 
     row: asyncpg.Record
     cancelled: list[asyncpg.Record]
+    ended: list[str]
+    """The graph id of each pending run among ``cancelled`` that its cancel ended."""
     ctx: RequestContext
     """Whose run it is: the wake-up message carries its tenant, request id and trace."""
 
@@ -251,6 +253,7 @@ async def create_run_in(
     scope = await scope_of(rt, ctx, "threads", "create_run", value)
     run_metadata = value["metadata"]
     cancelled: list[asyncpg.Record] = []
+    ended: list[str] = []
     assistant = await resolve_assistant(rt, ctx, conn, body.assistant_id)
     graph_id = assistant["graph_id"]
     patch = {"graph_id": graph_id, "assistant_id": str(assistant["assistant_id"])}
@@ -274,7 +277,7 @@ async def create_run_in(
                 raise NotFound(f"Thread '{thread_id}' not found.")
         else:
             was_busy = thread["status"] == "busy"
-            cancelled = await _apply_multitask(conn, thread_id, body)
+            cancelled, ended = await _apply_multitask(conn, thread_id, body)
     assert thread is not None
     metadata = {**(assistant["metadata"] or {}), **(thread["metadata"] or {})}
     metadata.update(run_metadata)
@@ -305,13 +308,13 @@ async def create_run_in(
             f"Tenant '{ctx.tenant_id}' has {limit} queued runs, its limit; retry once some have"
             " started"
         )
-    return CreatedRun(row, cancelled, ctx)
+    return CreatedRun(row, cancelled, ended, ctx)
 
 
 async def announce_run(rt: Runtime, created: CreatedRun) -> None:
     """After the commit of a created run: signal the runs it cancelled and wake executors."""
     row = created.row
-    await _signal_cancelled(rt, created.cancelled, row["multitask_strategy"])
+    await _signal_cancelled(rt, created.cancelled, row["multitask_strategy"], created.ended)
     wake = {"run_id": str(row["run_id"]), "thread_id": str(row["thread_id"])}
     wake |= created.ctx.carried()
     with bound(wake):
@@ -324,11 +327,12 @@ async def announce_run(rt: Runtime, created: CreatedRun) -> None:
 
 async def _apply_multitask(
     conn: asyncpg.Connection, thread_id: uuid.UUID, body: RunCreateStateless
-) -> list[asyncpg.Record]:
-    """Apply ``multitask_strategy`` to the thread's active runs; returns those it cancelled."""
+) -> tuple[list[asyncpg.Record], list[str]]:
+    """Apply ``multitask_strategy`` to the thread's active runs; returns those it cancelled,
+    and the graph id of each pending one the cancel ended."""
     active = await runs_db.active_runs(conn, thread_id)
     if not active:
-        return []
+        return [], []
     strategy = body.multitask_strategy
     if strategy == "reject":
         raise Conflict(
@@ -336,19 +340,23 @@ async def _apply_multitask(
             " multitask strategy."
         )
     if strategy == "enqueue":
-        return []
-    await cancel_locked(conn, [r["run_id"] for r in active], strategy)
-    return active
+        return [], []
+    ended = await cancel_locked(conn, [r["run_id"] for r in active], strategy)
+    return active, ended
 
 
-async def cancel_locked(conn: asyncpg.Connection, run_ids: list[uuid.UUID], action: str) -> int:
-    """Record a cancel of ``run_ids`` inside the caller's transaction; returns how many.
+async def cancel_locked(
+    conn: asyncpg.Connection, run_ids: list[uuid.UUID], action: str
+) -> list[str]:
+    """Record a cancel of ``run_ids`` inside the caller's transaction; returns the graph id of
+    each pending run it ended (counted finished by :func:`_signal_cancelled` after commit).
 
     Pending runs end at once (``interrupted``, with their webhooks queued, or deleted by
     ``rollback``); running ones get ``cancel_action`` set for their executor to act on.
     """
     ended = await runs_db.cancel_pending(conn, run_ids, action)
-    return ended + await runs_db.flag_cancel(conn, run_ids, action)
+    await runs_db.flag_cancel(conn, run_ids, action)
+    return ended
 
 
 async def cancel_runs(rt: Runtime, run_ids: list[uuid.UUID], action: str) -> list[uuid.UUID]:
@@ -361,19 +369,25 @@ async def cancel_runs(rt: Runtime, run_ids: list[uuid.UUID], action: str) -> lis
         active = await runs_db.lock_active(conn, run_ids)
         if not active:
             return []
-        await cancel_locked(conn, [r["run_id"] for r in active], action)
+        ended = await cancel_locked(conn, [r["run_id"] for r in active], action)
         await threads_db.settle(conn, list({r["thread_id"] for r in active}))
-    await _signal_cancelled(rt, active, action)
+    await _signal_cancelled(rt, active, action, ended)
     return [r["run_id"] for r in active]
 
 
-async def _signal_cancelled(rt: Runtime, runs: list[asyncpg.Record], action: str) -> None:
-    """After commit: tell executors of cancelled running runs, and readers of ended ones
-    (pending runs the cancel ``action`` ended: interrupted, or deleted by ``rollback``)."""
+async def _signal_cancelled(
+    rt: Runtime, runs: list[asyncpg.Record], action: str, ended: list[str]
+) -> None:
+    """After commit: tell executors of cancelled running runs, and readers of ended ones;
+    log the pending runs the cancel ``action`` ended (interrupted, or deleted by
+    ``rollback``) and count those it ended (``ended``: their graph ids) in
+    ``lgd_runs_finished_total`` (a running run is counted by its executor when it stops)."""
+    for graph_id in ended:
+        RUNS_FINISHED.labels(graph_id, "interrupted").inc()
     for r in runs:
         if r["status"] != "running":
-            ended = "deleted" if action == "rollback" else "interrupted"
-            log_run_status(r["run_id"], ended, f"cancelled: {action}", thread_id=r["thread_id"])
+            outcome = "deleted" if action == "rollback" else "interrupted"
+            log_run_status(r["run_id"], outcome, f"cancelled: {action}", thread_id=r["thread_id"])
         if r["status"] == "running":
             await rt.bus.publish(RUN_CANCEL, {"run_id": str(r["run_id"])})
         else:

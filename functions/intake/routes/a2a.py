@@ -70,7 +70,7 @@ async def a2a_rpc(
         None if frame is None else StoredEvent(0, "message", dumps_str(frame))
         async for frame in reply
     )
-    return sse_response(frames, with_ids=False)
+    return sse_response(frames, kind="a2a", with_ids=False)
 
 
 async def _card(rt: Runtime, ctx: RequestContext, assistant_id: str, request: Request) -> Response:

@@ -182,6 +182,7 @@ async def _create_stream(
     events = follow_event_batches(rt.db.pool, watcher, run["run_id"], after_seq=0)
     return sse_response(
         deadline.bound(events),
+        kind="run",
         headers=_run_headers(run, thread_id is None, "/stream"),
         with_ids=body.stream_resumable,
         on_close=_cancel_on_close(
@@ -348,6 +349,7 @@ def _join_stream(
     )
     return sse_response(
         deadline.bound(events),
+        kind="join",
         on_close=_cancel_on_close(
             rt, run_id, join.cancel_on_disconnect, deadline, temporary_thread
         ),
@@ -370,7 +372,7 @@ async def join_run_stream(
     try:
         run = await runs_service.get_run(rt, ctx, thread_id, run_id)
     except NotFound:
-        return sse_response(run_not_found_stream(), with_ids=False)
+        return sse_response(run_not_found_stream(), kind="join", with_ids=False)
     return _join_stream(rt, watcher, run_id, join, await read_to_end(rt, run))
 
 

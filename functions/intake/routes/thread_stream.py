@@ -46,4 +46,4 @@ async def join_thread_stream(
     after = thread_cursor(last_event_id)
     await visible_thread(rt, ctx, thread_id)  # 404 for an unknown or foreign thread
     events = follow_thread(rt.db.pool, watcher, thread_id, after=after, modes=modes)
-    return sse_response(events)
+    return sse_response(events, kind="thread")

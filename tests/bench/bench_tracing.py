@@ -1,0 +1,196 @@
+"""What tracing costs (issue 10: ≤ 10 % on runs/s and end-to-end latency with tracing on, no
+measurable change with it off).
+
+Run from the repository root: ``.venv/bin/python -m tests.bench.bench_tracing [--rounds N]
+[--baseline COMMIT]``. It starts a real Jaeger v2 (``tests/observability/jaeger.py``) and two
+``lg-deploy dev`` servers on ``tests/graphs/langgraph.json``, each on its own embedded
+PostgreSQL: one without any ``OTEL_*`` variable (tracing off) and one exporting every span to
+Jaeger (``OTEL_EXPORTER_OTLP_ENDPOINT``, default batching, every trace sampled). With
+``--baseline COMMIT`` a third server runs that commit's code (a detached worktree), to compare
+"off" with the code before tracing existed. After a warm-up, rounds go through the servers in
+turn (so a busy moment of the machine hits all of them alike); each round measures, through the
+official ``langgraph_sdk``:
+
+- ``runs.wait`` end-to-end latency at concurrency 1 (``echo``, a fresh thread each), p50 / p99;
+- ``runs.create`` latency on threads made beforehand, p50 / p99;
+- completed runs/s of ``echo`` (1 node) and ``ten`` (10 nodes) with 32 concurrent clients.
+
+It prints the medians of the rounds per server and the change against "off". Nothing is
+asserted: timings depend on the machine and on what else runs on it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import uvloop
+from langgraph_sdk import get_client
+
+from tests.bench.bench_core import (
+    CONCURRENCY,
+    concurrent,
+    create_latency,
+    e2e_latency,
+    wait_echo,
+    warm_up,
+)
+from tests.observability.jaeger import jaeger
+from tests.support import (
+    LG_DEPLOY,
+    ROOT,
+    TEST_GRAPHS,
+    Server,
+    free_port,
+    launch,
+    postgres_dir,
+    wait_ready,
+)
+
+FIGURES = (
+    "runs/wait p50 (ms)",
+    "runs/wait p99 (ms)",
+    "create p50 (ms)",
+    "create p99 (ms)",
+    f"echo runs/s, c={CONCURRENCY}",
+    f"ten runs/s, c={CONCURRENCY}",
+)
+
+
+@dataclass
+class Subject:
+    """One server under test and its figures, one list of samples per figure (one per round)."""
+
+    name: str
+    server: Server
+    figures: dict[str, list[float]] = field(default_factory=dict)
+
+    def add(self, figure: str, value: float) -> None:
+        self.figures.setdefault(figure, []).append(value)
+
+    def median(self, figure: str) -> float:
+        return statistics.median(self.figures[figure])
+
+
+@contextmanager
+def dev(name: str, code: Path, env: dict[str, str]) -> Iterator[Server]:
+    """``lg-deploy dev`` of the code at ``code`` on its own embedded PostgreSQL, on the test
+    graphs, with ``env`` added (logs at WARNING); stopped on exit."""
+    with postgres_dir(f"bench-{name}") as base:
+        port = free_port()
+        args = [*LG_DEPLOY, "dev", "--config", str(TEST_GRAPHS), "--port", str(port)]
+        args += ["--data-dir", str(base / "data")]
+        full_env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("OTEL_")},
+            "PYTHONUNBUFFERED": "1",
+            "LG_DEPLOY_LOG_LEVEL": "WARNING",
+            **env,
+        }
+        server = launch(args, cwd=code, env=full_env, log=base / "server.log", port=port)
+        try:
+            wait_ready(server)
+            yield server
+        finally:
+            server.stop()
+
+
+@contextmanager
+def checkout(commit: str) -> Iterator[Path]:
+    """A detached worktree of ``commit`` of this repository, removed on exit."""
+    folder = Path(tempfile.mkdtemp(prefix="lgd-bench-baseline-"))
+    subprocess.run(
+        ["git", "worktree", "add", "--detach", str(folder), commit], cwd=ROOT, check=True
+    )
+    try:
+        yield folder
+    finally:
+        subprocess.run(["git", "worktree", "remove", "--force", str(folder)], cwd=ROOT)
+
+
+async def measure(subject: Subject, e2e: int, create: int, echo: int, ten: int) -> None:
+    """One round of every figure against ``subject``."""
+    client = get_client(url=subject.server.url)
+    try:
+        samples = sorted(await e2e_latency(client, e2e))
+        subject.add(FIGURES[0], statistics.median(samples) * 1000)
+        subject.add(FIGURES[1], samples[int(len(samples) * 0.99) - 1] * 1000)
+        samples = sorted(await create_latency(client, create))
+        subject.add(FIGURES[2], statistics.median(samples) * 1000)
+        subject.add(FIGURES[3], samples[int(len(samples) * 0.99) - 1] * 1000)
+        subject.add(FIGURES[4], await concurrent(echo, lambda: wait_echo(client, "echo")))
+        subject.add(FIGURES[5], await concurrent(ten, lambda: wait_echo(client, "ten")))
+    finally:
+        await client.aclose()
+
+
+async def bench(subjects: list[Subject], rounds: int, scale: int) -> None:
+    """Warm every server up, then ``rounds`` rounds through them in turn."""
+    for subject in subjects:
+        client = get_client(url=subject.server.url)
+        await warm_up(client)
+        await client.aclose()
+    for number in range(rounds):
+        for subject in subjects:
+            await measure(subject, 200 // scale, 200 // scale, 1000 // scale, 320 // scale)
+            print(f"  round {number + 1}: {subject.name} done", flush=True)
+
+
+def report(subjects: list[Subject], rounds: int) -> None:
+    """The medians per server and the change against the first (tracing off)."""
+    off = subjects[0]
+    names = [s.name for s in subjects]
+    print(f"\nmedians of {rounds} interleaved rounds, {os.cpu_count()} cores")
+    print(f"{'figure':28}" + "".join(f"{n:>22}" for n in names))
+    for figure in FIGURES:
+        cells = []
+        for subject in subjects:
+            value = subject.median(figure)
+            change = (value / off.median(figure) - 1) * 100
+            cells.append(f"{value:.1f}" + ("" if subject is off else f" ({change:+.1f} %)"))
+        print(f"{figure:28}" + "".join(f"{c:>22}" for c in cells))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: ``python -m tests.bench.bench_tracing [--rounds N] [--quick]
+    [--baseline COMMIT]``."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (3)")
+    parser.add_argument("--quick", action="store_true", help="a quarter of the requests")
+    parser.add_argument("--baseline", help="also serve this commit's code (tracing absent)")
+    args = parser.parse_args(argv)
+    with ExitStack() as stack:
+        backend = stack.enter_context(jaeger())
+        subjects = [
+            Subject("tracing off", stack.enter_context(dev("off", ROOT, {}))),
+            Subject(
+                "tracing on",
+                stack.enter_context(
+                    dev(
+                        "on",
+                        ROOT,
+                        {
+                            "OTEL_EXPORTER_OTLP_ENDPOINT": backend.otlp,
+                            "OTEL_SERVICE_NAME": "lg-deploy-bench",
+                        },
+                    )
+                ),
+            ),
+        ]
+        if args.baseline:
+            code = stack.enter_context(checkout(args.baseline))
+            subjects.append(
+                Subject(f"at {args.baseline[:8]}", stack.enter_context(dev("base", code, {})))
+            )
+        uvloop.run(bench(subjects, args.rounds, 4 if args.quick else 1))
+    report(subjects, args.rounds)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,86 @@
+"""Helpers of the observability tests: scrape a function's ``/metrics`` with
+prometheus-client's parser, and the ``lg-deploy up`` topology with every function's URL."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.support import Server, free_port, postgres_dir, start
+
+Labels = tuple[tuple[str, str], ...]
+Samples = dict[tuple[str, Labels], float]
+"""A scrape: (sample name, sorted labels) → value."""
+
+
+def scrape(url: str) -> Samples:
+    """``GET <url>/metrics`` parsed by prometheus-client's text parser."""
+    response = httpx.get(url + "/metrics", timeout=30)
+    assert response.status_code == 200, response.text
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(response.text)
+        for sample in family.samples
+    }
+
+
+def value(samples: Samples, name: str, **labels: str) -> float | None:
+    """The sample ``name{labels}`` of a scrape, ``None`` when absent."""
+    return samples.get((name, tuple(sorted(labels.items()))))
+
+
+def series(samples: Samples, name: str) -> dict[Labels, float]:
+    """Every sample named ``name``: labels → value."""
+    return {labels: v for (n, labels), v in samples.items() if n == name}
+
+
+UP_FUNCTIONS = ("intake", "executor", "cron", "webhooks", "builder")
+"""The processes of ``lg-deploy up --executors 1``, in port order (functions/up.py plan)."""
+
+
+@dataclass
+class Up:
+    """A running ``lg-deploy up``: its server (intake) and each function's base URL."""
+
+    server: Server
+    urls: dict[str, str]
+
+
+@contextmanager
+def up_topology(prefix: str, env: dict[str, str]) -> Iterator[Up]:
+    """``lg-deploy up`` with one executor (own PostgreSQL and Kafka), ready when every
+    function answers ``/ok``; stopped on exit."""
+    with postgres_dir(prefix) as base:
+        server = start(
+            "up",
+            data_dir=base / "data",
+            log=base / "server.log",
+            extra=["--kafka-port", str(free_port()), "--executors", "1"],
+            env=env,
+        )
+        try:
+            urls = {
+                name: f"http://127.0.0.1:{server.port + offset}"
+                for offset, name in enumerate(UP_FUNCTIONS)
+            }
+            deadline = time.monotonic() + 120
+            for url in urls.values():
+                while not _answers(url):
+                    assert server.proc.poll() is None, server.log_text()
+                    assert time.monotonic() < deadline, server.log_text()
+                    time.sleep(0.2)
+            yield Up(server, urls)
+        finally:
+            server.stop()
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url + "/ok", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
