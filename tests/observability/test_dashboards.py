@@ -33,7 +33,8 @@ from tests.deploy.render import documents, helm_template
 from tests.deploy.tools import ensure_tools
 from tests.infra.scripts import install
 from tests.observability.grafana_schema import dashboard_errors
-from tests.support import ROOT, free_port, topology_server
+from tests.observability.support import Up
+from tests.support import ROOT, free_port
 
 FOLDER = ROOT / "charts" / "lg-deploy" / "dashboards"
 FILES = sorted(FOLDER.glob("*.json"))
@@ -327,23 +328,15 @@ def test_every_metric_of_the_contract_is_on_a_dashboard(referenced: dict[str, se
     assert missing == []
 
 
-UP_PROCESSES = 6
-"""``lg-deploy up --executors 2`` serves intake on its port and, on the next ports, executor-1,
-executor-2, cron, webhooks and builder (``functions/up.py`` ``plan``)."""
-
-
 @pytest.fixture(scope="module")
-def exposed() -> set[str]:
-    """Series names every process of ``lg-deploy up`` (Kafka, PostgreSQL, one process per
-    function) exposes on ``/metrics``, families without samples included."""
+def exposed(up: Up) -> set[str]:
+    """Series names every process of the session's ``lg-deploy up`` (Kafka, PostgreSQL, one
+    process per function) exposes on ``/metrics``, families without samples included."""
     names: set[str] = set()
-    with topology_server("dashboards") as server:
-        for offset in range(UP_PROCESSES):
-            url = f"http://127.0.0.1:{server.port + offset}"
-            wait_until_served(f"{url}/ok")
-            text = httpx.get(f"{url}/metrics", timeout=30).text
-            for family in text_string_to_metric_families(text):
-                names |= series_names(family.name, family.type)
+    for url in up.urls.values():
+        text = httpx.get(f"{url}/metrics", timeout=30).text
+        for family in text_string_to_metric_families(text):
+            names |= series_names(family.name, family.type)
     return names
 
 
