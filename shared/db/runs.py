@@ -350,7 +350,8 @@ async def reclaim_expired(
     cancel out (interrupt at the last checkpoint, or rollback), as the lost one would have.
     The thread follows in the same statement, and so does the webhook delivery of each run
     that ended (the thread's stored values stand for its final values).
-    Returns ``(run_id, thread_id, status)`` of every run touched.
+    Returns ``(run_id, thread_id, status, assistant_id, tenant_id, metadata, attempt,
+    request_context)`` of every run touched (``attempt``: the one that was lost).
     """
     return await pool.fetch(
         f"""WITH r AS (
@@ -382,7 +383,8 @@ async def reclaim_expired(
                    updated_at = now()
                WHERE th.thread_id IN (SELECT thread_id FROM r)
                RETURNING th.thread_id)
-           SELECT r.run_id, r.thread_id, r.status FROM r""",
+           SELECT r.run_id, r.thread_id, r.status, r.assistant_id, r.tenant_id, r.metadata,
+                  r.attempt, r.request_context FROM r""",
         max_attempts,
         _LOST,
         every_running,
