@@ -3,9 +3,9 @@ reading traces back from its query API.
 
 Jaeger v2 is an OpenTelemetry Collector distribution: the config below has the OTLP/HTTP
 receiver, in-memory storage and the query extension, each on a free loopback port (its own
-metrics and traces off: nothing else listens or sends). Traces are read from the query service's HTTP API
-(``/api/traces``: the JSON the Jaeger UI reads; ``references`` are ``CHILD_OF`` for a parent
-and ``FOLLOWS_FROM`` for a span link).
+metrics and traces off: nothing else listens or sends). Traces are read from the query
+service's HTTP API (``/api/traces``: the JSON the Jaeger UI reads; ``references`` are
+``CHILD_OF`` for a parent and ``FOLLOWS_FROM`` for a span link).
 """
 
 from __future__ import annotations
@@ -108,13 +108,14 @@ class Jaeger:
             services = {k: p["serviceName"] for k, p in data["processes"].items()}
             for s in sorted(data["spans"], key=lambda s: s["startTime"]):
                 refs = s["references"]
+                parents = [r["spanID"] for r in refs if r["refType"] == "CHILD_OF"]
                 found.append(
                     Span(
                         trace_id=s["traceID"],
                         span_id=s["spanID"],
                         name=s["operationName"],
                         service=services[s["processID"]],
-                        parent=next((r["spanID"] for r in refs if r["refType"] == "CHILD_OF"), None),
+                        parent=parents[0] if parents else None,
                         links=tuple(r["spanID"] for r in refs if r["refType"] == "FOLLOWS_FROM"),
                         tags={t["key"]: t["value"] for t in s["tags"]},
                     )

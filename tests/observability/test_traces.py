@@ -84,8 +84,10 @@ async def test_a_run_is_one_trace_from_the_request_through_executor_nodes_and_we
     spans = await _trace_with(
         jaeger,
         trace_id,
-        lambda spans: bool(_named(spans, "lgd.webhook.deliver"))
-        and any(s.parent == _named(spans, "lgd.webhook.deliver")[0].span_id for s in spans),
+        lambda spans: (
+            bool(_named(spans, "lgd.webhook.deliver"))
+            and any(s.parent == _named(spans, "lgd.webhook.deliver")[0].span_id for s in spans)
+        ),
         "the webhook delivery and its HTTP span in the run's trace",
     )
     run_tag = {"lgd.run_id": run["run_id"]}
@@ -127,11 +129,14 @@ async def test_a_run_is_one_trace_from_the_request_through_executor_nodes_and_we
 
     deliver = _one(spans, "lgd.webhook.deliver", WEBHOOKS)
     assert deliver.parent == request.span_id
-    assert deliver.tags.items() >= {
-        "lgd.run_id": run["run_id"],
-        "lgd.delivery_attempt": 1,
-        "lgd.outcome": "delivered",
-    }.items()
+    assert (
+        deliver.tags.items()
+        >= {
+            "lgd.run_id": run["run_id"],
+            "lgd.delivery_attempt": 1,
+            "lgd.outcome": "delivered",
+        }.items()
+    )
     post = next(s for s in spans if s.parent == deliver.span_id)
     assert post.tags["span.kind"] == "client" and post.name == "POST"
     assert hooks.at("/traced")[0].headers["traceparent"].split("-")[1] == trace_id
