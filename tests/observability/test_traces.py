@@ -4,7 +4,8 @@ a real trace backend").
 The functions run as processes on Kafka and PostgreSQL (tests/topology.py) with the standard
 ``OTEL_*`` environment pointing at Jaeger v2; a tool-calling graph on the model stub runs with a
 webhook, and the test reads the run's trace from Jaeger's query API. A SIGKILLed executor's run
-shows the reclaim and a second attempt in the same trace, linked to the first. Without
+shows the reclaim and a second attempt in the same trace, linked to the first. A run requested
+by a CloudEvent continues the trace the event carries. Without
 ``OTEL_*`` nothing is installed and no response header is added.
 """
 
@@ -220,3 +221,38 @@ async def test_without_otel_environment_no_trace_header_is_added(
         )
     assert response.status_code == 200
     assert "traceresponse" not in response.headers
+
+
+async def test_a_cloudevent_run_continues_the_trace_the_event_carries(
+    traced: Topology, tracing_backend: Jaeger
+) -> None:
+    trace_id, event_span = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+    async with sdk(traced.intake) as client:
+        thread = await client.threads.create()
+    headers = {
+        "ce-specversion": "1.0",
+        "ce-type": "dev.lgdeploy.run.create",
+        "ce-source": "/tests/observability",
+        "ce-id": thread["thread_id"],
+        "ce-traceparent": f"00-{trace_id}-{event_span}-01",
+        "content-type": "application/json",
+    }
+    body = {"thread_id": thread["thread_id"], "assistant_id": "slow", "input": {}}
+    async with httpx.AsyncClient(base_url=traced.intake.url, timeout=30) as http:
+        response = await http.post("/cloudevents", json=body, headers=headers)
+    assert response.status_code == 202, response.text
+    _, request_trace, request_span, _ = response.headers["traceresponse"].split("-")
+
+    spans = await _trace_with(
+        tracing_backend,
+        trace_id,
+        lambda spans: bool(_named(spans, "lgd.run.attempt")),
+        "the run's attempt in the event's trace",
+    )
+    process = _one(spans, "CloudEvents Process dev.lgdeploy.run.create", INTAKE)
+    assert process.parent == event_span
+    assert process.links == (request_span,)
+    assert process.tags["cloudevents.event_id"] == thread["thread_id"]
+    assert process.tags["span.kind"] == "consumer"
+    assert _one(spans, "lgd.run.attempt", EXECUTOR).parent == process.span_id
+    assert request_trace != trace_id  # the HTTP request's own trace is linked, not continued
