@@ -8,7 +8,9 @@
 - ``lg-deploy up``: the production topology on one machine (functions/up.py).
 - ``lg-deploy tenants|keys``: tenants and built-in API keys (functions/admin_cli.py).
 
-Flags follow ``langgraph dev`` where one exists; each has an ``LG_DEPLOY_*`` variable.
+Flags follow ``langgraph dev`` where one exists; each has an ``LG_DEPLOY_*`` variable. Traces
+are configured by the standard ``OTEL_*`` variables (:mod:`shared.tracing.setup`); each process
+is the service ``lg-deploy-<command>`` unless ``OTEL_SERVICE_NAME`` says otherwise.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from shared.graphs.registry import GraphRegistry
 from shared.logs import configure_logging
 from shared.runtime.context import Runtime
 from shared.runtime.function import Function, Placement
+from shared.tracing.setup import configure_tracing
 
 log = logging.getLogger("lg-deploy")
 
@@ -297,6 +300,8 @@ def main(argv: list[str] | None = None) -> None:
         return
     settings = _settings(args)
     configure_logging(settings.log_level, settings.log_json, args.command)
+    if args.command != "up":  # up's functions trace in their own processes (same OTEL_* env)
+        configure_tracing(f"lg-deploy-{args.command}")
     dev = args.command == "dev"
     names = FUNCTIONS if dev else (args.command,)
     try:

@@ -21,6 +21,8 @@ class Settings(BaseSettings):
 
     Units: seconds for every ``*_seconds`` field, bytes for ``max_body_bytes``. A limit set
     to ``none`` in the environment (``LG_DEPLOY_TENANT_MAX_QUEUED_RUNS=none``) is no limit.
+    Traces are not configured here but by the standard ``OTEL_*`` variables
+    (:mod:`shared.tracing.setup`); only ``trace_content`` (``LG_DEPLOY_TRACE_CONTENT``) is ours.
     """
 
     model_config = SettingsConfigDict(
@@ -157,6 +159,13 @@ class Settings(BaseSettings):
     )
     log_level: str = "INFO"
     log_json: bool = False
+    trace_content: bool = Field(
+        False,
+        description="with tracing on (OTEL_EXPORTER_OTLP_ENDPOINT…), record the inputs and "
+        "outputs of graph nodes, tools and model calls on their spans (JSON, 8 KiB each: "
+        "shared/tracing/graph.py); off, spans carry ids and names only. For debugging: "
+        "contents may hold personal data",
+    )
 
 
 def load_settings(**overrides: object) -> Settings:

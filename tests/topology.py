@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.support import Server, start, wait_ready
+from tests.support import TEST_GRAPHS, Server, start, wait_ready
 
 
 @dataclass
@@ -24,6 +24,8 @@ class Topology:
     """The environment every function got (Kafka bootstrap, topic prefix, test settings)."""
     database_url: str
     logs: Path
+    config: Path = TEST_GRAPHS
+    """The ``langgraph.json`` every function runs."""
     servers: dict[str, Server] = field(default_factory=dict)
 
     @property
@@ -50,6 +52,7 @@ class Topology:
             name = f"executor{len(self.executors) + 1}"
         server = start(
             command,
+            config=self.config,
             database_url=self.database_url,
             env=self.env,
             log=self.logs / f"{name}.log",
@@ -75,16 +78,18 @@ def kafka_topology(
     n_jobs: int = 4,
     others: tuple[str, ...] = (),
     env: dict[str, str] | None = None,
+    config: Path = TEST_GRAPHS,
 ) -> Iterator[Topology]:
     """Intake, ``executors`` executors (``n_jobs`` slots each) and the functions named in
     ``others`` (``"webhooks"``, ``"cron"``, ``"builder"``) on ``database_url`` and the Kafka at
-    ``bootstrap``, under a fresh topic prefix; all stopped (SIGINT) on exit."""
+    ``bootstrap``, under a fresh topic prefix, all on ``config``; all stopped (SIGINT) on
+    exit."""
     full_env = {
         "LG_DEPLOY_KAFKA_BOOTSTRAP": bootstrap,
         "LG_DEPLOY_KAFKA_TOPIC_PREFIX": f"t{uuid.uuid4().hex[:8]}.",
         **(env or {}),
     }
-    topology = Topology(full_env, database_url, logs)
+    topology = Topology(full_env, database_url, logs, config)
     try:
         topology.start("intake")
         for _ in range(executors):

@@ -27,7 +27,7 @@ from shared.db import idempotency as idempotency_db
 from shared.db import limits as limits_db
 from shared.db import runs as runs_db
 from shared.db.pool import DB_ERRORS
-from shared.execution.attempt import RunAttempt
+from shared.execution.attempt import RunAttempt, reclaimed_span
 from shared.execution.correlation import run_log_context
 from shared.execution.temporary import sweep_temporary_threads
 from shared.kafka.bus import names_a_run
@@ -211,7 +211,7 @@ class Executor:
             free = self._free_slots()
             if free <= 0:
                 return
-            asked = time.monotonic()
+            asked, asked_ns = time.monotonic(), time.time_ns()
             try:
                 rows = await runs_db.claim(
                     self.rt.db.pool,
@@ -226,18 +226,18 @@ class Executor:
                 await asyncio.sleep(0.01)  # lost a per-thread race; claim again
                 continue
             for row in rows:
-                self._launch(row, asked)
+                self._launch(row, asked, asked_ns)
             if len(rows) < free:
                 if self._check_delayed:
                     self._check_delayed = False
                     await self._schedule_delayed()
                 return
 
-    def _launch(self, row: asyncpg.Record, asked: float) -> None:
+    def _launch(self, row: asyncpg.Record, asked: float, asked_ns: int) -> None:
         run_id: uuid.UUID = row["run_id"]
         if run_id in self._running:  # an older attempt of this run is still winding down here:
             self._cancel(run_id, "lost")  # its claim is stale, this one supersedes it
-        attempt = RunAttempt(self.rt, row)
+        attempt = RunAttempt(self.rt, row, asked_ns)
         attempt.trusted_until = asked + self.rt.settings.lease_seconds / 2
         task = asyncio.create_task(attempt.run(), name=f"run-{run_id}")
         self._running[run_id] = (attempt, task, time.monotonic())
@@ -274,8 +274,8 @@ class Executor:
                 log.warning("sweep failed: %s", exc)
 
     async def sweep(self, *, every_running: bool = False) -> None:
-        """Reclaim expired leases, expire old events and idempotency keys, and delete ended
-        stateless threads."""
+        """Reclaim expired leases (an ``lgd.run.reclaim`` span in each run's trace), expire old
+        events and idempotency keys, and delete ended stateless threads."""
         rt = self.rt
         touched = await runs_db.reclaim_expired(
             rt.db.pool, rt.settings.max_attempts, every_running=every_running
@@ -283,6 +283,7 @@ class Executor:
         for row in touched:
             with bound(run_log_context(row)):
                 log_run_status(row["run_id"], row["status"], "lease expired", logging.WARNING)
+            reclaimed_span(row)
             if row["status"] != "pending":  # its attempts are used up: the run ends here
                 RUNS_FINISHED.labels(row["graph_id"], row["status"]).inc()
                 await rt.bus.publish(RUN_EVENTS, {"run_id": str(row["run_id"]), "done": True})

@@ -5,7 +5,8 @@ Every route passes the edge check first (:mod:`functions.intake.edge`). Domain e
 in one place; bodies over ``max_body_bytes`` get 413; a tenant over a limit gets 429
 (:mod:`functions.intake.tenant_limits`). Every operation documents 413 and 422 with the error
 model, and 401, 403 and 429 unless it is a system endpoint; routes add the other statuses they
-answer.
+answer. With tracing on (``OTEL_*``), each request but ``/ok`` and ``/metrics`` has a server
+span around everything, and its response the ``traceresponse`` header naming it.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ from shared.services.limits import LimitsCache
 from shared.services.rate_limit import RateLimiter
 from shared.services.stream_limit import StreamSlots
 from shared.streams.follow import RunWatcher
+from shared.tracing.setup import instrument_app
 
 ROUTERS: tuple[APIRouter, ...] = tuple(
     module.router
@@ -108,4 +110,5 @@ def create_app(rt: Runtime, watcher: RunWatcher, recorder: AuditRecorder) -> Fas
         app.include_router(router, responses=errors(*statuses))
     if rt.project.auth is not None and rt.project.auth.openapi is not None:
         declare_security(app, rt.project.auth.openapi)
+    instrument_app(app)  # outermost, when tracing is on: a server span per request
     return app

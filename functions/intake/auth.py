@@ -4,10 +4,14 @@
 routes through :data:`functions.intake.deps.CtxDep`). REST, streams, A2A, MCP and
 ``/cloudevents`` alike; a refusal is ``{"detail"}`` with the error's status and headers, and
 a database that cannot be reached to check credentials is ``503`` with ``Retry-After``.
+With tracing on, the request's server span (:func:`shared.tracing.setup.instrument_app`)
+wraps this middleware: the context continues it, and the span gets the ``lgd.tenant`` and
+``lgd.request_id`` attributes.
 """
 
 from __future__ import annotations
 
+from opentelemetry import trace
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -15,6 +19,7 @@ from functions.intake.responses import error_response
 from shared.auth.access import Access
 from shared.db.pool import DB_ERRORS
 from shared.errors import DomainError
+from shared.tracing import spans
 
 RETRY_LATER = {"Retry-After": "1"}
 OPEN_PATHS = frozenset({"/", "/ok", "/metrics", "/docs", "/openapi.json", "/info"})
@@ -41,4 +46,7 @@ class Authenticate:
                 await response(scope, receive, send)
                 return
             scope.setdefault("state", {})["ctx"] = ctx
+            trace.get_current_span().set_attributes(
+                {spans.TENANT: ctx.tenant_id, spans.REQUEST_ID: ctx.request_id}
+            )
         await self.app(scope, receive, send)

@@ -33,6 +33,7 @@ from shared.db.pool import DB_ERRORS
 from shared.logs import configure_logging
 from shared.runtime.context import Runtime
 from shared.runtime.function import Placement
+from shared.tracing.setup import configure_tracing
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +95,7 @@ class LambdaApp:
             if self._intake is None:
                 settings = load_settings()
                 configure_logging(settings.log_level, settings.log_json, "intake")
+                configure_tracing("lg-deploy-intake")
                 if settings.database_url is None:
                     raise RuntimeError("LG_DEPLOY_DATABASE_URL must be set for the Lambda handler")
                 project, graphs = load_project(settings)

@@ -19,8 +19,10 @@ import time
 import uuid
 
 import asyncpg
+from opentelemetry.trace import StatusCode
 from prometheus_client import Counter, Histogram
 
+from shared.auth.context import RequestContext
 from shared.bus.base import RUN_EVENTS, Subscription
 from shared.db import outbox
 from shared.db.pool import DB_ERRORS
@@ -28,6 +30,8 @@ from shared.execution.correlation import run_log_context
 from shared.execution.webhook_delivery import next_step, send
 from shared.logs import run_context
 from shared.runtime.context import Runtime
+from shared.tracing import spans
+from shared.tracing.propagation import parent_context
 from shared.webhooks.transport import webhook_client
 
 log = logging.getLogger(__name__)
@@ -170,11 +174,26 @@ class Deliverer:
 
     async def _deliver(self, row: asyncpg.Record) -> None:
         """One attempt of ``row``'s delivery, recorded with its outcome, in the name of the
-        request context that created its run (its logs carry the tenant and request id)."""
+        request context that created its run (its logs carry the tenant and request id) and
+        in its run's trace: an ``lgd.webhook.deliver`` span (the HTTP client span beneath)."""
+        ctx = RequestContext.from_json(row["request_context"])
         run_context.set(run_log_context(row))
         number: int = row["delivery_attempts"]
-        result = await send(self._client, self.rt.webhooks, row)
-        outcome, retry_in = next_step(self.rt.webhooks, number, result)
+        attributes = {
+            **spans.run_attributes(row),
+            spans.DELIVERY_ID: str(row["delivery_id"]),
+            spans.DELIVERY_ATTEMPT: number,
+        }
+        with spans.tracer().start_as_current_span(
+            spans.WEBHOOK_DELIVER,
+            parent_context(ctx.traceparent, ctx.tracestate),
+            attributes=attributes,
+        ) as span:
+            result = await send(self._client, self.rt.webhooks, row)
+            outcome, retry_in = next_step(self.rt.webhooks, number, result)
+            span.set_attribute(spans.OUTCOME, outcome)
+            if outcome != "delivered":
+                span.set_status(StatusCode.ERROR, str(result.error))
         WEBHOOK_ATTEMPTS.labels(outcome).inc()
         WEBHOOK_LATENCY.observe(result.latency_ms / 1000)
         if outcome == "delivered":

@@ -21,6 +21,7 @@ from typing import Any, Literal, Protocol
 from starlette.requests import Request
 
 from shared.auth.context import RequestContext, open_context
+from shared.tracing.propagation import edge_trace
 
 Resource = Literal["threads", "assistants", "crons", "store"]
 Action = Literal[
@@ -39,8 +40,6 @@ MetadataFilter = Mapping[str, Any]
 """What ``authorize`` may return: a JSON object the resource's ``metadata`` must contain
 (``metadata @> filter``); custom auth's ``{"owner": "a"}``, ``{"owner": {"$eq": "a"}}`` and
 ``{"tags": {"$contains": "x"}}`` all reduce to one."""
-
-TRACEPARENT = "traceparent"
 
 
 class Access(Protocol):
@@ -66,8 +65,8 @@ class OpenAccess:
     """An open deployment: every request is the default tenant's anonymous admin."""
 
     async def authenticate(self, request: Request) -> RequestContext:
-        """The open context, with the request's ``traceparent`` header."""
-        return open_context(request.headers.get(TRACEPARENT))
+        """The open context, in the request's trace."""
+        return open_context(edge_trace(request.headers))
 
     async def authorize(
         self, ctx: RequestContext, resource: Resource, action: Action, value: dict[str, Any]

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, get_args
 
 from shared.api.admin import RoleName
 from shared.db.scope import DEFAULT_TENANT
+from shared.tracing.propagation import TraceFields
 
 Role = RoleName
 """Built-in roles, weakest first (defined with the admin API's models, the lowest layer):
@@ -81,30 +82,41 @@ ANONYMOUS = Caller(identity="", is_authenticated=False, role="admin")
 @dataclass(frozen=True)
 class RequestContext:
     """Who (``caller``), which ``tenant_id``, and the request's ``request_id`` and W3C
-    ``traceparent`` (``None`` when the request had none)."""
+    ``traceparent`` / ``tracestate`` (``None`` when absent). With tracing on, the trace names
+    the request's server span (:func:`shared.tracing.propagation.edge_trace`), so the run's
+    work downstream is in the request's trace; off, it is the request's own headers."""
 
     tenant_id: str
     caller: Caller
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     traceparent: str | None = None
+    tracestate: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """``{"tenant_id", "user", "request_id", "traceparent"}`` (stored with runs/crons)."""
+        """``{"tenant_id", "user", "request_id", "traceparent", "tracestate"}`` (stored with
+        runs/crons)."""
         return {
             "tenant_id": self.tenant_id,
             "user": self.caller.to_json(),
             "request_id": self.request_id,
             "traceparent": self.traceparent,
+            "tracestate": self.tracestate,
         }
 
     def carried(self) -> dict[str, str]:
         """What messages about the request's work carry (bus payloads; CloudEvents as the
-        extensions ``tenantid``, ``requestid``, ``traceparent``): ``tenant_id``,
-        ``request_id`` and, when the request had one, ``traceparent``."""
+        extensions ``tenantid``, ``requestid``, ``traceparent``, ``tracestate``):
+        ``tenant_id``, ``request_id`` and, when present, ``traceparent`` and ``tracestate``."""
         carried = {"tenant_id": self.tenant_id, "request_id": self.request_id}
         if self.traceparent:
             carried["traceparent"] = self.traceparent
+            if self.tracestate:
+                carried["tracestate"] = self.tracestate
         return carried
+
+    def in_trace(self, trace: TraceFields | None) -> RequestContext:
+        """This context continuing ``trace`` instead (itself when ``trace`` is ``None``)."""
+        return self if trace is None else replace(self, **trace)
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any] | None) -> RequestContext:
@@ -117,9 +129,11 @@ class RequestContext:
             caller=Caller.from_json(data.get("user") or {}),
             request_id=str(data.get("request_id") or uuid.uuid4().hex),
             traceparent=data.get("traceparent"),
+            tracestate=data.get("tracestate"),
         )
 
 
-def open_context(traceparent: str | None = None) -> RequestContext:
-    """The context of a request to an open deployment: the default tenant, anonymous."""
-    return RequestContext(DEFAULT_TENANT, ANONYMOUS, traceparent=traceparent)
+def open_context(trace: TraceFields | None = None) -> RequestContext:
+    """The context of a request to an open deployment: the default tenant, anonymous, in
+    ``trace`` (:func:`shared.tracing.propagation.edge_trace`)."""
+    return RequestContext(DEFAULT_TENANT, ANONYMOUS).in_trace(trace)

@@ -37,7 +37,7 @@ from langgraph_sdk.auth.types import Handler
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
-from shared.auth.access import TRACEPARENT, Action, MetadataFilter, Resource
+from shared.auth.access import Action, MetadataFilter, Resource
 from shared.auth.context import DEFAULT_TENANT, Caller, RequestContext, Role
 from shared.auth.filters import UnsupportedFilter, containment
 from shared.auth.user import AuthUser
@@ -45,6 +45,7 @@ from shared.errors import DomainError, Forbidden, Refused, Unauthorized
 from shared.graphs.config import ConfigError, ObjectRef, ProjectConfig
 from shared.graphs.registry import import_object
 from shared.serde import to_jsonable
+from shared.tracing.propagation import edge_trace
 
 log = logging.getLogger(__name__)
 
@@ -134,8 +135,8 @@ class CustomAccess:
             )
             log.debug("the @auth.authenticate function raised", exc_info=True)
             raise Unauthorized("Unauthorized") from exc
-        return RequestContext(
-            DEFAULT_TENANT, caller_of(result), traceparent=request.headers.get(TRACEPARENT)
+        return RequestContext(DEFAULT_TENANT, caller_of(result)).in_trace(
+            edge_trace(request.headers)
         )
 
     async def authorize(

@@ -27,12 +27,13 @@ import asyncpg
 from starlette.datastructures import Headers
 from starlette.requests import Request
 
-from shared.auth.access import TRACEPARENT, Action, MetadataFilter, Resource
+from shared.auth.access import Action, MetadataFilter, Resource
 from shared.auth.context import Caller, RequestContext, Role, open_context
 from shared.auth.key_admin import key_hash
 from shared.auth.memo import TtlMemo
 from shared.db import api_keys as keys_db
 from shared.errors import Forbidden, Unauthorized
+from shared.tracing.propagation import edge_trace
 
 READ_ACTIONS: frozenset[Action] = frozenset({"read", "search", "get", "list_namespaces"})
 ALL_ACTIONS: frozenset[Action] = frozenset(get_args(Action))
@@ -96,14 +97,14 @@ class KeysAccess:
         keys exist); else, while :meth:`closed` is false, the open context (a client may send
         a key of its environment, e.g. ``LANGSMITH_API_KEY``, to an open deployment). Raises
         :class:`~shared.errors.Unauthorized` (missing, unknown or revoked key)."""
-        traceparent = request.headers.get(TRACEPARENT)
+        trace = edge_trace(request.headers)
         key = presented_key(request.headers)
         found = await self._keys.get(key_hash(key)) if key is not None else None
         if found is not None:
             tenant_id, caller = found
-            return RequestContext(tenant_id, caller, traceparent=traceparent)
+            return RequestContext(tenant_id, caller).in_trace(trace)
         if not await self.closed():
-            return open_context(traceparent)
+            return open_context(trace)
         if key is None:
             raise Unauthorized(
                 "Missing API key: send X-Api-Key or Authorization: Bearer", headers=CHALLENGE

@@ -89,9 +89,11 @@ CONTEXT_EXTENSIONS = {
     "tenant_id": "tenantid",
     "request_id": "requestid",
     "traceparent": "traceparent",
+    "tracestate": "tracestate",
 }
 """The request context's carried fields (``RequestContext.carried``) → their CloudEvent
-extension names (``traceparent``: the CloudEvents Distributed Tracing extension)."""
+extension names (``traceparent`` and ``tracestate``: the CloudEvents Distributed Tracing
+extension)."""
 
 
 def context_extensions(carried: Mapping[str, Any]) -> dict[str, str]:

@@ -18,6 +18,9 @@ import asyncpg
 from langchain_core.runnables import RunnableConfig
 from langgraph.pregel import Pregel
 from langgraph.types import Command, StateSnapshot
+from opentelemetry import context as otel_context
+from opentelemetry import propagate, trace
+from opentelemetry.trace import Span, StatusCode
 
 from shared.auth.context import RequestContext
 from shared.bus.base import RUN_EVENTS, RUN_REQUESTED
@@ -39,17 +42,38 @@ from shared.metrics import RUN_ATTEMPTS, RUN_DURATION, RUNS_FINISHED
 from shared.runtime.context import Runtime
 from shared.runtime.tenant_store import tenant_store
 from shared.serde import interrupts_to_api, serialize_error, to_jsonable
+from shared.tracing import spans
+from shared.tracing.graph import GraphSpans
+from shared.tracing.propagation import TRACEPARENT, link_to, parent_context
+from shared.tracing.setup import enabled as tracing_enabled
 
 log = logging.getLogger(__name__)
 
 
-def build_config(row: asyncpg.Record) -> RunnableConfig:
+def build_config(row: asyncpg.Record, *, trace_content: bool = False) -> RunnableConfig:
     """The LangGraph ``config`` of a run attempt: :func:`run_config`, with the ``run_id``
-    (LangGraph's run id, and in ``metadata`` what tells it a re-entry of the same run)."""
+    (LangGraph's run id, and in ``metadata`` what tells it a re-entry of the same run) and,
+    while tracing is on, the callback making node, tool and model spans under the current
+    (attempt) span (:class:`~shared.tracing.graph.GraphSpans`; ``trace_content`` adds their
+    inputs and outputs)."""
     config = run_config(row)
     config["metadata"]["run_id"] = str(row["run_id"])
     config["run_id"] = row["run_id"]
+    if tracing_enabled():
+        config["callbacks"] = [GraphSpans(otel_context.get_current(), content=trace_content)]
     return cast(RunnableConfig, config)
+
+
+def reclaimed_span(row: asyncpg.Record) -> None:
+    """An ``lgd.run.reclaim`` span in the trace of the run in ``row`` (a row of
+    :func:`shared.db.runs.reclaim_expired`): its lease expired; ``lgd.attempt`` is the lost
+    attempt, ``lgd.outcome`` the status the run got (``pending`` for another attempt)."""
+    ctx = RequestContext.from_json(row["request_context"])
+    spans.tracer().start_span(
+        spans.RUN_RECLAIM,
+        parent_context(ctx.traceparent, ctx.tracestate),
+        attributes={**spans.run_attributes(row), spans.OUTCOME: row["status"]},
+    ).end()
 
 
 def state_result(
@@ -86,8 +110,11 @@ class RunAttempt:
     cancelled at once, as that executor would have done.
     """
 
-    def __init__(self, rt: Runtime, row: asyncpg.Record) -> None:
+    def __init__(self, rt: Runtime, row: asyncpg.Record, asked_ns: int | None = None) -> None:
         self.rt = rt
+        self.asked_ns = asked_ns
+        """When the claim that took the run was asked (ns since the epoch; the claim span's
+        start)."""
         self.row = row
         self.run_id: uuid.UUID = row["run_id"]
         self.thread_id: uuid.UUID = row["thread_id"]
@@ -106,7 +133,34 @@ class RunAttempt:
         return time.monotonic() < self.trusted_until
 
     async def run(self) -> None:
-        """Execute to a terminal state (or hand back / give up on a lost claim)."""
+        """Execute to a terminal state (or hand back / give up on a lost claim), in the run's
+        trace (the stored request context's ``traceparent``): an ``lgd.run.claim`` span, then
+        this attempt's ``lgd.run.attempt`` span around everything it does, linked to the
+        previous attempt's span (:mod:`shared.tracing.spans`)."""
+        parent = parent_context(self.ctx.traceparent, self.ctx.tracestate)
+        attributes = {**spans.run_attributes(self.row), spans.EXECUTOR_ID: self.row["executor_id"]}
+        claim = spans.tracer().start_span(
+            spans.RUN_CLAIM, parent, attributes=attributes, start_time=self.asked_ns
+        )
+        claim.end()
+        with spans.tracer().start_as_current_span(
+            spans.RUN_ATTEMPT, parent, attributes=attributes
+        ) as span:
+            if tracing_enabled():
+                await self._link_previous_attempt(span)
+            await self._run()
+
+    async def _link_previous_attempt(self, span: Span) -> None:
+        """Store this attempt's span; link it to the previous attempt's, if any."""
+        carrier: dict[str, str] = {}
+        propagate.inject(carrier)
+        previous = await attempts_db.record_span(
+            self.rt.db.pool, self.run_id, self.row["attempt"], carrier[TRACEPARENT]
+        )
+        for link in link_to(previous):
+            span.add_link(link.context, {spans.ATTEMPT: self.row["attempt"] - 1})
+
+    async def _run(self) -> None:
         rt = self.rt
         attempt = self.row["attempt"]
         # create_run stored attempt 1's metadata event (seq 1); later attempts open their own
@@ -122,7 +176,7 @@ class RunAttempt:
         try:
             if attempt > 1:
                 sink.emit_json("metadata", metadata_event(self.run_id, attempt))
-            config = build_config(self.row)
+            config = build_config(self.row, trace_content=rt.settings.trace_content)
             saver = FencedSaver(
                 rt.db.checkpoint_pool,
                 pool=rt.db.pool,
@@ -348,7 +402,12 @@ class RunAttempt:
             producer.hint(RUN_LIFECYCLE_TOPIC, event)
 
     async def _end_attempt(self, outcome: str, error: Any = None) -> None:
-        """Record this attempt's outcome (``run_attempts`` and the attempt metrics)."""
+        """Record this attempt's outcome (``run_attempts``, the attempt metrics and the
+        ``lgd.outcome`` attribute of the attempt's span, ERROR status for error/timeout)."""
+        span = trace.get_current_span()
+        span.set_attribute(spans.OUTCOME, outcome)
+        if outcome in ("error", "timeout"):
+            span.set_status(StatusCode.ERROR, outcome)
         seconds = await attempts_db.end(
             self.rt.db.pool, self.run_id, self.row["attempt"], outcome, error
         )

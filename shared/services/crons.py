@@ -18,6 +18,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
+from opentelemetry.context import Context
+from opentelemetry.trace import StatusCode
 from pydantic import ValidationError
 
 from shared.api.common import Json
@@ -40,6 +42,8 @@ from shared.services.access import scope_of, visible_thread
 from shared.services.pages import Page, search_page
 from shared.services.runs import CreatedRun, announce_run, create_run_in, resolve_assistant
 from shared.services.webhooks import check_webhook
+from shared.tracing import spans
+from shared.tracing.propagation import current_trace, link_to
 
 log = logging.getLogger(__name__)
 
@@ -236,14 +240,34 @@ def _run_body(cron: asyncpg.Record) -> RunCreateStateless:
 
 async def _fire(rt: Runtime, conn: asyncpg.Connection, cron: asyncpg.Record) -> CreatedRun | None:
     """Create the run of one firing in a savepoint, in the name of the request context that
-    created the cron; ``None`` (logged) when it is refused."""
+    created the cron; ``None`` (logged) when it is refused. The firing is an ``lgd.cron.fire``
+    span starting a new trace, linked to the cron's creation (its stored ``traceparent``); the
+    run continues that trace (while tracing is off, the run keeps the cron's own)."""
     ctx = RequestContext.from_json(cron["request_context"])
-    try:
-        async with conn.transaction():
-            return await create_run_in(rt, ctx, conn, cron["thread_id"], _run_body(cron))
-    except (DomainError, ValidationError) as exc:
-        log.warning("cron %s: no run this time: %s", cron["cron_id"], exc)
-        return None
+    attributes = {
+        spans.CRON_ID: str(cron["cron_id"]),
+        spans.TENANT: ctx.tenant_id,
+        spans.ASSISTANT_ID: str(cron["assistant_id"]),
+    }
+    if cron["thread_id"] is not None:
+        attributes[spans.THREAD_ID] = str(cron["thread_id"])
+    with spans.tracer().start_as_current_span(
+        spans.CRON_FIRE,
+        Context(),
+        links=link_to(ctx.traceparent, ctx.tracestate),
+        attributes=attributes,
+    ) as span:
+        try:
+            async with conn.transaction():
+                run = await create_run_in(
+                    rt, ctx.in_trace(current_trace()), conn, cron["thread_id"], _run_body(cron)
+                )
+        except (DomainError, ValidationError) as exc:
+            log.warning("cron %s: no run this time: %s", cron["cron_id"], exc)
+            span.set_status(StatusCode.ERROR, str(exc))
+            return None
+        span.set_attribute(spans.RUN_ID, str(run.row["run_id"]))
+        return run
 
 
 async def tick(rt: Runtime, now: datetime, event_key: str | None = None) -> Tick:

@@ -1,0 +1,150 @@
+"""Turn OpenTelemetry tracing on for this process, from the standard ``OTEL_*`` environment.
+
+On when ``OTEL_EXPORTER_OTLP_ENDPOINT`` or ``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`` is set, unless
+``OTEL_SDK_DISABLED=true`` or ``OTEL_TRACES_EXPORTER=none``; off, nothing is installed (the API's
+no-op tracer stays, no library is patched, no response header is added). On:
+
+- a ``TracerProvider`` whose resource is ``service.name`` ``lg-deploy-<function>`` unless
+  ``OTEL_SERVICE_NAME`` or ``OTEL_RESOURCE_ATTRIBUTES`` names one, plus the rest of
+  ``OTEL_RESOURCE_ATTRIBUTES``; its sampler is the one ``OTEL_TRACES_SAMPLER`` /
+  ``OTEL_TRACES_SAMPLER_ARG`` choose (default ``parentbased_always_on``), except that a
+  client, producer or consumer span with no parent is dropped (:class:`WorkRootsOnly`);
+- a ``BatchSpanProcessor`` over the OTLP/HTTP exporter (``OTEL_EXPORTER_OTLP_*``: endpoint,
+  headers, timeout, compression). The processor suppresses instrumentation while it exports
+  and the exporter sends through ``requests``, which is not instrumented: no span is made of
+  an export. The provider flushes and shuts down at interpreter exit (``shutdown_on_exit``),
+  which every function reaches after SIGTERM/SIGINT;
+- the W3C Trace Context propagator (the API default, ``OTEL_PROPAGATORS``) and the
+  ``traceresponse`` response propagator (W3C Trace Context Level 2), which the ASGI
+  middleware of :func:`instrument_app` adds to every traced response;
+- the instrumentations of asyncpg (the API's database), psycopg (the checkpointer and store),
+  httpx (webhooks, model calls of graphs) and aiokafka (the bus hops).
+
+Source: OpenTelemetry SDK environment variables specification; opentelemetry-python's
+``opentelemetry.instrumentation.propagators.TraceResponsePropagator``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+
+from fastapi import FastAPI
+from opentelemetry import trace
+from opentelemetry.context import Context
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.instrumentation.aiokafka import AIOKafkaInstrumentor
+from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+from opentelemetry.instrumentation.propagators import (
+    TraceResponsePropagator,
+    set_global_response_propagator,
+)
+from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor
+from opentelemetry.sdk.resources import SERVICE_NAME, OTELResourceDetector, Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.sampling import (
+    Decision,
+    Sampler,
+    SamplingResult,
+    _get_from_env_or_default,
+)
+from opentelemetry.trace import Link, SpanKind, TraceState
+from opentelemetry.util.types import Attributes
+
+ENDPOINT_VARIABLES = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+EXCLUDED_URLS = "/ok$,/metrics$"
+"""Paths never traced by default (health checks and scrapes);
+``OTEL_PYTHON_FASTAPI_EXCLUDED_URLS`` replaces the list."""
+
+_enabled = False
+
+
+def wanted(environ: Mapping[str, str]) -> bool:
+    """Whether ``environ`` asks for traces: an OTLP endpoint is set, the SDK is not disabled
+    and the traces exporter is not ``none``."""
+    if environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
+        return False
+    if environ.get("OTEL_TRACES_EXPORTER", "otlp").strip().lower() == "none":
+        return False
+    return any(environ.get(name) for name in ENDPOINT_VARIABLES)
+
+
+def enabled() -> bool:
+    """Whether :func:`configure_tracing` turned tracing on in this process."""
+    return _enabled
+
+
+class WorkRootsOnly(Sampler):
+    """The environment's sampler, except that a client, producer or consumer span without a
+    parent is dropped: a database query, a Kafka send or poll of a background loop (claims,
+    heartbeats, sweeps, timers) is not a trace of its own. Work starts traces through server
+    spans (requests) and lg-deploy's own spans (attempts, cron firings, deliveries)."""
+
+    def __init__(self, delegate: Sampler) -> None:
+        self._delegate = delegate
+
+    def should_sample(
+        self,
+        parent_context: Context | None,
+        trace_id: int,
+        name: str,
+        kind: SpanKind | None = None,
+        attributes: Attributes = None,
+        links: Sequence[Link] | None = None,
+        trace_state: TraceState | None = None,
+    ) -> SamplingResult:
+        """DROP for an orphan client/producer/consumer span, else the delegate's decision."""
+        parent = trace.get_current_span(parent_context).get_span_context()
+        if not parent.is_valid and kind in (SpanKind.CLIENT, SpanKind.PRODUCER, SpanKind.CONSUMER):
+            return SamplingResult(Decision.DROP)
+        return self._delegate.should_sample(
+            parent_context, trace_id, name, kind, attributes, links, trace_state
+        )
+
+    def get_description(self) -> str:
+        """``WorkRootsOnly{<delegate>}``."""
+        return f"WorkRootsOnly{{{self._delegate.get_description()}}}"
+
+
+def resource(default_service: str) -> Resource:
+    """The process's resource: ``service.name`` ``default_service`` unless the environment
+    names one (``OTEL_SERVICE_NAME``, ``OTEL_RESOURCE_ATTRIBUTES``), which wins."""
+    from_env = OTELResourceDetector().detect().attributes
+    return Resource.create({SERVICE_NAME: default_service, **from_env})
+
+
+def configure_tracing(service_name: str, environ: Mapping[str, str] = os.environ) -> bool:
+    """Install tracing for this process as the module docstring says, when :func:`wanted`;
+    ``service_name`` is the default ``service.name`` (``lg-deploy-<function>``). Call it once,
+    first thing at start-up (before pools and clients exist: the instrumentations patch
+    their classes); a second call does nothing. Returns whether tracing is on."""
+    global _enabled
+    if _enabled or not wanted(environ):
+        return _enabled
+    provider = TracerProvider(
+        sampler=WorkRootsOnly(_get_from_env_or_default()), resource=resource(service_name)
+    )
+    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    trace.set_tracer_provider(provider)
+    set_global_response_propagator(TraceResponsePropagator())
+    AsyncPGInstrumentor().instrument()
+    PsycopgInstrumentor().instrument()
+    HTTPXClientInstrumentor().instrument()
+    AIOKafkaInstrumentor().instrument()
+    _enabled = True
+    return True
+
+
+def instrument_app(app: FastAPI) -> None:
+    """Trace every request of ``app`` (but :data:`EXCLUDED_URLS`) with a server span that wraps
+    all its middleware, authentication included, so the request context sees it; no per-chunk
+    ``send``/``receive`` spans (streams send thousands). No-op while tracing is off."""
+    if _enabled:
+        FastAPIInstrumentor.instrument_app(
+            app,
+            excluded_urls=os.environ.get("OTEL_PYTHON_FASTAPI_EXCLUDED_URLS", EXCLUDED_URLS),
+            exclude_spans=["receive", "send"],
+        )

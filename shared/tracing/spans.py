@@ -1,0 +1,67 @@
+"""lg-deploy's own spans: their names, the correlation attributes and the tracer.
+
+Span names (``lgd.*``; everything else comes from the instrumentations and follows the OTel
+semantic conventions): ``lgd.run.claim`` (an executor took the run), ``lgd.run.attempt`` (one
+execution; a retry or reclaim is a new one linked to the previous), ``lgd.run.reclaim`` (a
+sweep found the run's lease expired), ``lgd.webhook.deliver`` (one delivery attempt),
+``lgd.cron.fire`` (a cron fired: a new trace linked to the cron's creation).
+
+Correlation attributes (:data:`RUN_ATTRIBUTES` and the others below), on lg-deploy's spans and on
+the intake server span (tenant and request id): ``lgd.tenant``, ``lgd.request_id``,
+``lgd.assistant_id``, ``lgd.graph_id``, ``lgd.thread_id``, ``lgd.run_id``, ``lgd.attempt``,
+``lgd.executor_id``, ``lgd.cron_id``, ``lgd.delivery_id``, ``lgd.delivery_attempt``, and
+``lgd.outcome`` (how an attempt, reclaim or delivery ended: an attempt's ``run_attempts``
+outcome, the status a reclaim left, ``delivered``/``retry``/``failed``); ids as strings,
+counters as ints. Never secrets, inputs or outputs (see
+:mod:`shared.tracing.graph` for the setting that adds node inputs and outputs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from opentelemetry import trace
+from opentelemetry.trace import Tracer
+
+TENANT = "lgd.tenant"
+REQUEST_ID = "lgd.request_id"
+ASSISTANT_ID = "lgd.assistant_id"
+GRAPH_ID = "lgd.graph_id"
+THREAD_ID = "lgd.thread_id"
+RUN_ID = "lgd.run_id"
+ATTEMPT = "lgd.attempt"
+EXECUTOR_ID = "lgd.executor_id"
+CRON_ID = "lgd.cron_id"
+DELIVERY_ID = "lgd.delivery_id"
+DELIVERY_ATTEMPT = "lgd.delivery_attempt"
+OUTCOME = "lgd.outcome"
+
+RUN_CLAIM = "lgd.run.claim"
+RUN_ATTEMPT = "lgd.run.attempt"
+RUN_RECLAIM = "lgd.run.reclaim"
+WEBHOOK_DELIVER = "lgd.webhook.deliver"
+CRON_FIRE = "lgd.cron.fire"
+
+
+def tracer() -> Tracer:
+    """lg-deploy's tracer (the no-op one while tracing is off)."""
+    return trace.get_tracer("lg-deploy")
+
+
+def run_attributes(row: Mapping[str, Any]) -> dict[str, str | int]:
+    """The correlation attributes of a run from a row holding its columns (a ``runs`` row, a
+    run-ending statement's row or a webhook delivery): ``tenant_id``, ``assistant_id``,
+    ``thread_id``, ``run_id``, ``metadata.graph_id`` and ``attempt``, those present."""
+    metadata = row.get("metadata") or {}
+    found: dict[str, Any] = {
+        TENANT: row.get("tenant_id"),
+        ASSISTANT_ID: row.get("assistant_id"),
+        GRAPH_ID: metadata.get("graph_id"),
+        THREAD_ID: row.get("thread_id"),
+        RUN_ID: row.get("run_id"),
+    }
+    attributes: dict[str, str | int] = {k: str(v) for k, v in found.items() if v is not None}
+    if row.get("attempt") is not None:
+        attributes[ATTEMPT] = int(row["attempt"])
+    return attributes

@@ -1,0 +1,258 @@
+"""One trace per run across functions, read back from a real Jaeger (issue 10, "Tested against
+a real trace backend").
+
+The functions run as processes on Kafka and PostgreSQL (tests/topology.py) with the standard
+``OTEL_*`` environment pointing at Jaeger v2; a tool-calling graph on the model stub runs with a
+webhook, and the test reads the run's trace from Jaeger's query API. A SIGKILLed executor's run
+shows the reclaim and a second attempt in the same trace, linked to the first. A run requested
+by a CloudEvent continues the trace the event carries. Without
+``OTEL_*`` nothing is installed and no response header is added.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from opentelemetry import trace
+from opentelemetry.trace import ProxyTracerProvider
+
+from shared.tracing.setup import configure_tracing, wanted
+from tests.faults.helpers import eventually
+from tests.observability.jaeger import Jaeger, Span
+from tests.support import Server, executor_id, sdk
+from tests.topology import Topology
+from tests.webhook_receiver import Receiver
+
+INTAKE, EXECUTOR, WEBHOOKS = "lg-deploy-intake", "lg-deploy-executor", "lg-deploy-webhooks"
+TOOL_CALL = 'CALL get_weather {"city": "Paris"}\nSAY done'
+
+
+async def _create_run(intake: Server, thread_id: str, body: dict[str, Any]) -> tuple[dict, str]:
+    """``POST /threads/{thread_id}/runs`` → (the run, its ``traceresponse`` header)."""
+    async with httpx.AsyncClient(base_url=intake.url, timeout=30) as http:
+        response = await http.post(f"/threads/{thread_id}/runs", json=body)
+    response.raise_for_status()
+    return response.json(), response.headers["traceresponse"]
+
+
+async def _trace_with(
+    jaeger: Jaeger, trace_id: str, complete: Callable[[list[Span]], bool], what: str
+) -> list[Span]:
+    """The spans of ``trace_id`` once ``complete`` holds for them (export is asynchronous)."""
+
+    def probe() -> list[Span] | None:
+        spans = jaeger.spans(trace_id)
+        return spans if complete(spans) else None
+
+    found: list[Span] = await eventually(probe, within=60, what=what, interval=0.5)
+    return found
+
+
+def _named(spans: list[Span], name: str, service: str | None = None) -> list[Span]:
+    return [s for s in spans if s.name == name and service in (None, s.service)]
+
+
+def _one(spans: list[Span], name: str, service: str | None = None) -> Span:
+    found = _named(spans, name, service)
+    assert len(found) == 1, f"{name}: {[(s.name, s.service) for s in spans]}"
+    return found[0]
+
+
+async def test_a_run_is_one_trace_from_the_request_through_executor_nodes_and_webhook(
+    traced: Topology, tracing_backend: Jaeger, hooks: Receiver
+) -> None:
+    jaeger = tracing_backend
+    async with sdk(traced.intake) as client:
+        thread = await client.threads.create()
+        run, traceresponse = await _create_run(
+            traced.intake,
+            thread["thread_id"],
+            {
+                "assistant_id": "react_agent",
+                "input": {"messages": [{"role": "user", "content": TOOL_CALL}]},
+                "webhook": hooks.url("/traced"),
+            },
+        )
+        await client.runs.join(thread["thread_id"], run["run_id"])
+    _, trace_id, request_span_id, _ = traceresponse.split("-")
+
+    spans = await _trace_with(
+        jaeger,
+        trace_id,
+        lambda spans: (
+            bool(_named(spans, "lgd.webhook.deliver"))
+            and any(s.parent == _named(spans, "lgd.webhook.deliver")[0].span_id for s in spans)
+        ),
+        "the webhook delivery and its HTTP span in the run's trace",
+    )
+    run_tag = {"lgd.run_id": run["run_id"]}
+    assert jaeger.trace_ids(EXECUTOR, **run_tag) == [trace_id]
+    assert jaeger.trace_ids(WEBHOOKS, **run_tag) == [trace_id]
+    assert {s.service for s in spans} >= {INTAKE, EXECUTOR, WEBHOOKS}
+
+    request = next(s for s in spans if s.span_id == request_span_id)
+    assert (request.service, request.name) == (INTAKE, "POST /threads/{thread_id}/runs")
+    assert request.tags["lgd.tenant"] == "default"
+    correlation = {
+        "lgd.tenant": "default",
+        "lgd.run_id": run["run_id"],
+        "lgd.thread_id": thread["thread_id"],
+        "lgd.assistant_id": run["assistant_id"],
+        "lgd.graph_id": "react_agent",
+        "lgd.attempt": 1,
+    }
+    claim = _one(spans, "lgd.run.claim", EXECUTOR)
+    attempt = _one(spans, "lgd.run.attempt", EXECUTOR)
+    assert claim.parent == attempt.parent == request.span_id
+    assert attempt.tags.items() >= {**correlation, "lgd.outcome": "success"}.items()
+
+    nodes = [s for s in spans if "langgraph.node" in s.tags]
+    assert [s.name for s in nodes] == ["agent", "tools", "agent"]
+    assert {s.parent for s in nodes} == {attempt.span_id}
+    assert [s.tags["langgraph.step"] for s in nodes] == [1, 2, 3]
+    tool = _one(spans, "execute_tool get_weather", EXECUTOR)
+    assert tool.parent == nodes[1].span_id
+    chats = _named(spans, "chat stub-model", EXECUTOR)
+    assert [c.parent for c in chats] == [nodes[0].span_id, nodes[2].span_id]
+    checkpoint_writes = [
+        s
+        for s in spans
+        if s.tags.get("db.system") == "postgresql"
+        and "INSERT INTO checkpoint" in s.tags.get("db.statement", "")
+    ]
+    assert checkpoint_writes and {s.parent for s in checkpoint_writes} <= {attempt.span_id}
+
+    deliver = _one(spans, "lgd.webhook.deliver", WEBHOOKS)
+    assert deliver.parent == request.span_id
+    assert (
+        deliver.tags.items()
+        >= {
+            "lgd.run_id": run["run_id"],
+            "lgd.delivery_attempt": 1,
+            "lgd.outcome": "delivered",
+        }.items()
+    )
+    post = next(s for s in spans if s.parent == deliver.span_id)
+    assert post.tags["span.kind"] == "client" and post.name == "POST"
+    assert hooks.at("/traced")[0].headers["traceparent"].split("-")[1] == trace_id
+    assert "Paris" not in json.dumps([s.tags for s in spans])  # no contents by default
+
+
+async def _attempts(intake: Server, run: dict[str, Any]) -> list[dict[str, Any]]:
+    path = f"/threads/{run['thread_id']}/runs/{run['run_id']}/attempts"
+    async with httpx.AsyncClient(base_url=intake.url, timeout=30) as http:
+        response = await http.get(path)
+    response.raise_for_status()
+    attempts: list[dict[str, Any]] = response.json()
+    return attempts
+
+
+async def test_a_reclaimed_run_has_its_second_attempt_in_the_same_trace_linked_to_the_first(
+    traced: Topology, tracing_backend: Jaeger
+) -> None:
+    jaeger = tracing_backend
+    async with sdk(traced.intake) as client:
+        thread = await client.threads.create()
+        run, traceresponse = await _create_run(
+            traced.intake,
+            thread["thread_id"],
+            {"assistant_id": "slow", "input": {}, "config": {"configurable": {"sleep": 1.5}}},
+        )
+        trace_id = traceresponse.split("-")[1]
+        first_nodes = await _trace_with(
+            jaeger,
+            trace_id,
+            lambda spans: any("langgraph.node" in s.tags for s in spans),
+            "a node of the first attempt",
+        )
+        attempts = await _attempts(traced.intake, run)
+        victim = next(s for s in traced.executors if executor_id(s) == attempts[0]["executor_id"])
+        os.killpg(victim.proc.pid, signal.SIGKILL)
+        victim.proc.wait(10)
+        await client.runs.join(thread["thread_id"], run["run_id"])
+        final = await client.runs.get(thread["thread_id"], run["run_id"])
+    assert (final["status"], final["attempt"]) == ("success", 2)
+
+    spans = await _trace_with(
+        jaeger,
+        trace_id,
+        lambda spans: bool(_named(spans, "lgd.run.attempt")),
+        "the second attempt in the first's trace",
+    )
+    request_span_id = traceresponse.split("-")[2]
+    first_attempt_span = next(s for s in first_nodes if "langgraph.node" in s.tags).parent
+    reclaim = _one(spans, "lgd.run.reclaim", EXECUTOR)
+    assert reclaim.parent == request_span_id
+    assert reclaim.tags.items() >= {"lgd.attempt": 1, "lgd.outcome": "pending"}.items()
+    claims = _named(spans, "lgd.run.claim", EXECUTOR)
+    assert sorted(c.tags["lgd.attempt"] for c in claims) == [1, 2]
+    second = _one(spans, "lgd.run.attempt", EXECUTOR)  # the first never ended: never exported
+    assert second.parent == request_span_id
+    assert second.tags["lgd.attempt"] == 2
+    assert second.links == (first_attempt_span,)
+    assert jaeger.trace_ids(EXECUTOR, **{"lgd.run_id": run["run_id"]}) == [trace_id]
+
+
+def test_without_otel_environment_nothing_is_installed() -> None:
+    assert not wanted({})
+    assert not wanted({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://x", "OTEL_SDK_DISABLED": "true"})
+    assert not wanted({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://x", "OTEL_TRACES_EXPORTER": "none"})
+    assert wanted({"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://x"})
+    assert configure_tracing("lg-deploy-test", environ={}) is False
+    assert isinstance(trace.get_tracer_provider(), ProxyTracerProvider)
+
+
+@pytest.mark.usefixtures("server")
+async def test_without_otel_environment_no_trace_header_is_added(
+    server: Server,
+) -> None:
+    incoming = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+        response = await http.post(
+            "/runs/wait",
+            json={"assistant_id": "echo", "input": {"messages": []}},
+            headers={"traceparent": incoming},
+        )
+    assert response.status_code == 200
+    assert "traceresponse" not in response.headers
+
+
+async def test_a_cloudevent_run_continues_the_trace_the_event_carries(
+    traced: Topology, tracing_backend: Jaeger
+) -> None:
+    trace_id, event_span = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+    async with sdk(traced.intake) as client:
+        thread = await client.threads.create()
+    headers = {
+        "ce-specversion": "1.0",
+        "ce-type": "dev.lgdeploy.run.create",
+        "ce-source": "/tests/observability",
+        "ce-id": thread["thread_id"],
+        "ce-traceparent": f"00-{trace_id}-{event_span}-01",
+        "content-type": "application/json",
+    }
+    body = {"thread_id": thread["thread_id"], "assistant_id": "slow", "input": {}}
+    async with httpx.AsyncClient(base_url=traced.intake.url, timeout=30) as http:
+        response = await http.post("/cloudevents", json=body, headers=headers)
+    assert response.status_code == 202, response.text
+    _, request_trace, request_span, _ = response.headers["traceresponse"].split("-")
+
+    spans = await _trace_with(
+        tracing_backend,
+        trace_id,
+        lambda spans: bool(_named(spans, "lgd.run.attempt")),
+        "the run's attempt in the event's trace",
+    )
+    process = _one(spans, "CloudEvents Process dev.lgdeploy.run.create", INTAKE)
+    assert process.parent == event_span
+    assert process.links == (request_span,)
+    assert process.tags["cloudevents.event_id"] == thread["thread_id"]
+    assert process.tags["span.kind"] == "consumer"
+    assert _one(spans, "lgd.run.attempt", EXECUTOR).parent == process.span_id
+    assert request_trace != trace_id  # the HTTP request's own trace is linked, not continued
