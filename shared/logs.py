@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from opentelemetry import trace
+from shared.tracing.propagation import current_ids
 
 run_context: ContextVar[dict[str, str]] = ContextVar("run_context", default={})  # noqa: B039
 """The correlation ids of the work this task does (set by the executor per attempt and by the
@@ -114,10 +114,7 @@ class _JsonFormatter(logging.Formatter):
             "msg": record.getMessage(),
             **correlation(run_context.get()),
         }
-        span = trace.get_current_span().get_span_context()
-        if span.is_valid:
-            out["trace_id"] = trace.format_trace_id(span.trace_id)
-            out["span_id"] = trace.format_span_id(span.span_id)
+        out |= current_ids()
         out |= getattr(record, "fields", {})
         if record.exc_info:
             out["exc"] = self.formatException(record.exc_info)
