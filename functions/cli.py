@@ -301,7 +301,7 @@ def main(argv: list[str] | None = None) -> None:
     settings = _settings(args)
     configure_logging(settings.log_level, settings.log_json, args.command)
     if args.command != "up":  # up's functions trace in their own processes (same OTEL_* env)
-        configure_tracing(f"lg-deploy-{args.command}")
+        configure_tracing(f"lg-deploy-{args.command}", statements=settings.trace_statements)
     dev = args.command == "dev"
     names = FUNCTIONS if dev else (args.command,)
     try:

@@ -166,6 +166,13 @@ class Settings(BaseSettings):
         "shared/tracing/graph.py); off, spans carry ids and names only. For debugging: "
         "contents may hold personal data",
     )
+    trace_statements: bool = Field(
+        False,
+        description="with tracing on, also a span per SQL statement (the asyncpg and psycopg "
+        "instrumentations): about 20 more spans per run, which costs a third of the runs/s "
+        "(README 'Observability'); off, checkpoint writes are spans of their own "
+        "(lgd.checkpoint.write)",
+    )
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -95,7 +95,7 @@ class LambdaApp:
             if self._intake is None:
                 settings = load_settings()
                 configure_logging(settings.log_level, settings.log_json, "intake")
-                configure_tracing("lg-deploy-intake")
+                configure_tracing("lg-deploy-intake", statements=settings.trace_statements)
                 if settings.database_url is None:
                     raise RuntimeError("LG_DEPLOY_DATABASE_URL must be set for the Lambda handler")
                 project, graphs = load_project(settings)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 import asyncpg
@@ -22,6 +23,7 @@ from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from psycopg_pool import AsyncConnectionPool
 
 from shared.errors import LostClaim, StoreUnavailable
+from shared.tracing import spans
 
 _UNREACHABLE = (
     OSError,
@@ -69,10 +71,12 @@ class FencedSaver(AsyncPostgresSaver):
         new_versions: ChannelVersions,
     ) -> RunnableConfig:
         """Write a checkpoint if the claim still holds (raises LostClaim otherwise, and
-        StoreUnavailable when PostgreSQL cannot be reached)."""
+        StoreUnavailable when PostgreSQL cannot be reached); an ``lgd.checkpoint.write``
+        span."""
         try:
-            await self._fence()
-            return await super().aput(config, checkpoint, metadata, new_versions)
+            with _write_span(config, {spans.CHECKPOINT_ID: checkpoint["id"]}):
+                await self._fence()
+                return await super().aput(config, checkpoint, metadata, new_versions)
         except _UNREACHABLE as exc:
             raise StoreUnavailable(f"run {self._run_id}: checkpoint not stored: {exc!r}") from exc
 
@@ -84,12 +88,22 @@ class FencedSaver(AsyncPostgresSaver):
         task_path: str = "",
     ) -> None:
         """Store a task's pending writes if the claim still holds (raises LostClaim, or
-        StoreUnavailable when PostgreSQL cannot be reached)."""
+        StoreUnavailable when PostgreSQL cannot be reached); an ``lgd.checkpoint.write`` span."""
         try:
-            await self._fence()
-            await super().aput_writes(config, writes, task_id, task_path)
+            with _write_span(config, {spans.TASK_ID: task_id}):
+                await self._fence()
+                await super().aput_writes(config, writes, task_id, task_path)
         except _UNREACHABLE as exc:
             raise StoreUnavailable(f"run {self._run_id}: writes not stored: {exc!r}") from exc
+
+
+def _write_span(config: RunnableConfig, attributes: dict[str, str]) -> AbstractContextManager[Any]:
+    """The ``lgd.checkpoint.write`` span of one write (:mod:`shared.tracing.spans`), under the
+    attempt's span; the no-op span while tracing is off."""
+    namespace = config["configurable"].get("checkpoint_ns")
+    if namespace:
+        attributes = {**attributes, spans.CHECKPOINT_NS: namespace}
+    return spans.tracer().start_as_current_span(spans.CHECKPOINT_WRITE, attributes=attributes)
 
 
 def plain_saver(conn: AsyncConnectionPool) -> AsyncPostgresSaver:

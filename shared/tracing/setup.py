@@ -17,8 +17,12 @@ no-op tracer stays, no library is patched, no response header is added). On:
 - the W3C Trace Context propagator (the API default, ``OTEL_PROPAGATORS``) and the
   ``traceresponse`` response propagator (W3C Trace Context Level 2), which the ASGI
   middleware of :func:`instrument_app` adds to every traced response;
-- the instrumentations of asyncpg (the API's database), psycopg (the checkpointer and store),
-  httpx (webhooks, model calls of graphs) and aiokafka (the bus hops).
+- the instrumentations of httpx (webhooks, model calls of graphs) and aiokafka (the bus hops),
+  and with ``LG_DEPLOY_TRACE_STATEMENTS`` those of asyncpg (the API's database) and psycopg (the
+  checkpointer and store): a span per SQL statement, some 20 per run, which cost about a third
+  of the runs/s when on (``tests/bench/bench_tracing.py``); without them the checkpoint writes
+  are spans of the checkpointer's own (``lgd.checkpoint.write``).
+  ``OTEL_PYTHON_DISABLED_INSTRUMENTATIONS`` (comma-separated names) leaves any of them out.
 
 Source: OpenTelemetry SDK environment variables specification; opentelemetry-python's
 ``opentelemetry.instrumentation.propagators.TraceResponsePropagator``.
@@ -27,7 +31,8 @@ Source: OpenTelemetry SDK environment variables specification; opentelemetry-pyt
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from fastapi import FastAPI
 from opentelemetry import trace
@@ -59,7 +64,28 @@ EXCLUDED_URLS = "/ok$,/metrics$"
 """Paths never traced by default (health checks and scrapes);
 ``OTEL_PYTHON_FASTAPI_EXCLUDED_URLS`` replaces the list."""
 
+INSTRUMENTORS: dict[str, Callable[[], Any]] = {
+    "httpx": HTTPXClientInstrumentor,
+    "aiokafka": AIOKafkaInstrumentor,
+}
+"""The library instrumentations installed with tracing on, by the names
+``OTEL_PYTHON_DISABLED_INSTRUMENTATIONS`` uses (``fastapi``, the app's own, is
+:func:`instrument_app`'s)."""
+STATEMENT_INSTRUMENTORS: dict[str, Callable[[], Any]] = {
+    "asyncpg": AsyncPGInstrumentor,
+    "psycopg": PsycopgInstrumentor,
+}
+"""The SQL statement instrumentations (the API's asyncpg, the checkpointer's and store's
+psycopg), installed too with ``statements``: a span per statement."""
+
 _enabled = False
+
+
+def _disabled_instrumentations(environ: Mapping[str, str]) -> set[str]:
+    """The instrumentations ``OTEL_PYTHON_DISABLED_INSTRUMENTATIONS`` (comma-separated names,
+    as for ``opentelemetry-instrument``) turns off."""
+    names = environ.get("OTEL_PYTHON_DISABLED_INSTRUMENTATIONS", "")
+    return {name.strip() for name in names.split(",") if name.strip()}
 
 
 def wanted(environ: Mapping[str, str]) -> bool:
@@ -116,9 +142,13 @@ def resource(default_service: str) -> Resource:
     return Resource.create({SERVICE_NAME: default_service, **from_env})
 
 
-def configure_tracing(service_name: str, environ: Mapping[str, str] = os.environ) -> bool:
+def configure_tracing(
+    service_name: str, *, statements: bool = False, environ: Mapping[str, str] = os.environ
+) -> bool:
     """Install tracing for this process as the module docstring says, when :func:`wanted`;
-    ``service_name`` is the default ``service.name`` (``lg-deploy-<function>``). Call it once,
+    ``service_name`` is the default ``service.name`` (``lg-deploy-<function>``);
+    ``statements`` (setting ``LG_DEPLOY_TRACE_STATEMENTS``) adds the SQL statement
+    instrumentations (:data:`STATEMENT_INSTRUMENTORS`). Call it once,
     first thing at start-up (before pools and clients exist: the instrumentations patch
     their classes); a second call does nothing. Returns whether tracing is on."""
     global _enabled
@@ -130,10 +160,11 @@ def configure_tracing(service_name: str, environ: Mapping[str, str] = os.environ
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     trace.set_tracer_provider(provider)
     set_global_response_propagator(TraceResponsePropagator())
-    AsyncPGInstrumentor().instrument()
-    PsycopgInstrumentor().instrument()
-    HTTPXClientInstrumentor().instrument()
-    AIOKafkaInstrumentor().instrument()
+    disabled = _disabled_instrumentations(environ)
+    chosen = INSTRUMENTORS | (STATEMENT_INSTRUMENTORS if statements else {})
+    for name, instrumentor in chosen.items():
+        if name not in disabled:
+            instrumentor().instrument()
     _enabled = True
     return True
 
@@ -142,7 +173,7 @@ def instrument_app(app: FastAPI) -> None:
     """Trace every request of ``app`` (but :data:`EXCLUDED_URLS`) with a server span that wraps
     all its middleware, authentication included, so the request context sees it; no per-chunk
     ``send``/``receive`` spans (streams send thousands). No-op while tracing is off."""
-    if _enabled:
+    if _enabled and "fastapi" not in _disabled_instrumentations(os.environ):
         FastAPIInstrumentor.instrument_app(
             app,
             excluded_urls=os.environ.get("OTEL_PYTHON_FASTAPI_EXCLUDED_URLS", EXCLUDED_URLS),

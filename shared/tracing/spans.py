@@ -4,7 +4,9 @@ Span names (``lgd.*``; everything else comes from the instrumentations and follo
 semantic conventions): ``lgd.run.claim`` (an executor took the run), ``lgd.run.attempt`` (one
 execution; a retry or reclaim is a new one linked to the previous), ``lgd.run.reclaim`` (a
 sweep found the run's lease expired), ``lgd.webhook.deliver`` (one delivery attempt),
-``lgd.cron.fire`` (a cron fired: a new trace linked to the cron's creation).
+``lgd.cron.fire`` (a cron fired: a new trace linked to the cron's creation),
+``lgd.checkpoint.write`` (the checkpointer stored a checkpoint, ``langgraph.checkpoint_id``, or
+a task's pending writes, ``langgraph.task_id``; ``langgraph.checkpoint_ns`` in a subgraph).
 
 Correlation attributes (:data:`RUN_ATTRIBUTES` and the others below), on lg-deploy's spans and on
 the intake server span (tenant and request id): ``lgd.tenant``, ``lgd.request_id``,
@@ -42,6 +44,10 @@ RUN_ATTEMPT = "lgd.run.attempt"
 RUN_RECLAIM = "lgd.run.reclaim"
 WEBHOOK_DELIVER = "lgd.webhook.deliver"
 CRON_FIRE = "lgd.cron.fire"
+CHECKPOINT_WRITE = "lgd.checkpoint.write"
+CHECKPOINT_ID = "langgraph.checkpoint_id"
+CHECKPOINT_NS = "langgraph.checkpoint_ns"
+TASK_ID = "langgraph.task_id"
 
 
 def tracer() -> Tracer:

@@ -25,7 +25,7 @@ from opentelemetry.trace import ProxyTracerProvider
 from shared.tracing.setup import configure_tracing, wanted
 from tests.faults.helpers import eventually
 from tests.observability.jaeger import Jaeger, Span
-from tests.support import Server, executor_id, sdk
+from tests.support import Server, dev_server, executor_id, sdk
 from tests.topology import Topology
 from tests.webhook_receiver import Receiver
 
@@ -120,13 +120,11 @@ async def test_a_run_is_one_trace_from_the_request_through_executor_nodes_and_we
     assert tool.parent == nodes[1].span_id
     chats = _named(spans, "chat stub-model", EXECUTOR)
     assert [c.parent for c in chats] == [nodes[0].span_id, nodes[2].span_id]
-    checkpoint_writes = [
-        s
-        for s in spans
-        if s.tags.get("db.system") == "postgresql"
-        and "INSERT INTO checkpoint" in s.tags.get("db.statement", "")
-    ]
-    assert checkpoint_writes and {s.parent for s in checkpoint_writes} <= {attempt.span_id}
+    checkpoint_writes = _named(spans, "lgd.checkpoint.write", EXECUTOR)
+    assert {s.parent for s in checkpoint_writes} == {attempt.span_id}
+    assert len([s for s in checkpoint_writes if "langgraph.checkpoint_id" in s.tags]) >= 4
+    assert any("langgraph.task_id" in s.tags for s in checkpoint_writes)
+    assert not [s for s in spans if "db.system" in s.tags]  # statements: only when asked
 
     deliver = _one(spans, "lgd.webhook.deliver", WEBHOOKS)
     assert deliver.parent == request.span_id
@@ -197,6 +195,36 @@ async def test_a_reclaimed_run_has_its_second_attempt_in_the_same_trace_linked_t
     assert second.tags["lgd.attempt"] == 2
     assert second.links == (first_attempt_span,)
     assert jaeger.trace_ids(EXECUTOR, **{"lgd.run_id": run["run_id"]}) == [trace_id]
+
+
+async def test_statement_spans_are_added_when_asked(tracing_backend: Jaeger) -> None:
+    env = {
+        **tracing_backend.env,
+        "OTEL_SERVICE_NAME": "lg-deploy-statements",
+        "LG_DEPLOY_TRACE_STATEMENTS": "true",
+    }
+    with dev_server("statements", env=env) as server:
+        async with sdk(server) as client:
+            thread = await client.threads.create()
+            run, traceresponse = await _create_run(
+                server, thread["thread_id"], {"assistant_id": "echo", "input": {"items": []}}
+            )
+            await client.runs.join(thread["thread_id"], run["run_id"])
+    trace_id = traceresponse.split("-")[1]
+    spans = await _trace_with(
+        tracing_backend,
+        trace_id,
+        lambda spans: any(
+            "INSERT INTO checkpoint" in s.tags.get("db.statement", "") for s in spans
+        ),
+        "the checkpointer's statements",
+    )
+    writes = {s.span_id for s in _named(spans, "lgd.checkpoint.write")}
+    statements = [s for s in spans if "INSERT INTO checkpoint" in s.tags.get("db.statement", "")]
+    assert {s.parent for s in statements} <= writes
+    request = _one(spans, "POST /threads/{thread_id}/runs")
+    api_statements = [s for s in spans if s.parent == request.span_id and "db.system" in s.tags]
+    assert api_statements  # the API's own (asyncpg) statements, under the request
 
 
 def test_without_otel_environment_nothing_is_installed() -> None:
