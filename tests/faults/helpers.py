@@ -10,8 +10,11 @@ from collections.abc import Awaitable, Callable, Collection
 from pathlib import Path
 from typing import Any, TypeVar
 
+import httpx
 from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.schema import Run
+
+from tests.support import Server
 
 LEASE_SECONDS = 2.0
 SWEEP_SECONDS = 1.0
@@ -96,3 +99,14 @@ def assert_only_in_flight_reran(ledger: Path, in_flight: Collection[str]) -> Non
     assert set(counts) == set(STEP_NAMES)
     assert max(counts.values()) <= 2
     assert {step for step, n in counts.items() if n > 1} <= set(in_flight)
+
+
+async def run_attempts(intake: Server, run: Run | dict[str, Any]) -> list[dict[str, Any]]:
+    """``GET /threads/{t}/runs/{r}/attempts`` of ``intake``: ``run``'s executor attempts,
+    oldest first."""
+    path = f"/threads/{run['thread_id']}/runs/{run['run_id']}/attempts"
+    async with httpx.AsyncClient(base_url=intake.url, timeout=30) as http:
+        response = await http.get(path)
+    response.raise_for_status()
+    attempts: list[dict[str, Any]] = response.json()
+    return attempts

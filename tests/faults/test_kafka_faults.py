@@ -53,6 +53,7 @@ from tests.faults.helpers import (
     eventually,
     ledger_counts,
     ledger_lines,
+    run_attempts,
     start_run,
     start_steps_run,
 )
@@ -142,20 +143,10 @@ def functions(topology: Topology, broker: LocalKafka) -> Functions:
 # --- what the API and Kafka show ------------------------------------------------------------
 
 
-async def _attempts(intake: Server, run: Run) -> list[dict[str, Any]]:
-    """``GET /threads/{t}/runs/{r}/attempts``: the run's executor attempts, oldest first."""
-    path = f"/threads/{run['thread_id']}/runs/{run['run_id']}/attempts"
-    async with httpx.AsyncClient(base_url=intake.url, timeout=30) as http:
-        response = await http.get(path)
-    response.raise_for_status()
-    attempts: list[dict[str, Any]] = response.json()
-    return attempts
-
-
 async def _holder(functions: Functions, run: Run) -> Server:
     """The executor running ``run``'s first attempt."""
     attempts = await eventually(
-        partial(_attempts, functions.intake, run), within=30, what="the run's first claim"
+        partial(run_attempts, functions.intake, run), within=30, what="the run's first claim"
     )
     return next(s for s in functions.executors if executor_id(s) == attempts[0]["executor_id"])
 
@@ -284,7 +275,7 @@ async def test_run_request_delivered_twice_executes_once(
         await _produce(bootstrap, topic, original, again)
         await _wait_all_consumed(functions)
         final = await client.runs.get(run["thread_id"], run["run_id"])
-    attempts = await _attempts(functions.intake, run)
+    attempts = await run_attempts(functions.intake, run)
     assert original.get_id() != again.get_id()
     assert values == {"items": STEP_NAMES}
     assert final["status"] == "success"
@@ -331,7 +322,7 @@ async def _assert_taken_over(
     executor after ``victim``'s attempt ended ``first_outcome``."""
     values = await client.runs.join(run["thread_id"], run["run_id"])
     final = await client.runs.get(run["thread_id"], run["run_id"])
-    attempts = await _attempts(functions.intake, run)
+    attempts = await run_attempts(functions.intake, run)
     assert final["status"] == "success"
     assert values == {"items": STEP_NAMES}
     assert [(a["attempt"], a["outcome"]) for a in attempts] == [(1, first_outcome), (2, "success")]
@@ -368,7 +359,7 @@ async def test_sigkilled_executor_run_is_resumed_by_another_within_lease_plus_5s
         in_flight = ledger_lines(ledger)[-1]
         await _assert_taken_over(functions, client, run, victim, "lost")
     assert_only_in_flight_reran(ledger, [in_flight])
-    second = (await _attempts(functions.intake, run))[1]
+    second = (await run_attempts(functions.intake, run))[1]
     takeover = datetime.fromisoformat(second["started_at"]) - killed_at
     assert takeover.total_seconds() <= LEASE_SECONDS + 5
 
@@ -396,7 +387,7 @@ async def test_kafka_stopped_30s_under_load_loses_no_run(
         runs += await _steps_runs(client, after, sleep=0.05)
         results = await _join_all(client, runs)
         statuses = await _statuses(client, runs)
-        attempts = [len(await _attempts(functions.intake, run)) for run in runs]
+        attempts = [len(await run_attempts(functions.intake, run)) for run in runs]
         await _wait_all_consumed(functions)  # the executors consume run requests again
     assert statuses == ["success"] * len(runs)
     assert results == [{"items": STEP_NAMES}] * len(runs)
@@ -456,7 +447,7 @@ async def test_postgres_restarted_under_load_every_function_recovers_and_no_run_
         runs += [cron_run, late]
         results = await _join_all(client, runs)
         statuses = await _statuses(client, runs)
-    attempts = [len(await _attempts(functions.intake, run)) for run in runs[: len(ledgers)]]
+    attempts = [len(await run_attempts(functions.intake, run)) for run in runs[: len(ledgers)]]
     assert [s.proc.poll() for s in alive] == [None] * len(alive)  # no function died
     assert statuses == ["success"] * len(runs)
     assert results == [{"items": STEP_NAMES}] * len(runs)

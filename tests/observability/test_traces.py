@@ -23,7 +23,7 @@ from opentelemetry import trace
 from opentelemetry.trace import ProxyTracerProvider
 
 from shared.tracing.setup import configure_tracing, wanted
-from tests.faults.helpers import eventually
+from tests.faults.helpers import eventually, run_attempts
 from tests.observability.jaeger import Jaeger, Span
 from tests.support import Server, dev_server, executor_id, sdk
 from tests.topology import Topology
@@ -142,15 +142,6 @@ async def test_a_run_is_one_trace_from_the_request_through_executor_nodes_and_we
     assert "Paris" not in json.dumps([s.tags for s in spans])  # no contents by default
 
 
-async def _attempts(intake: Server, run: dict[str, Any]) -> list[dict[str, Any]]:
-    path = f"/threads/{run['thread_id']}/runs/{run['run_id']}/attempts"
-    async with httpx.AsyncClient(base_url=intake.url, timeout=30) as http:
-        response = await http.get(path)
-    response.raise_for_status()
-    attempts: list[dict[str, Any]] = response.json()
-    return attempts
-
-
 async def test_a_reclaimed_run_has_its_second_attempt_in_the_same_trace_linked_to_the_first(
     traced: Topology, tracing_backend: Jaeger
 ) -> None:
@@ -169,7 +160,7 @@ async def test_a_reclaimed_run_has_its_second_attempt_in_the_same_trace_linked_t
             lambda spans: any("langgraph.node" in s.tags for s in spans),
             "a node of the first attempt",
         )
-        attempts = await _attempts(traced.intake, run)
+        attempts = await run_attempts(traced.intake, run)
         victim = next(s for s in traced.executors if executor_id(s) == attempts[0]["executor_id"])
         os.killpg(victim.proc.pid, signal.SIGKILL)
         victim.proc.wait(10)
