@@ -34,19 +34,3 @@ async def list_for_run(pool: asyncpg.Pool, run_id: uuid.UUID) -> list[dict[str, 
         run_id,
     )
     return [dict(r) for r in rows]
-
-
-async def record_span(
-    pool: asyncpg.Pool, run_id: uuid.UUID, attempt: int, traceparent: str
-) -> str | None:
-    """Store ``traceparent`` as the span of attempt ``attempt`` of a run and return the
-    previous attempt's (``None`` for the first, or when it was made with tracing off)."""
-    value = await pool.fetchval(
-        """WITH s AS (UPDATE run_attempts SET traceparent = $3
-                      WHERE run_id = $1 AND attempt = $2)
-           SELECT traceparent FROM run_attempts WHERE run_id = $1 AND attempt = $2 - 1""",
-        run_id,
-        attempt,
-        traceparent,
-    )
-    return str(value) if value is not None else None

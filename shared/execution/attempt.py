@@ -19,8 +19,8 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.pregel import Pregel
 from langgraph.types import Command, StateSnapshot
 from opentelemetry import context as otel_context
-from opentelemetry import propagate, trace
-from opentelemetry.trace import Span, StatusCode
+from opentelemetry import trace
+from opentelemetry.trace import StatusCode
 
 from shared.auth.context import RequestContext
 from shared.bus.base import RUN_EVENTS, RUN_REQUESTED
@@ -44,7 +44,7 @@ from shared.runtime.tenant_store import tenant_store
 from shared.serde import interrupts_to_api, serialize_error, to_jsonable
 from shared.tracing import spans
 from shared.tracing.graph import GraphSpans
-from shared.tracing.propagation import TRACEPARENT, link_to, parent_context
+from shared.tracing.propagation import parent_context
 from shared.tracing.setup import enabled as tracing_enabled
 
 log = logging.getLogger(__name__)
@@ -143,22 +143,14 @@ class RunAttempt:
             spans.RUN_CLAIM, parent, attributes=attributes, start_time=self.asked_ns
         )
         claim.end()
-        with spans.tracer().start_as_current_span(
-            spans.RUN_ATTEMPT, parent, attributes=attributes
-        ) as span:
-            if tracing_enabled():
-                await self._link_previous_attempt(span)
+        attempt = self.row["attempt"]
+        links = spans.previous_attempt_links(parent, self.run_id, attempt)
+        with spans.preset_span_id(spans.attempt_span_id(self.run_id, attempt)):
+            span = spans.tracer().start_span(
+                spans.RUN_ATTEMPT, parent, attributes=attributes, links=links
+            )
+        with trace.use_span(span, end_on_exit=True):
             await self._run()
-
-    async def _link_previous_attempt(self, span: Span) -> None:
-        """Store this attempt's span; link it to the previous attempt's, if any."""
-        carrier: dict[str, str] = {}
-        propagate.inject(carrier)
-        previous = await attempts_db.record_span(
-            self.rt.db.pool, self.run_id, self.row["attempt"], carrier[TRACEPARENT]
-        )
-        for link in link_to(previous):
-            span.add_link(link.context, {spans.ATTEMPT: self.row["attempt"] - 1})
 
     async def _run(self) -> None:
         rt = self.rt

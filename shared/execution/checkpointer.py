@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
 from typing import Any
 
 import asyncpg
@@ -20,6 +19,7 @@ import psycopg
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import ChannelVersions, Checkpoint, CheckpointMetadata
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+from opentelemetry import trace
 from psycopg_pool import AsyncConnectionPool
 
 from shared.errors import LostClaim, StoreUnavailable
@@ -74,11 +74,12 @@ class FencedSaver(AsyncPostgresSaver):
         StoreUnavailable when PostgreSQL cannot be reached); an ``lgd.checkpoint.write``
         span."""
         try:
-            with _write_span(config, {spans.CHECKPOINT_ID: checkpoint["id"]}):
-                await self._fence()
-                return await super().aput(config, checkpoint, metadata, new_versions)
+            await self._fence()
+            stored = await super().aput(config, checkpoint, metadata, new_versions)
         except _UNREACHABLE as exc:
             raise StoreUnavailable(f"run {self._run_id}: checkpoint not stored: {exc!r}") from exc
+        _written(config, {spans.CHECKPOINT_ID: checkpoint["id"]})
+        return stored
 
     async def aput_writes(
         self,
@@ -90,20 +91,23 @@ class FencedSaver(AsyncPostgresSaver):
         """Store a task's pending writes if the claim still holds (raises LostClaim, or
         StoreUnavailable when PostgreSQL cannot be reached); an ``lgd.checkpoint.write`` span."""
         try:
-            with _write_span(config, {spans.TASK_ID: task_id}):
-                await self._fence()
-                await super().aput_writes(config, writes, task_id, task_path)
+            await self._fence()
+            await super().aput_writes(config, writes, task_id, task_path)
         except _UNREACHABLE as exc:
             raise StoreUnavailable(f"run {self._run_id}: writes not stored: {exc!r}") from exc
+        _written(config, {spans.TASK_ID: task_id})
 
 
-def _write_span(config: RunnableConfig, attributes: dict[str, str]) -> AbstractContextManager[Any]:
-    """The ``lgd.checkpoint.write`` span of one write (:mod:`shared.tracing.spans`), under the
-    attempt's span; the no-op span while tracing is off."""
+def _written(config: RunnableConfig, attributes: dict[str, str]) -> None:
+    """Record a stored write as the event ``lgd.checkpoint.write`` of the current (attempt)
+    span (:mod:`shared.tracing.spans`); nothing while tracing is off."""
+    span = trace.get_current_span()
+    if not span.is_recording():
+        return
     namespace = config["configurable"].get("checkpoint_ns")
     if namespace:
         attributes = {**attributes, spans.CHECKPOINT_NS: namespace}
-    return spans.tracer().start_as_current_span(spans.CHECKPOINT_WRITE, attributes=attributes)
+    span.add_event(spans.CHECKPOINT_WRITE, attributes)
 
 
 def plain_saver(conn: AsyncConnectionPool) -> AsyncPostgresSaver:

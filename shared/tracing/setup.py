@@ -50,6 +50,7 @@ from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor
 from opentelemetry.sdk.resources import SERVICE_NAME, OTELResourceDetector, Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 from opentelemetry.sdk.trace.sampling import (
     Decision,
     Sampler,
@@ -58,6 +59,8 @@ from opentelemetry.sdk.trace.sampling import (
 )
 from opentelemetry.trace import Link, SpanKind, TraceState
 from opentelemetry.util.types import Attributes
+
+from shared.tracing import spans
 
 ENDPOINT_VARIABLES = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
 EXCLUDED_URLS = "/ok$,/metrics$"
@@ -101,6 +104,15 @@ def wanted(environ: Mapping[str, str]) -> bool:
 def enabled() -> bool:
     """Whether :func:`configure_tracing` turned tracing on in this process."""
     return _enabled
+
+
+class PresetSpanIds(RandomIdGenerator):
+    """Random ids, except that a span started inside :func:`shared.tracing.spans.preset_span_id`
+    gets the id preset there (an attempt span: :func:`shared.tracing.spans.attempt_span_id`)."""
+
+    def generate_span_id(self) -> int:
+        """The preset id of this context, else a random one."""
+        return spans.PRESET_SPAN_ID.get() or super().generate_span_id()
 
 
 class WorkRootsOnly(Sampler):
@@ -155,7 +167,9 @@ def configure_tracing(
     if _enabled or not wanted(environ):
         return _enabled
     provider = TracerProvider(
-        sampler=WorkRootsOnly(_get_from_env_or_default()), resource=resource(service_name)
+        sampler=WorkRootsOnly(_get_from_env_or_default()),
+        resource=resource(service_name),
+        id_generator=PresetSpanIds(),
     )
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     trace.set_tracer_provider(provider)

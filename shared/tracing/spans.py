@@ -2,11 +2,14 @@
 
 Span names (``lgd.*``; everything else comes from the instrumentations and follows the OTel
 semantic conventions): ``lgd.run.claim`` (an executor took the run), ``lgd.run.attempt`` (one
-execution; a retry or reclaim is a new one linked to the previous), ``lgd.run.reclaim`` (a
+execution; a retry or reclaim is a new one linked to the previous: an attempt's span id is
+:func:`attempt_span_id` of its run and number), ``lgd.run.reclaim`` (a
 sweep found the run's lease expired), ``lgd.webhook.deliver`` (one delivery attempt),
 ``lgd.cron.fire`` (a cron fired: a new trace linked to the cron's creation),
-``lgd.checkpoint.write`` (the checkpointer stored a checkpoint, ``langgraph.checkpoint_id``, or
-a task's pending writes, ``langgraph.task_id``; ``langgraph.checkpoint_ns`` in a subgraph).
+and the event ``lgd.checkpoint.write`` on the attempt span each time the checkpointer stored a
+checkpoint (``langgraph.checkpoint_id``) or a task's pending writes (``langgraph.task_id``;
+``langgraph.checkpoint_ns`` in a subgraph): an event, not a span, as there are several per
+step.
 
 Correlation attributes (:data:`RUN_ATTRIBUTES` and the others below), on lg-deploy's spans and on
 the intake server span (tenant and request id): ``lgd.tenant``, ``lgd.request_id``,
@@ -20,11 +23,15 @@ counters as ints. Never secrets, inputs or outputs (see
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import hashlib
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from opentelemetry import trace
-from opentelemetry.trace import Tracer
+from opentelemetry.context import Context
+from opentelemetry.trace import Link, SpanContext, TraceFlags, Tracer
 
 TENANT = "lgd.tenant"
 REQUEST_ID = "lgd.request_id"
@@ -48,6 +55,44 @@ CHECKPOINT_WRITE = "lgd.checkpoint.write"
 CHECKPOINT_ID = "langgraph.checkpoint_id"
 CHECKPOINT_NS = "langgraph.checkpoint_ns"
 TASK_ID = "langgraph.task_id"
+
+
+PRESET_SPAN_ID: ContextVar[int | None] = ContextVar("preset_span_id", default=None)
+"""The id the next span started in this context gets (``shared.tracing.setup.PresetSpanIds``),
+``None`` for a random one."""
+
+
+def attempt_span_id(run_id: object, attempt: int) -> int:
+    """The span id of attempt ``attempt`` of run ``run_id``: 64 bits of a BLAKE2b digest of
+    both, so a later attempt can link to an earlier one's span without storing it (unique per
+    run and attempt; never 0, the W3C invalid id)."""
+    digest = hashlib.blake2b(f"{run_id}/{attempt}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") or 1
+
+
+@contextmanager
+def preset_span_id(span_id: int) -> Iterator[None]:
+    """The next span started inside the block gets ``span_id`` (the setup's id generator)."""
+    token = PRESET_SPAN_ID.set(span_id)
+    try:
+        yield
+    finally:
+        PRESET_SPAN_ID.reset(token)
+
+
+def previous_attempt_links(parent: Context, run_id: object, attempt: int) -> list[Link]:
+    """A span link from attempt ``attempt`` of run ``run_id`` to the previous attempt's span
+    in the run's trace (``parent``'s); none for the first attempt or without a trace."""
+    run_trace = trace.get_current_span(parent).get_span_context()
+    if attempt <= 1 or not run_trace.is_valid:
+        return []
+    previous = SpanContext(
+        run_trace.trace_id,
+        attempt_span_id(run_id, attempt - 1),
+        is_remote=True,
+        trace_flags=TraceFlags(TraceFlags.SAMPLED),
+    )
+    return [Link(previous, {ATTEMPT: attempt - 1})]
 
 
 def tracer() -> Tracer:

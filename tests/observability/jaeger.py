@@ -76,6 +76,8 @@ class Span:
     links: tuple[str, ...]
     """Span ids of the ``FOLLOWS_FROM`` references (span links)."""
     tags: dict[str, Any]
+    events: tuple[dict[str, Any], ...] = ()
+    """The span's events (Jaeger's ``logs``): each one's fields, its name under ``event``."""
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,10 @@ class Jaeger:
                         parent=parents[0] if parents else None,
                         links=tuple(r["spanID"] for r in refs if r["refType"] == "FOLLOWS_FROM"),
                         tags={t["key"]: t["value"] for t in s["tags"]},
+                        events=tuple(
+                            {f["key"]: f["value"] for f in log["fields"]}
+                            for log in s.get("logs") or []
+                        ),
                     )
                 )
         return found
