@@ -14,8 +14,6 @@ from __future__ import annotations
 from typing import Any
 
 from cloudevents.core.base import BaseCloudEvent
-from opentelemetry import trace
-from opentelemetry.trace import Link, SpanKind
 from pydantic import ValidationError
 
 from shared.api.cloudevents import RunCreateEventData
@@ -25,8 +23,8 @@ from shared.cloud_events.types import RUN_CREATE, data_object
 from shared.errors import RunGone
 from shared.runtime.context import Runtime
 from shared.services.runs import create_run
-from shared.tracing import spans
-from shared.tracing.propagation import TraceFields, current_trace, parent_context
+from shared.tracing.events import event_trace, processing
+from shared.tracing.propagation import current_trace
 
 MAX_KEY = 255
 
@@ -45,10 +43,9 @@ async def create_run_from_event(
     it: the run is its tenant's); returns the API Run object (for an event delivered
     before whose run no longer exists, ``{"run_id"}`` of that run).
 
-    The run continues the trace the event carries, if any (:func:`event_trace`): a
-    ``CloudEvents Process <type>`` consumer span (OTel CloudEvents semantic conventions) is
-    the event's child, linked to the HTTP request's span, and the run's parent; while tracing
-    is off, the run's context takes the event's ``traceparent``/``tracestate`` as they are.
+    The run continues the trace the event carries, if any: the ``CloudEvents Process <type>``
+    span (:func:`shared.tracing.events.processing`) is the run's parent; while tracing is off,
+    the run's context takes the event's ``traceparent``/``tracestate`` as they are.
 
     Raises InvalidEvent (another ``type``, or ``data`` that is not a valid run request) and
     the domain errors of :func:`shared.services.runs.create_run` (NotFound, Invalid,
@@ -60,17 +57,7 @@ async def create_run_from_event(
     except (ValidationError, ValueError) as exc:
         raise InvalidEvent(f"invalid {RUN_CREATE} data: {exc}") from exc
     carried = event_trace(event)
-    with spans.tracer().start_as_current_span(
-        f"CloudEvents Process {event.get_type()}",
-        parent_context(carried["traceparent"], carried["tracestate"]) if carried else None,
-        kind=SpanKind.CONSUMER,
-        links=[Link(trace.get_current_span().get_span_context())] if carried else None,
-        attributes={
-            "cloudevents.event_id": event.get_id(),
-            "cloudevents.event_source": event.get_source(),
-            "cloudevents.event_type": event.get_type(),
-        },
-    ):
+    with processing(event):
         try:
             return await create_run(
                 rt,
@@ -81,13 +68,3 @@ async def create_run_from_event(
             )
         except RunGone as gone:
             return {"run_id": gone.run_id}
-
-
-def event_trace(event: BaseCloudEvent) -> TraceFields | None:
-    """The trace ``event`` carries (the CloudEvents Distributed Tracing extension:
-    ``traceparent``, ``tracestate``), or ``None``."""
-    traceparent = event.get_extension("traceparent")
-    if not traceparent:
-        return None
-    state = event.get_extension("tracestate")
-    return TraceFields(traceparent=str(traceparent), tracestate=str(state) if state else None)

@@ -14,7 +14,8 @@ step.
 Correlation attributes (:data:`RUN_ATTRIBUTES` and the others below), on lg-deploy's spans and on
 the intake server span (tenant and request id): ``lgd.tenant``, ``lgd.request_id``,
 ``lgd.assistant_id``, ``lgd.graph_id``, ``lgd.thread_id``, ``lgd.run_id``, ``lgd.attempt``,
-``lgd.executor_id``, ``lgd.cron_id``, ``lgd.delivery_id``, ``lgd.delivery_attempt``, and
+``lgd.executor_id``, ``lgd.cron_id``, ``lgd.delivery_id``, ``lgd.delivery_attempt``,
+``lgd.build_id`` (the builder's ``CloudEvents Process`` span), and
 ``lgd.outcome`` (how an attempt, reclaim or delivery ended: an attempt's ``run_attempts``
 outcome, the status a reclaim left, ``delivered``/``retry``/``failed``); ids as strings,
 counters as ints. Never secrets, inputs or outputs (see
@@ -45,6 +46,7 @@ CRON_ID = "lgd.cron_id"
 DELIVERY_ID = "lgd.delivery_id"
 DELIVERY_ATTEMPT = "lgd.delivery_attempt"
 OUTCOME = "lgd.outcome"
+BUILD_ID = "lgd.build_id"
 
 RUN_CLAIM = "lgd.run.claim"
 RUN_ATTEMPT = "lgd.run.attempt"

@@ -36,6 +36,7 @@ from shared.embedded import start_embedded_postgres, stop_embedded_postgres
 from shared.infra.kafka import LocalKafka
 from shared.kafka.producer import EventProducer
 from tests.faults.helpers import eventually
+from tests.observability.jaeger import jaeger
 from tests.support import Server, free_port, postgres_dir, start
 
 BUILD = "dev.lgdeploy.build.requested"
@@ -134,13 +135,16 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-def build_event(data: Any, *, event_id: str | None = None, type_: str = BUILD) -> CloudEvent:
-    """A build request CloudEvent (a fresh id unless given)."""
+def build_event(
+    data: Any, *, event_id: str | None = None, type_: str = BUILD, **extensions: str
+) -> CloudEvent:
+    """A build request CloudEvent (a fresh id unless given) with ``extensions``."""
     attributes = {
         "type": type_,
         "source": SOURCE,
         "id": event_id or str(uuid.uuid4()),
         "datacontenttype": "application/json",
+        **extensions,
     }
     return CloudEvent(attributes=attributes, data=data)
 
@@ -513,3 +517,25 @@ async def test_build_requests_from_kafka_are_built_once(
     finally:
         await producer.stop()
         server.stop()
+
+
+async def test_a_build_continues_the_trace_its_event_carries(
+    database_url: str, http: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    trace_id, event_span = "5bf92f3577b34da6a3ce929d0e0e4737", "10f067aa0ba902b8"
+    with jaeger() as backend:
+        env = {**builder_env(tmp_path), **backend.env}
+        server = start("builder", database_url=database_url, env=env, log=tmp_path / "log")
+        try:
+            traceparent = f"00-{trace_id}-{event_span}-01"
+            event = build_event({"repo": str(tmp_path / "nowhere")}, traceparent=traceparent)
+            response = await post(http, server, event)
+            assert response.status_code == 202, response.text
+            shown = (await http.get(server.url + response.headers["location"])).json()
+        finally:
+            server.stop()  # flushes its spans
+        spans = backend.spans(trace_id)
+    processed = [s for s in spans if s.name == f"CloudEvents Process {BUILD}"]
+    assert [(s.service, s.parent) for s in processed] == [("lg-deploy-builder", event_span)]
+    assert processed[0].tags["lgd.build_id"] == shown["build_id"]
+    assert processed[0].tags["lgd.outcome"] == "failed"
