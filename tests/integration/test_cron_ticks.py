@@ -14,6 +14,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -28,6 +29,7 @@ from langgraph_sdk.schema import Cron
 
 from shared.db.pool import Database
 from tests.faults.helpers import eventually
+from tests.observability.jaeger import jaeger
 from tests.support import Server, executor_id, sdk, start, wait_ready
 
 ENV = {"LG_DEPLOY_SWEEP_SECONDS": "0.5", "LG_DEPLOY_TEMPORARY_THREAD_GRACE_SECONDS": "0"}
@@ -272,3 +274,35 @@ async def test_cron_replica_answers_health_and_refuses_what_is_not_a_cloudevent(
         response = await http.post(url + "/", content=body, headers=headers)
         assert response.status_code == 400, response.text
         assert "detail" in response.json()
+
+
+async def test_a_firing_starts_a_trace_linked_to_the_cron_and_its_run_belongs_to_it(
+    database_url: str, db: Database, http: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    with jaeger() as backend:
+        env = {**ENV, **backend.env}
+        intake = start("intake", database_url=database_url, env=env, log=tmp_path / "i.log")
+        cron_function = start("cron", database_url=database_url, env=env, log=tmp_path / "c.log")
+        try:
+            response = await http.post(
+                f"{intake.url}/runs/crons",
+                json={"assistant_id": "echo", "schedule": "* * * * *"},
+            )
+            assert response.status_code == 200, response.text
+            cron = response.json()
+            _, creation_trace, creation_span, _ = response.headers["traceresponse"].split("-")
+            await deliver(http, cron_function, ping(next_run(cron)))
+            traceparent = await db.pool.fetchval(
+                "SELECT request_context->>'traceparent' FROM runs WHERE metadata->>'cron_id' = $1",
+                cron["cron_id"],
+            )
+        finally:
+            cron_function.stop()  # flushes its spans
+            intake.stop()
+        fired = backend.trace_ids("lg-deploy-cron", **{"lgd.cron_id": cron["cron_id"]})
+        assert len(fired) == 1 and fired[0] != creation_trace
+        spans = backend.spans(fired[0])
+    fire = next(s for s in spans if s.name == "lgd.cron.fire")
+    assert (fire.parent, fire.links) == (None, (creation_span,))
+    assert fire.tags["lgd.run_id"]
+    assert traceparent.split("-")[1:3] == [fired[0], fire.span_id]  # the run is in the firing's
