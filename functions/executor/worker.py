@@ -285,7 +285,7 @@ class Executor:
                 log_run_status(row["run_id"], row["status"], "lease expired", logging.WARNING)
             reclaimed_span(row)
             if row["status"] != "pending":  # its attempts are used up: the run ends here
-                RUNS_FINISHED.labels(row["graph_id"], row["status"]).inc()
+                RUNS_FINISHED.labels(row["metadata"].get("graph_id"), row["status"]).inc()
                 await rt.bus.publish(RUN_EVENTS, {"run_id": str(row["run_id"]), "done": True})
         if touched:
             LEASE_RECLAIMS.inc(len(touched))

@@ -352,7 +352,7 @@ async def reclaim_expired(
     The thread follows in the same statement, and so does the webhook delivery of each run
     that ended (the thread's stored values stand for its final values).
     Returns ``(run_id, thread_id, assistant_id, status, tenant_id, attempt, metadata,
-    request_context, graph_id)`` of every run touched (``attempt``: the one that was lost).
+    request_context)`` of every run touched (``attempt``: the one that was lost).
     """
     return await pool.fetch(
         f"""WITH r AS (
@@ -385,7 +385,7 @@ async def reclaim_expired(
                WHERE th.thread_id IN (SELECT thread_id FROM r)
                RETURNING th.thread_id)
            SELECT r.run_id, r.thread_id, r.assistant_id, r.status, r.tenant_id, r.attempt,
-                  r.metadata, r.request_context, r.metadata->>'graph_id' AS graph_id
+                  r.metadata, r.request_context
            FROM r""",
         max_attempts,
         _LOST,
