@@ -83,7 +83,7 @@ def create_app(rt: Runtime, watcher: RunWatcher, recorder: AuditRecorder) -> Fas
         title="lg-deploy Agent Server API",
         version="0.1.0",
         description="Open-source, durable runtime for LangGraph agents.",
-        # the server spans are opentelemetry-instrumentation-fastapi's (shared.tracing.setup):
+        # the server spans are opentelemetry-instrumentation-asgi's (shared.tracing.setup):
         # FastAPI's own telemetry would trace every request a second time once a tracer exists
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )

@@ -113,7 +113,7 @@ class RunAttempt:
     def __init__(self, rt: Runtime, row: asyncpg.Record, asked_ns: int | None = None) -> None:
         self.rt = rt
         self.asked_ns = asked_ns
-        """When the claim that took the run was asked (ns since the epoch; the claim span's
+        """When the claim that took the run was asked (ns since the epoch; the attempt span's
         start)."""
         self.row = row
         self.run_id: uuid.UUID = row["run_id"]
@@ -134,20 +134,21 @@ class RunAttempt:
 
     async def run(self) -> None:
         """Execute to a terminal state (or hand back / give up on a lost claim), in the run's
-        trace (the stored request context's ``traceparent``): an ``lgd.run.claim`` span, then
-        this attempt's ``lgd.run.attempt`` span around everything it does, linked to the
-        previous attempt's span (:mod:`shared.tracing.spans`)."""
+        trace (the stored request context's ``traceparent``): this attempt's
+        ``lgd.run.attempt`` span around everything it does, from the moment its claim was asked
+        (``asked_ns``; the gap before it is the run's wait in the queue), linked to the previous
+        attempt's span (:mod:`shared.tracing.spans`)."""
         parent = parent_context(self.ctx.traceparent, self.ctx.tracestate)
         attributes = {**spans.run_attributes(self.row), spans.EXECUTOR_ID: self.row["executor_id"]}
-        claim = spans.tracer().start_span(
-            spans.RUN_CLAIM, parent, attributes=attributes, start_time=self.asked_ns
-        )
-        claim.end()
         attempt = self.row["attempt"]
         links = spans.previous_attempt_links(parent, self.run_id, attempt)
         with spans.preset_span_id(spans.attempt_span_id(self.run_id, attempt)):
             span = spans.tracer().start_span(
-                spans.RUN_ATTEMPT, parent, attributes=attributes, links=links
+                spans.RUN_ATTEMPT,
+                parent,
+                attributes=attributes,
+                links=links,
+                start_time=self.asked_ns,
             )
         with trace.use_span(span, end_on_exit=True):
             await self._run()

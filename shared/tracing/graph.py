@@ -28,7 +28,6 @@ task metadata; OpenTelemetry semantic conventions for GenAI spans.
 from __future__ import annotations
 
 import json
-import threading
 import uuid
 from typing import Any
 
@@ -57,18 +56,17 @@ class GraphSpans(BaseCallbackHandler):
     def __init__(self, parent: Context, *, content: bool = False) -> None:
         self._parent = parent
         self._content = content
+        # sync nodes report from worker threads: each access is one dict operation, atomic
         self._spans: dict[uuid.UUID, Span] = {}
         self._parents: dict[uuid.UUID, uuid.UUID | None] = {}
-        self._lock = threading.Lock()  # sync nodes report from worker threads
 
     def _context_of(self, parent_run_id: uuid.UUID | None) -> Context:
         """The context of the nearest enclosing run with a span, else the attempt's."""
-        with self._lock:
-            while parent_run_id is not None:
-                span = self._spans.get(parent_run_id)
-                if span is not None:
-                    return trace.set_span_in_context(span, self._parent)
-                parent_run_id = self._parents.get(parent_run_id)
+        while parent_run_id is not None:
+            span = self._spans.get(parent_run_id)
+            if span is not None:
+                return trace.set_span_in_context(span, self._parent)
+            parent_run_id = self._parents.get(parent_run_id)
         return self._parent
 
     def _start(
@@ -81,15 +79,13 @@ class GraphSpans(BaseCallbackHandler):
         span = tracer().start_span(
             name, context=self._context_of(parent_run_id), attributes=attributes
         )
-        with self._lock:
-            self._parents[run_id] = parent_run_id
-            self._spans[run_id] = span
+        self._parents[run_id] = parent_run_id
+        self._spans[run_id] = span
         return span
 
     def _end(self, run_id: uuid.UUID, error: BaseException | None = None) -> Span | None:
-        with self._lock:
-            self._parents.pop(run_id, None)
-            span = self._spans.pop(run_id, None)
+        self._parents.pop(run_id, None)
+        span = self._spans.pop(run_id, None)
         if span is not None and error is not None:
             span.record_exception(error)
             span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {error}"))
@@ -110,8 +106,7 @@ class GraphSpans(BaseCallbackHandler):
         metadata = metadata or {}
         node = metadata.get("langgraph_node")
         if node is None or kwargs.get("name") != node:
-            with self._lock:
-                self._parents[run_id] = parent_run_id
+            self._parents[run_id] = parent_run_id
             return
         attributes: dict[str, Any] = {"langgraph.node": node}
         if isinstance(metadata.get("langgraph_step"), int):

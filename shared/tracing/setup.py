@@ -10,10 +10,11 @@ no-op tracer stays, no library is patched, no response header is added). On:
   ``OTEL_TRACES_SAMPLER_ARG`` choose (default ``parentbased_always_on``), except that a
   client, producer or consumer span with no parent is dropped (:class:`WorkRootsOnly`);
 - a ``BatchSpanProcessor`` over the OTLP/HTTP exporter (``OTEL_EXPORTER_OTLP_*``: endpoint,
-  headers, timeout, compression). The processor suppresses instrumentation while it exports
-  and the exporter sends through ``requests``, which is not instrumented: no span is made of
-  an export. The provider flushes and shuts down at interpreter exit (``shutdown_on_exit``),
-  which every function reaches after SIGTERM/SIGINT;
+  headers, timeout, compression; ``OTEL_BSP_*``, but batches of :data:`EXPORT_BATCH_SIZE`
+  spans unless ``OTEL_BSP_MAX_EXPORT_BATCH_SIZE`` is set). The processor suppresses
+  instrumentation while it exports and the exporter sends through ``requests``, which is not
+  instrumented: no span is made of an export. The provider flushes and shuts down at
+  interpreter exit (``shutdown_on_exit``), which every function reaches after SIGTERM/SIGINT;
 - the W3C Trace Context propagator (the API default, ``OTEL_PROPAGATORS``) and the
   ``traceresponse`` response propagator (W3C Trace Context Level 2), which the ASGI
   middleware of :func:`instrument_app` adds to every traced response;
@@ -39,8 +40,8 @@ from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.instrumentation.aiokafka import AIOKafkaInstrumentor
+from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
-from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from opentelemetry.instrumentation.propagators import (
     TraceResponsePropagator,
@@ -57,8 +58,11 @@ from opentelemetry.sdk.trace.sampling import (
     SamplingResult,
     _get_from_env_or_default,
 )
+from opentelemetry.semconv.attributes.http_attributes import HTTP_ROUTE
 from opentelemetry.trace import Link, SpanKind, TraceState
+from opentelemetry.util.http import sanitize_method
 from opentelemetry.util.types import Attributes
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.tracing import spans
 
@@ -80,6 +84,12 @@ STATEMENT_INSTRUMENTORS: dict[str, Callable[[], Any]] = {
 }
 """The SQL statement instrumentations (the API's asyncpg, the checkpointer's and store's
 psycopg), installed too with ``statements``: a span per statement."""
+
+EXPORT_BATCH_SIZE = 64
+"""Spans per export unless ``OTEL_BSP_MAX_EXPORT_BATCH_SIZE`` says otherwise (the SDK's default
+is 512). The exporter thread encodes a batch in one go, some 30 µs a span, holding the GIL: 512
+spans stall request handling for several of Python's 5 ms switch intervals, which showed in the
+p99 latencies of ``tests/bench/bench_tracing.py``; 64 take about 2 ms."""
 
 _enabled = False
 
@@ -171,7 +181,8 @@ def configure_tracing(
         resource=resource(service_name),
         id_generator=PresetSpanIds(),
     )
-    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    batch = None if "OTEL_BSP_MAX_EXPORT_BATCH_SIZE" in environ else EXPORT_BATCH_SIZE
+    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(), max_export_batch_size=batch))
     trace.set_tracer_provider(provider)
     set_global_response_propagator(TraceResponsePropagator())
     disabled = _disabled_instrumentations(environ)
@@ -184,12 +195,53 @@ def configure_tracing(
 
 
 def instrument_app(app: FastAPI) -> None:
-    """Trace every request of ``app`` (but :data:`EXCLUDED_URLS`) with a server span that wraps
-    all its middleware, authentication included, so the request context sees it; no per-chunk
-    ``send``/``receive`` spans (streams send thousands). No-op while tracing is off."""
-    if _enabled and "fastapi" not in _disabled_instrumentations(os.environ):
-        FastAPIInstrumentor.instrument_app(
-            app,
-            excluded_urls=os.environ.get("OTEL_PYTHON_FASTAPI_EXCLUDED_URLS", EXCLUDED_URLS),
-            exclude_spans=["receive", "send"],
-        )
+    """Trace every request of ``app`` (but :data:`EXCLUDED_URLS`) with a server span of the
+    ASGI instrumentation (``OpenTelemetryMiddleware``), the outermost of the app's middleware so
+    that it wraps authentication and the request context sees it; no per-chunk
+    ``send``/``receive`` spans (streams send thousands). The span is named ``{method}`` when it
+    starts and ``{method} {http.route}`` once the router has matched (:class:`RouteName`):
+    FastAPI's instrumentation instead matches every request against all routes up front, which
+    cost more than the rest of the span. ``fastapi`` or ``asgi`` in
+    ``OTEL_PYTHON_DISABLED_INSTRUMENTATIONS`` leaves it out. No-op while tracing is off."""
+    if not _enabled or _disabled_instrumentations(os.environ) & {"fastapi", "asgi"}:
+        return
+    app.add_middleware(RouteName)
+    app.add_middleware(
+        OpenTelemetryMiddleware,
+        excluded_urls=os.environ.get("OTEL_PYTHON_FASTAPI_EXCLUDED_URLS", EXCLUDED_URLS),
+        default_span_details=_method_only,
+        exclude_spans=["receive", "send"],
+    )
+
+
+def _method_only(scope: Scope) -> tuple[str, dict[str, str]]:
+    """A server span's name before routing: the request's method (``HTTP`` for a method
+    outside the standard ones), as the HTTP semantic conventions name a span without a route."""
+    method = sanitize_method(str(scope.get("method", "")).strip())
+    return ("HTTP" if method == "_OTHER" else method), {}
+
+
+class RouteName:
+    """ASGI middleware, just inside the server span: when the response starts, names the span
+    ``{method} {route}`` and sets ``http.route`` from the route the router matched (FastAPI
+    records it as ``scope["route"]``); a request answered before routing (a 401, a 404) keeps
+    the method alone. Source: OpenTelemetry HTTP semantic conventions, server span name."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        span = trace.get_current_span()
+
+        async def named_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                path = getattr(scope.get("route"), "path", None)
+                if isinstance(path, str) and span.is_recording():
+                    span.update_name(f"{_method_only(scope)[0]} {path}")
+                    span.set_attribute(HTTP_ROUTE, path)
+            await send(message)
+
+        await self.app(scope, receive, named_send)

@@ -1,9 +1,9 @@
 """lg-deploy's own spans: their names, the correlation attributes and the tracer.
 
 Span names (``lgd.*``; everything else comes from the instrumentations and follows the OTel
-semantic conventions): ``lgd.run.claim`` (an executor took the run), ``lgd.run.attempt`` (one
-execution; a retry or reclaim is a new one linked to the previous: an attempt's span id is
-:func:`attempt_span_id` of its run and number), ``lgd.run.reclaim`` (a
+semantic conventions): ``lgd.run.attempt`` (one execution on an executor, from the moment
+its claim was asked; a retry or reclaim is a new one linked to the previous: an attempt's span
+id is :func:`attempt_span_id` of its run and number), ``lgd.run.reclaim`` (a
 sweep found the run's lease expired), ``lgd.webhook.deliver`` (one delivery attempt),
 ``lgd.cron.fire`` (a cron fired: a new trace linked to the cron's creation),
 and the event ``lgd.checkpoint.write`` on the attempt span each time the checkpointer stored a
@@ -28,6 +28,7 @@ import hashlib
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
+from functools import cache
 from typing import Any
 
 from opentelemetry import trace
@@ -48,7 +49,6 @@ DELIVERY_ATTEMPT = "lgd.delivery_attempt"
 OUTCOME = "lgd.outcome"
 BUILD_ID = "lgd.build_id"
 
-RUN_CLAIM = "lgd.run.claim"
 RUN_ATTEMPT = "lgd.run.attempt"
 RUN_RECLAIM = "lgd.run.reclaim"
 WEBHOOK_DELIVER = "lgd.webhook.deliver"
@@ -97,8 +97,12 @@ def previous_attempt_links(parent: Context, run_id: object, attempt: int) -> lis
     return [Link(previous, {ATTEMPT: attempt - 1})]
 
 
+@cache
 def tracer() -> Tracer:
-    """lg-deploy's tracer (the no-op one while tracing is off)."""
+    """lg-deploy's tracer (the no-op one while tracing is off). Made once: the SDK's
+    ``get_tracer`` builds a new tracer on each call, which cost more than the span itself. Made
+    before :func:`shared.tracing.setup.configure_tracing`, it is the API's proxy tracer, which
+    uses the SDK's once it is installed."""
     return trace.get_tracer("lg-deploy")
 
 

@@ -7,16 +7,18 @@ Run from the repository root: ``.venv/bin/python -m tests.bench.bench_tracing [-
 PostgreSQL: one without any ``OTEL_*`` variable (tracing off) and one exporting every span to
 Jaeger (``OTEL_EXPORTER_OTLP_ENDPOINT``, default batching, every trace sampled). With
 ``--baseline COMMIT`` a third server runs that commit's code (a detached worktree), to compare
-"off" with the code before tracing existed. After a warm-up, rounds go through the servers in
-turn (so a busy moment of the machine hits all of them alike); each round measures, through the
-official ``langgraph_sdk``:
+"off" with the code before tracing existed. After a warm-up, each round takes each measurement
+of every server in turn (so a busy moment of the machine hits all of them alike; every other
+round backwards); the measurements, through the official ``langgraph_sdk``:
 
 - ``runs.wait`` end-to-end latency at concurrency 1 (``echo``, a fresh thread each), p50 / p99;
 - ``runs.create`` latency on threads made beforehand, p50 / p99;
 - completed runs/s of ``echo`` (1 node) and ``ten`` (10 nodes) with 32 concurrent clients.
 
-It prints the medians of the rounds per server and the change against "off". Nothing is
-asserted: timings depend on the machine and on what else runs on it.
+It prints the medians of the rounds per server and the change against "off": the median of
+the rounds' own changes (each figure against the same round's "off"), as the machine's pace
+drifts between rounds more than tracing moves it. Nothing is asserted: timings depend on the
+machine and on what else runs on it.
 """
 
 from __future__ import annotations
@@ -29,10 +31,12 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import uvloop
 from langgraph_sdk import get_client
+from langgraph_sdk.client import LangGraphClient
 
 from tests.bench.bench_core import (
     CONCURRENCY,
@@ -78,6 +82,11 @@ class Subject:
     def median(self, figure: str) -> float:
         return statistics.median(self.figures[figure])
 
+    def change(self, figure: str, base: Subject) -> float:
+        """The median of this subject's per-round changes against ``base``, in percent."""
+        pairs = zip(self.figures[figure], base.figures[figure], strict=True)
+        return (statistics.median(mine / theirs for mine, theirs in pairs) - 1) * 100
+
 
 @contextmanager
 def dev(name: str, code: Path, env: dict[str, str]) -> Iterator[Server]:
@@ -114,36 +123,42 @@ def checkout(commit: str) -> Iterator[Path]:
         subprocess.run(["git", "worktree", "remove", "--force", str(folder)], cwd=ROOT)
 
 
-async def measure(subject: Subject, e2e: int, create: int, echo: int, ten: int) -> None:
-    """One round of every figure against ``subject``."""
-    client = get_client(url=subject.server.url)
-    try:
-        samples = sorted(await e2e_latency(client, e2e))
-        subject.add(FIGURES[0], statistics.median(samples) * 1000)
-        subject.add(FIGURES[1], samples[int(len(samples) * 0.99) - 1] * 1000)
-        samples = sorted(await create_latency(client, create))
-        subject.add(FIGURES[2], statistics.median(samples) * 1000)
-        subject.add(FIGURES[3], samples[int(len(samples) * 0.99) - 1] * 1000)
-        subject.add(FIGURES[4], await concurrent(echo, lambda: wait_echo(client, "echo")))
-        subject.add(FIGURES[5], await concurrent(ten, lambda: wait_echo(client, "ten")))
-    finally:
-        await client.aclose()
+async def latencies(client: LangGraphClient, subject: Subject, e2e: int, create: int) -> None:
+    """The latency figures of one round: ``e2e`` waited runs, then ``create`` creations."""
+    samples = sorted(await e2e_latency(client, e2e))
+    subject.add(FIGURES[0], statistics.median(samples) * 1000)
+    subject.add(FIGURES[1], samples[int(len(samples) * 0.99) - 1] * 1000)
+    samples = sorted(await create_latency(client, create))
+    subject.add(FIGURES[2], statistics.median(samples) * 1000)
+    subject.add(FIGURES[3], samples[int(len(samples) * 0.99) - 1] * 1000)
 
 
 async def bench(subjects: list[Subject], rounds: int, scale: int) -> None:
-    """Warm every server up, then ``rounds`` rounds through them in turn."""
-    for subject in subjects:
-        client = get_client(url=subject.server.url)
-        await warm_up(client)
-        await client.aclose()
-    for number in range(rounds):
-        for subject in subjects:
-            await measure(subject, 200 // scale, 200 // scale, 1000 // scale, 320 // scale)
-            print(f"  round {number + 1}: {subject.name} done", flush=True)
+    """Warm every server up, then ``rounds`` rounds. A round takes each measurement (the
+    latencies, ``echo`` runs/s, ``ten`` runs/s) of every server in turn before the next one, so
+    that the figures compared are taken seconds apart; every other round goes through the
+    servers backwards, so that none always follows the same one."""
+    clients = {subject.name: get_client(url=subject.server.url) for subject in subjects}
+    try:
+        for client in clients.values():
+            await warm_up(client)
+        for number in range(rounds):
+            order = subjects if number % 2 == 0 else subjects[::-1]
+            for subject in order:
+                await latencies(clients[subject.name], subject, 200 // scale, 200 // scale)
+            for figure, graph, total in ((FIGURES[4], "echo", 1000), (FIGURES[5], "ten", 320)):
+                for subject in order:
+                    client = clients[subject.name]
+                    job = partial(wait_echo, client, graph)
+                    subject.add(figure, await concurrent(total // scale, job))
+            print(f"  round {number + 1} done", flush=True)
+    finally:
+        for client in clients.values():
+            await client.aclose()
 
 
 def report(subjects: list[Subject], rounds: int) -> None:
-    """The medians per server and the change against the first (tracing off)."""
+    """The medians per server and the paired change against the first (tracing off)."""
     off = subjects[0]
     names = [s.name for s in subjects]
     print(f"\nmedians of {rounds} interleaved rounds, {os.cpu_count()} cores")
@@ -152,7 +167,7 @@ def report(subjects: list[Subject], rounds: int) -> None:
         cells = []
         for subject in subjects:
             value = subject.median(figure)
-            change = (value / off.median(figure) - 1) * 100
+            change = subject.change(figure, off)
             cells.append(f"{value:.1f}" + ("" if subject is off else f" ({change:+.1f} %)"))
         print(f"{figure:28}" + "".join(f"{c:>22}" for c in cells))
 

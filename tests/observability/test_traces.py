@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -107,9 +108,8 @@ async def test_a_run_is_one_trace_from_the_request_through_executor_nodes_and_we
         "lgd.graph_id": "react_agent",
         "lgd.attempt": 1,
     }
-    claim = _one(spans, "lgd.run.claim", EXECUTOR)
     attempt = _one(spans, "lgd.run.attempt", EXECUTOR)
-    assert claim.parent == attempt.parent == request.span_id
+    assert attempt.parent == request.span_id
     assert attempt.tags.items() >= {**correlation, "lgd.outcome": "success"}.items()
 
     nodes = [s for s in spans if "langgraph.node" in s.tags]
@@ -178,8 +178,6 @@ async def test_a_reclaimed_run_has_its_second_attempt_in_the_same_trace_linked_t
     reclaim = _one(spans, "lgd.run.reclaim", EXECUTOR)
     assert reclaim.parent == request_span_id
     assert reclaim.tags.items() >= {"lgd.attempt": 1, "lgd.outcome": "pending"}.items()
-    claims = _named(spans, "lgd.run.claim", EXECUTOR)
-    assert sorted(c.tags["lgd.attempt"] for c in claims) == [1, 2]
     second = _one(spans, "lgd.run.attempt", EXECUTOR)  # the first never ended: never exported
     assert second.parent == request_span_id
     assert second.tags["lgd.attempt"] == 2
@@ -274,3 +272,22 @@ async def test_a_cloudevent_run_continues_the_trace_the_event_carries(
     assert process.tags["span.kind"] == "consumer"
     assert _one(spans, "lgd.run.attempt", EXECUTOR).parent == process.span_id
     assert request_trace != trace_id  # the HTTP request's own trace is linked, not continued
+
+
+async def test_a_server_span_is_named_after_its_route_or_its_method_alone(
+    traced: Topology, tracing_backend: Jaeger
+) -> None:
+    async with httpx.AsyncClient(base_url=traced.intake.url, timeout=30) as http:
+        routed = await http.get(f"/threads/{uuid.uuid4()}")
+        unrouted = await http.get("/no/such/route")
+    assert (routed.status_code, unrouted.status_code) == (404, 404)
+    spans = {}
+    for name, response in (("routed", routed), ("unrouted", unrouted)):
+        _, trace_id, span_id, _ = response.headers["traceresponse"].split("-")
+        found = await _trace_with(tracing_backend, trace_id, bool, f"the {name} request's span")
+        spans[name] = next(s for s in found if s.span_id == span_id)
+    assert spans["routed"].name == "GET /threads/{thread_id}"
+    assert spans["routed"].tags["http.route"] == "/threads/{thread_id}"
+    assert spans["unrouted"].name == "GET"
+    assert "http.route" not in spans["unrouted"].tags
+    assert spans["unrouted"].tags["http.status_code"] == 404
