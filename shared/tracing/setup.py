@@ -231,15 +231,15 @@ class RouteName:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        span = trace.get_current_span()
+        if not span.is_recording():  # not sampled (or not HTTP: no server span)
             await self.app(scope, receive, send)
             return
-        span = trace.get_current_span()
 
         async def named_send(message: Message) -> None:
             if message["type"] == "http.response.start":
                 path = getattr(scope.get("route"), "path", None)
-                if isinstance(path, str) and span.is_recording():
+                if isinstance(path, str):
                     span.update_name(f"{_method_only(scope)[0]} {path}")
                     span.set_attribute(HTTP_ROUTE, path)
             await send(message)
