@@ -148,6 +148,11 @@ class Executor:
     async def _cancel_on(self, sub: object) -> None:
         async for payload in sub:  # type: ignore[attr-defined]
             ids = list(self._running) if payload is None else [uuid.UUID(payload["run_id"])]
+            if self._claiming.locked() and not all(i in self._running for i in ids):
+                # a claim of it may be committed and not launched yet (the cancel waited on
+                # the claim's row lock): once the claim is through, the run is held here
+                async with self._claiming:
+                    pass
             held = [i for i in ids if i in self._running]
             if not held:
                 continue
