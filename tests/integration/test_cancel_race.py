@@ -28,6 +28,7 @@ from shared.db import runs as runs_db
 from shared.runtime.context import Runtime
 from shared.services import runs as runs_service
 from shared.services import threads as threads_service
+from tests.faults.helpers import eventually
 from tests.support import TEST_GRAPHS, create_database
 
 
@@ -71,13 +72,13 @@ async def test_a_cancel_published_while_the_claim_is_in_flight_interrupts_the_ru
         assert await runs_service.cancel_runs(rt, [run_id], "interrupt") == [run_id]
         await asyncio.sleep(0.2)  # the executor has received the cancel by now
         cancelled.set()
-        for _ in range(100):
+
+        async def ended() -> str | None:
             row = await runs_db.get(rt.db.pool, run_id)
-            if row is not None and row["status"] not in ("pending", "running"):
-                break
-            await asyncio.sleep(0.05)
-        assert row is not None
-        assert row["status"] == "interrupted"
+            assert row is not None
+            return None if row["status"] in ("pending", "running") else str(row["status"])
+
+        assert await eventually(ended, within=5, what="the cancelled run's end") == "interrupted"
     finally:
         cancelled.set()
         await executor.stop()
