@@ -45,6 +45,14 @@ FINAL_STATUSES = ("success", "error", "timeout", "interrupted")
 CAPS_CHECK_SECONDS = 1.0
 """How often an executor reads whether any tenant has a running-runs limit."""
 
+RECANCEL_SECONDS = 1.0
+"""How long after cancelling an attempt's task the executor cancels it again if the attempt
+has not taken the cancel: code in the graph may swallow one. CPython 3.11's
+``asyncio.wait_for`` returns its future's result when the cancel comes as that future
+completes (gh-86296, fixed in 3.12), and ``langchain_openai`` awaits every streamed chunk
+through it; the task running the node then goes on, and the run's task, which was waiting
+on it, never sees the cancel."""
+
 
 class Executor:
     """Claims and runs runs. ``start()`` then, on shutdown, ``stop()`` (hands runs back)."""
@@ -168,7 +176,18 @@ class Executor:
         if entry is None or entry[0].cancel_reason is not None or entry[0].ending:
             return  # gone, already being cancelled, or past its last step: too late
         entry[0].cancel_reason = reason
-        entry[1].cancel()
+        self._send_cancel(run_id, entry[1])
+
+    def _send_cancel(self, run_id: uuid.UUID, task: asyncio.Task[None]) -> None:
+        """Cancel ``task`` (the attempt at ``run_id``), and again every
+        :data:`RECANCEL_SECONDS` until the attempt takes the cancel or ends."""
+        entry = self._running.get(run_id)
+        if entry is None or entry[1] is not task or entry[0].cancel_taken or entry[0].ending:
+            return
+        if task.cancelling():  # sent before, and swallowed
+            log.warning("run %s: its cancel was not taken (swallowed?); cancelling again", run_id)
+        task.cancel()
+        asyncio.get_running_loop().call_later(RECANCEL_SECONDS, self._send_cancel, run_id, task)
 
     def _on_heartbeat(self, started: float, rows: list[tuple[object, object, object]]) -> None:
         held = {run_id: (token, action) for run_id, token, action in rows}

@@ -106,6 +106,10 @@ class RunAttempt:
     ``rollback`` (a user cancel), ``lost`` (claim taken over) or ``shutdown`` (hand back).
     ``ending`` turns true once the graph has stopped and the attempt writes its outcome; the
     executor cancels it no more then (a cancel then would interrupt the final write itself).
+    ``cancel_taken`` turns true once the attempt handles a cancel; until then the executor
+    sends it again, as a library in the graph may swallow one (see
+    :data:`functions.executor.worker.RECANCEL_SECONDS`), and a graph that ran to its end past
+    a cancel still ends the run as cancelled.
     A run claimed with a ``cancel_action`` (cancelled while its last executor was lost) is
     cancelled at once, as that executor would have done.
     """
@@ -123,6 +127,7 @@ class RunAttempt:
         self.ctx = RequestContext.from_json(row["request_context"])
         """The request context that created the run: the attempt acts in its name."""
         self.cancel_reason: str | None = None
+        self.cancel_taken = False
         self.ending = False
         self.trusted_until = 0.0
         """Monotonic time until which the claim is certainly held (set by the executor from
@@ -200,6 +205,8 @@ class RunAttempt:
                     graph, graph_input, config, self.kwargs, translator, context=context
                 ):
                     sink.emit(name, data)
+            if self.cancel_reason is not None:  # the graph swallowed every cancel sent
+                raise asyncio.CancelledError
             self.ending = True
             if translator.final_state_known(self.kwargs, graph):
                 values = to_jsonable(translator.final_values)
@@ -313,6 +320,7 @@ class RunAttempt:
     async def _on_cancel(
         self, sink: EventSink, graph: Pregel | None, config: RunnableConfig
     ) -> None:
+        self.cancel_taken = True
         reason = self.cancel_reason
         rt = self.rt
         if reason in ("lost", None):

@@ -7,13 +7,14 @@ the checkpoints it wrote, so the thread is back where it was before the run.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.errors import NotFoundError
 
-from tests.faults.helpers import eventually
+from tests.faults.helpers import eventually, ledger_lines
 
 SLOW = {"configurable": {"sleep": 1.0}}
 """The ``slow`` graph with 1 s steps: long enough to cancel in the middle of step 2."""
@@ -71,3 +72,39 @@ async def test_cancel_rollback_deletes_the_run_and_restores_the_thread(
     assert await client.threads.get_state(tid) == state_before
     assert await client.threads.get_history(tid, limit=100) == history_before
     assert run["run_id"] not in {r["run_id"] for r in await client.runs.list(tid)}
+
+
+async def _cancel_while_napping(
+    client: LangGraphClient, ledger: Path, configurable: dict[str, Any]
+) -> tuple[str, str]:
+    """Start the ``stubborn`` graph, cancel it (waiting) once its node naps; its ids."""
+    thread = await client.threads.create()
+    tid = thread["thread_id"]
+    config = {"configurable": {"ledger": str(ledger), **configurable}}
+    run = await client.runs.create(tid, "stubborn", input={"items": []}, config=config)
+    await eventually(lambda: ledger_lines(ledger), within=30, what="the node to nap")
+    await client.runs.cancel(tid, run["run_id"], wait=True)
+    return tid, run["run_id"]
+
+
+async def test_a_cancel_the_graph_swallowed_is_sent_again(
+    client: LangGraphClient, ledger: Path
+) -> None:
+    """A node that swallows the first cancel (as ``langchain_openai``'s stream does on
+    Python 3.11 when it lands as a chunk arrives) is stopped by the next one: the run is
+    ``interrupted`` and the node never finished (it would nap 30 s)."""
+    tid, run_id = await _cancel_while_napping(client, ledger, {"swallow": 1, "sleep": 30})
+
+    assert (await client.runs.get(tid, run_id))["status"] == "interrupted"
+    assert (await client.threads.get_state(tid))["values"] == {"items": []}
+
+
+async def test_a_graph_that_swallows_every_cancel_still_ends_interrupted(
+    client: LangGraphClient, ledger: Path
+) -> None:
+    """A run cancelled while running never ends ``success``, even when its graph ignores
+    every cancel and runs to its end."""
+    tid, run_id = await _cancel_while_napping(client, ledger, {"swallow": 1000, "sleep": 3})
+
+    assert (await client.runs.get(tid, run_id))["status"] == "interrupted"
+    assert (await client.threads.get_state(tid))["values"] == {"items": ["stubborn"]}

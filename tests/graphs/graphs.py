@@ -81,6 +81,28 @@ def _chain(n: int, fn: Any) -> Any:
 slow = _chain(3, lambda _name: _nap)
 
 
+async def _stubborn_nap(state: Items, config: RunnableConfig) -> Items:
+    """Naps ``configurable.sleep`` seconds (default 30; ledger line ``napping`` first),
+    swallowing the first ``configurable.swallow`` cancels (default 1) as CPython 3.11's
+    ``asyncio.wait_for`` swallows one that comes as its future completes (gh-86296)."""
+    _ledger(config, "napping")
+    conf = config.get("configurable") or {}
+    swallow = int(conf.get("swallow", 1))
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + float(conf.get("sleep", 30.0))
+    while (left := deadline - loop.time()) > 0:
+        try:
+            await asyncio.sleep(left)
+        except asyncio.CancelledError:
+            if swallow == 0:
+                raise
+            swallow -= 1
+    return {"items": ["stubborn"]}
+
+
+stubborn = _single("nap", _stubborn_nap)
+
+
 def _counted_step(name: str) -> Any:
     async def step(state: Items, config: RunnableConfig) -> Items:
         _ledger(config, name)
