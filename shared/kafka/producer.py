@@ -107,7 +107,8 @@ class EventProducer:
         while True:
             suffix, event = await self._hints.get()
             try:
-                ack = await asyncio.wait_for(self._enqueue(suffix, event), HINT_TIMEOUT_SECONDS)
+                async with asyncio.timeout(HINT_TIMEOUT_SECONDS):
+                    ack = await self._enqueue(suffix, event)
             except (KafkaError, TimeoutError) as exc:
                 _dropped(suffix, exc)
                 continue

@@ -127,7 +127,8 @@ class RunWatch:
     async def wait(self, seconds: float) -> bool:
         """Wait for news up to ``seconds``; ``True`` if news came."""
         try:
-            await asyncio.wait_for(self.event.wait(), seconds)
+            async with asyncio.timeout(seconds):
+                await self.event.wait()
         except TimeoutError:
             return False
         self.event.clear()

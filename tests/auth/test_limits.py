@@ -158,7 +158,8 @@ async def test_streams_beyond_the_open_streams_limit_are_429_until_one_closes(
             return seen
 
         streaming = asyncio.create_task(first_stream())
-        await asyncio.wait_for(opened.wait(), 30)
+        async with asyncio.timeout(30):
+            await opened.wait()
         with pytest.raises(RateLimitError) as refused:  # a run stream
             async for _ in client.runs.stream(other, "echo", input={"items": []}):
                 pass

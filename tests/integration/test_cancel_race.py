@@ -67,7 +67,8 @@ async def test_a_cancel_published_while_the_claim_is_in_flight_interrupts_the_ru
         thread = await threads_service.create_thread(rt, open_context(), ThreadCreate())
         thread_id = uuid.UUID(str(thread["thread_id"]))
         run = await runs_service.create_run(rt, open_context(), thread_id, body)
-        await asyncio.wait_for(claimed.wait(), 10)
+        async with asyncio.timeout(10):
+            await claimed.wait()
         run_id = uuid.UUID(str(run["run_id"]))
         assert await runs_service.cancel_runs(rt, [run_id], "interrupt") == [run_id]
         await asyncio.sleep(0.2)  # the executor has received the cancel by now

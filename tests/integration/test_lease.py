@@ -268,9 +268,8 @@ async def test_claim_its_executor_lost_track_of_expires_and_the_run_still_ends(
             cluster.executors[0].executor_id,
             LEASE_SECONDS,
         )
-        values = await asyncio.wait_for(
-            client.runs.join(thread["thread_id"], run["run_id"]), TAKEOVER_SECONDS + 30
-        )
+        async with asyncio.timeout(TAKEOVER_SECONDS + 30):
+            values = await client.runs.join(thread["thread_id"], run["run_id"])
     assert values == {"items": ["one"]}
     final = await _run_row(db, run["run_id"])
     assert final["status"] == "success" and final["attempt"] == 2
