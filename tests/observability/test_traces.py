@@ -4,9 +4,10 @@ a real trace backend").
 The functions run as processes on Kafka and PostgreSQL (tests/topology.py) with the standard
 ``OTEL_*`` environment pointing at Jaeger v2; a tool-calling graph on the model stub runs with a
 webhook, and the test reads the run's trace from Jaeger's query API. A SIGKILLed executor's run
-shows the reclaim and a second attempt in the same trace, linked to the first. A run requested
-by a CloudEvent continues the trace the event carries. Without
-``OTEL_*`` nothing is installed and no response header is added.
+shows the reclaim and a second attempt in the same trace, linked to the first; so does a run
+its retry policy tries again (on a dev server). A run requested by a CloudEvent continues the
+trace the event carries. Without ``OTEL_*`` nothing is installed and no response header is
+added.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import os
 import signal
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -183,6 +185,60 @@ async def test_a_reclaimed_run_has_its_second_attempt_in_the_same_trace_linked_t
     assert second.tags["lgd.attempt"] == 2
     assert second.links == (first_attempt_span,)
     assert jaeger.trace_ids(EXECUTOR, **{"lgd.run_id": run["run_id"]}) == [trace_id]
+
+
+async def test_a_retried_run_has_its_second_attempt_in_the_same_trace_linked_to_the_first(
+    tracing_backend: Jaeger, ledger: Path
+) -> None:
+    """``flaky`` raises ``ConnectionError`` once; its retry policy hands the run back as
+    ``pending`` and the second attempt succeeds."""
+    service = "lg-deploy-retries"
+    env = {**tracing_backend.env, "OTEL_SERVICE_NAME": service}
+    with dev_server("retries", env=env) as server:
+        async with sdk(server) as client:
+            thread = await client.threads.create()
+            run, traceresponse = await _create_run(
+                server,
+                thread["thread_id"],
+                {
+                    "assistant_id": "flaky",
+                    "input": {},
+                    "config": {"configurable": {"ledger": str(ledger), "fail_times": 1}},
+                    "retry_policy": {"max_attempts": 2, "initial_delay_seconds": 0.2},
+                },
+            )
+            await client.runs.join(thread["thread_id"], run["run_id"])
+            final = await client.runs.get(thread["thread_id"], run["run_id"])
+    assert (final["status"], final["attempt"]) == ("success", 2)
+    _, trace_id, request_span_id, _ = traceresponse.split("-")
+
+    spans = await _trace_with(
+        tracing_backend,
+        trace_id,
+        lambda spans: (
+            len(_named(spans, "lgd.run.attempt")) == 2 and len(_named(spans, "flaky")) == 2
+        ),
+        "both attempts and their flaky nodes in the run's trace",
+    )
+    request = _one(spans, "POST /threads/{thread_id}/runs", service)
+    assert request.span_id == request_span_id
+    first, second = sorted(
+        _named(spans, "lgd.run.attempt", service), key=lambda s: int(s.tags["lgd.attempt"])
+    )
+    assert (first.tags["lgd.attempt"], second.tags["lgd.attempt"]) == (1, 2)
+    assert first.parent == second.parent == request.span_id
+    assert first.tags["lgd.outcome"] == "retry"
+    assert "otel.status_code" not in first.tags  # ERROR is for an attempt ending the run
+    assert second.tags["lgd.outcome"] == "success"
+    assert first.links == ()
+    assert second.links == (first.span_id,)
+
+    failed, recovered = _named(spans, "flaky", service)  # the node, once per attempt
+    assert (failed.parent, recovered.parent) == (first.span_id, second.span_id)
+    assert failed.tags["otel.status_code"] == "ERROR"
+    assert any(e.get("exception.type") == "ConnectionError" for e in failed.events)
+    assert "otel.status_code" not in recovered.tags
+    assert tracing_backend.trace_ids(service, **{"lgd.run_id": run["run_id"]}) == [trace_id]
 
 
 async def test_statement_spans_are_added_when_asked(tracing_backend: Jaeger) -> None:
