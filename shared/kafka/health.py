@@ -1,11 +1,22 @@
 """``lgd_kafka_up{client}``: whether this process's Kafka clients are connected to a broker.
 
-aiokafka keeps one connection per broker (and one to the group coordinator) in its client and
-closes it as soon as the broker goes away; it exposes no "connected" flag, so
-:func:`broker_connected` reads those connections (``AIOKafkaClient._conns``, each with the
-public ``connected()``). The clients refresh their metadata at least every
-:data:`METADATA_MAX_AGE_MS`, which reconnects them to a broker that came back even when they
-have nothing to send.
+aiokafka (0.14) has no public way to ask this: ``AIOKafkaProducer`` and ``AIOKafkaConsumer``
+expose no connection state (their ``_closed`` only says whether they were stopped); asked, a
+maintainer answered that there is no open API for it and to use a private one on a known
+version (aio-libs/aiokafka#604; #1073 asks again). The shared ``AIOKafkaClient``'s one public
+connection method, ``ready(node_id)``, is a coroutine that opens a connection when there is
+none: a probe that would itself reconnect on every scrape, not a reading, and it cannot run in
+the synchronous callback a scrape calls. So :func:`broker_connected` reads the client's table
+of connections, ``AIOKafkaClient._conns`` (the consumer's client is private too,
+``AIOKafkaConsumer._client``), each an ``AIOKafkaConnection`` whose ``connected()`` says its
+stream is open and not at EOF. A connection closes as soon as the broker closes its socket (it
+stops or dies); a broker that vanishes without closing it is noticed when a request times out.
+Should an aiokafka release change these internals, the tests on a real broker show it.
+
+A consumer reconnects at once to a broker that came back (it looks its group coordinator up
+again every ``retry_backoff_ms``); an idle producer only at its next metadata refresh, which
+every client makes at least every :data:`METADATA_MAX_AGE_MS`. Both are shown on a real broker
+stopped and started again (tests/observability/test_metrics.py).
 """
 
 from __future__ import annotations

@@ -7,22 +7,30 @@ queue depth, oldest pending age and oldest running age exist for exactly the ten
 such runs and go when the runs do; executor slots used/free follow the runs; each run is counted
 once in ``lgd_runs_finished_total`` under its graph and final status, whether its executor ended
 it or a cancel ended it before it ran; every kind of SSE response counts while open; Kafka
-clients report connected on ``up`` and have no series without Kafka.
+clients report connected on ``up``, read 0 as soon as their broker is gone and 1 again within
+``METADATA_MAX_AGE_MS`` of its return (intake and an executor on a Kafka of the test's own),
+and have no series without Kafka.
 """
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack
+from pathlib import Path
 
 import httpx
 import pytest
 
+from shared.embedded import start_embedded_postgres, stop_embedded_postgres
+from shared.infra.kafka import LocalKafka
+from shared.kafka.health import METADATA_MAX_AGE_MS
 from tests.faults.helpers import eventually
+from tests.kafka_support import kafka_broker
 from tests.observability.support import Samples, Up, scrape, series, value
-from tests.support import Server, create_api_key, dev_server, lg_deploy
+from tests.support import Server, create_api_key, dev_server, lg_deploy, postgres_dir
+from tests.topology import Topology, kafka_topology
 
 HTTP_COUNT = "lgd_http_request_duration_seconds_count"
 N_JOBS = 2
@@ -282,6 +290,56 @@ async def test_every_kafka_client_of_up_reports_connected(up: Up) -> None:
         return True
 
     await eventually(connected, within=60, what="every Kafka client to be connected", interval=1)
+
+
+@pytest.fixture
+def own_kafka(tmp_path: Path) -> Iterator[tuple[LocalKafka, Topology]]:
+    """Intake and one executor on a Kafka and a PostgreSQL of this test alone (it stops that
+    Kafka): the broker and the topology."""
+    with kafka_broker("kafka-up") as broker, postgres_dir("kafka-up") as base:
+        url = start_embedded_postgres(base / "data")
+        try:
+            with kafka_topology(url, broker.bootstrap, tmp_path, executors=1) as topology:
+                yield broker, topology
+        finally:
+            stop_embedded_postgres(base / "data")
+
+
+async def test_kafka_up_is_0_while_the_broker_is_down_and_1_again_after_it_returns(
+    own_kafka: tuple[LocalKafka, Topology],
+) -> None:
+    broker, topology = own_kafka
+    executor, intake = topology.executors[0], topology.intake
+    producer, consumer = (("client", "producer"),), (("client", "consumer"),)
+
+    def kafka_up(expected: float) -> Callable[[], Awaitable[bool]]:
+        """Whether the executor's producer and consumer and intake's producer all read
+        ``expected`` (and no other client shows)."""
+
+        async def probe() -> bool:
+            of_executor = series(await _scrape(executor), "lgd_kafka_up")
+            of_intake = series(await _scrape(intake), "lgd_kafka_up")
+            return of_executor == {producer: expected, consumer: expected} and of_intake == {
+                producer: expected
+            }
+
+        return probe
+
+    await eventually(kafka_up(1.0), within=30, what="the clients to be connected", interval=0.2)
+    await asyncio.to_thread(broker.stop)  # returns once the broker process is gone
+    # Its connections closed with it: every client sees that at once.
+    await eventually(kafka_up(0.0), within=10, what="lgd_kafka_up 0", interval=0.2)
+    await asyncio.sleep(2)
+    assert await kafka_up(0.0)(), "a client read connected while the broker was down"
+    await asyncio.to_thread(broker.start)  # returns once the broker serves again
+    # The consumers reconnect at once (the group coordinator is looked up again and again);
+    # an idle producer only at its next metadata refresh, at most METADATA_MAX_AGE_MS later.
+    await eventually(
+        kafka_up(1.0),
+        within=METADATA_MAX_AGE_MS / 1000 + 10,
+        what="lgd_kafka_up 1 within METADATA_MAX_AGE_MS of the broker's return",
+        interval=0.2,
+    )
 
 
 def test_the_other_functions_time_their_requests_too(up: Up) -> None:
