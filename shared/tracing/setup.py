@@ -56,7 +56,6 @@ from opentelemetry.sdk.trace.sampling import (
     Decision,
     Sampler,
     SamplingResult,
-    _get_from_env_or_default,
 )
 from opentelemetry.semconv.attributes.http_attributes import HTTP_ROUTE
 from opentelemetry.trace import Link, SpanKind, TraceState
@@ -176,11 +175,8 @@ def configure_tracing(
     global _enabled
     if _enabled or not wanted(environ):
         return _enabled
-    provider = TracerProvider(
-        sampler=WorkRootsOnly(_get_from_env_or_default()),
-        resource=resource(service_name),
-        id_generator=PresetSpanIds(),
-    )
+    provider = TracerProvider(resource=resource(service_name), id_generator=PresetSpanIds())
+    provider.sampler = WorkRootsOnly(provider.sampler)  # the one OTEL_TRACES_SAMPLER* chose
     batch = None if "OTEL_BSP_MAX_EXPORT_BATCH_SIZE" in environ else EXPORT_BATCH_SIZE
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(), max_export_batch_size=batch))
     trace.set_tracer_provider(provider)

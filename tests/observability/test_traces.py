@@ -15,6 +15,8 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -278,6 +280,49 @@ def test_without_otel_environment_nothing_is_installed() -> None:
     assert wanted({"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://x"})
     assert configure_tracing("lg-deploy-test", environ={}) is False
     assert isinstance(trace.get_tracer_provider(), ProxyTracerProvider)
+
+
+SAMPLING_PROBE = """
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind
+from shared.tracing.setup import configure_tracing
+assert configure_tracing("lg-deploy-test")
+tracer = trace.get_tracer("probe")
+with tracer.start_as_current_span("work", kind=SpanKind.SERVER) as work:
+    query = tracer.start_span("query", kind=SpanKind.CLIENT)
+    recorded = [work.is_recording(), query.is_recording()]
+poll = tracer.start_span("poll", kind=SpanKind.CLIENT)
+print(trace.get_tracer_provider().sampler.get_description())
+print(*recorded, poll.is_recording())
+"""
+"""Configures tracing in a fresh process and prints its sampler and which of a server span, a
+client span under it and a client span without a parent record."""
+
+
+@pytest.mark.parametrize(
+    ("sampler", "described", "recording"),
+    [
+        ({}, "ParentBased{root:AlwaysOnSampler,", "True True False"),
+        ({"OTEL_TRACES_SAMPLER": "always_off"}, "AlwaysOffSampler", "False False False"),
+        (
+            {"OTEL_TRACES_SAMPLER": "parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG": "1"},
+            "TraceIdRatioBased{1.0}",
+            "True True False",
+        ),
+    ],
+)
+def test_the_environment_chooses_the_sampler_and_orphan_client_spans_are_dropped(
+    sampler: dict[str, str], described: str, recording: str
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    env |= {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:9", **sampler}
+    done = subprocess.run(
+        [sys.executable, "-c", SAMPLING_PROBE], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    description, recorded = done.stdout.splitlines()
+    assert description.startswith("WorkRootsOnly{") and described in description
+    assert recorded == recording
 
 
 @pytest.mark.usefixtures("server")
