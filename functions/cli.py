@@ -47,6 +47,7 @@ from shared.graphs.registry import GraphRegistry
 from shared.logs import configure_logging
 from shared.runtime.context import Runtime
 from shared.runtime.function import Function, Placement
+from shared.runtime.heap import freeze_startup_heap
 from shared.tracing.setup import configure_tracing
 
 log = logging.getLogger("lg-deploy")
@@ -274,6 +275,7 @@ async def _serve_functions(
             await function.start()
             started.append(function)
         log.info("lg-deploy running %s with graphs %s", ", ".join(names), rt.graphs.graph_ids)
+        freeze_startup_heap()
         apps = [f.app for f in started if f.app is not None]
         await _run_until_signalled(apps[0] if apps else None, settings, signals)
     finally:
