@@ -1,5 +1,6 @@
 """The chart renders, every rendered document is valid against the real schemas (Kubernetes,
-Knative Serving/Eventing, eventing-kafka, KEDA), and a typo anywhere fails validation."""
+Knative Serving/Eventing, eventing-kafka, KEDA, prometheus-operator), and a typo anywhere
+fails validation."""
 
 from __future__ import annotations
 
@@ -28,6 +29,8 @@ KAFKA_SOURCE = ("sources.knative.dev/v1", "KafkaSource")
 DEPLOYMENT = ("apps/v1", "Deployment")
 SCALED_OBJECT = ("keda.sh/v1alpha1", "ScaledObject")
 NETWORK_POLICY = ("networking.k8s.io/v1", "NetworkPolicy")
+PROMETHEUS_RULE = ("monitoring.coreos.com/v1", "PrometheusRule")
+POD_MONITOR = ("monitoring.coreos.com/v1", "PodMonitor")
 
 EVERY_KIND = {
     ("v1", "Namespace"),
@@ -43,6 +46,8 @@ EVERY_KIND = {
     DEPLOYMENT,
     SCALED_OBJECT,
     ("keda.sh/v1alpha1", "TriggerAuthentication"),
+    PROMETHEUS_RULE,
+    POD_MONITOR,
 }
 
 
@@ -108,6 +113,10 @@ TYPOS = [
     (SCALED_OBJECT, "spec.advanced.horizontalPodAutoscalerConfig.behavior.scaleDown.window", 1),
     (NETWORK_POLICY, "spec.policyType", ["Egress"]),
     (NETWORK_POLICY, "spec.egress.0.ports.0.prot", 53),
+    (PROMETHEUS_RULE, "spec.groups.0.rules.0.expression", "up == 0"),
+    (PROMETHEUS_RULE, "spec.groups.0.rules.0.labels", ["critical"]),
+    (POD_MONITOR, "spec.podMetricsEndpoints.0.intervall", "30s"),
+    (POD_MONITOR, "spec.selector.matchLabel", {}),
 ]
 
 
@@ -119,7 +128,8 @@ def test_a_typo_fails_validation(
     path: str,
     value: Any,
 ) -> None:
-    docs = of_kind(renderings["default"], *kind)
+    # the kinds off by default (the prometheus-operator ones) from the all-options rendering
+    docs = of_kind(renderings["default"], *kind) or of_kind(renderings["all"], *kind)
     if kind == NETWORK_POLICY:
         docs = [d for d in docs if d["spec"].get("egress")]
     doc = copy.deepcopy(docs[0])

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # k8s-tools.sh — the offline Kubernetes tooling the manifest tests need, built from the Go
 # module proxy with pinned versions: helm (go install) and the CRD YAMLs of Knative Serving,
-# Knative Eventing, eventing-kafka-broker and KEDA (go mod download), plus the KEDA scaler
-# sources that declare the trigger metadata keys (the CRD types them as free strings).
+# Knative Eventing, eventing-kafka-broker, KEDA and prometheus-operator (PrometheusRule,
+# PodMonitor) (go mod download), plus the KEDA scaler sources that declare the trigger metadata
+# keys (the CRD types them as free strings).
 #
 #   tests/infra/k8s-tools.sh install   build/download what is missing, then print
 #                                      helm=<path>, crds=<folder> and keda_scalers=<folder>
@@ -23,6 +24,8 @@ EVENTING="knative.dev/eventing@v0.50.0"
 # available"), so the newest downloadable release: v0.49.2 = knative-v1.22.2.
 EVENTING_KAFKA="knative.dev/eventing-kafka-broker@v0.49.2"
 KEDA="github.com/kedacore/keda/v2@v2.20.2"
+# v0.95.x: the module proxy refuses it (403 "not available"), so the newest downloadable.
+PROMETHEUS_OPERATOR="github.com/prometheus-operator/prometheus-operator@v0.94.1"
 
 # <file under $ROOT> <- <module>:<path inside the module>
 FILES=(
@@ -32,6 +35,8 @@ FILES=(
   "crds/kafka-sink.yaml|$EVENTING_KAFKA|control-plane/config/eventing-kafka-broker/100-sink/100-kafka-sink.yaml"
   "crds/keda-scaledobject.yaml|$KEDA|config/crd/bases/keda.sh_scaledobjects.yaml"
   "crds/keda-triggerauthentication.yaml|$KEDA|config/crd/bases/keda.sh_triggerauthentications.yaml"
+  "crds/prometheusrule.yaml|$PROMETHEUS_OPERATOR|example/prometheus-operator-crd/monitoring.coreos.com_prometheusrules.yaml"
+  "crds/podmonitor.yaml|$PROMETHEUS_OPERATOR|example/prometheus-operator-crd/monitoring.coreos.com_podmonitors.yaml"
   "keda-scalers/postgresql.go|$KEDA|pkg/scalers/postgresql_scaler.go"
   "keda-scalers/kafka.go|$KEDA|pkg/scalers/kafka_scaler.go"
 )
