@@ -45,7 +45,6 @@ from shared.serde import interrupts_to_api, serialize_error, to_jsonable
 from shared.tracing import spans
 from shared.tracing.graph import GraphSpans
 from shared.tracing.propagation import parent_context
-from shared.tracing.setup import enabled as tracing_enabled
 
 log = logging.getLogger(__name__)
 
@@ -53,13 +52,14 @@ log = logging.getLogger(__name__)
 def build_config(row: asyncpg.Record, *, trace_content: bool = False) -> RunnableConfig:
     """The LangGraph ``config`` of a run attempt: :func:`run_config`, with the ``run_id``
     (LangGraph's run id, and in ``metadata`` what tells it a re-entry of the same run) and,
-    while tracing is on, the callback making node, tool and model spans under the current
-    (attempt) span (:class:`~shared.tracing.graph.GraphSpans`; ``trace_content`` adds their
-    inputs and outputs)."""
+    when the current (attempt) span records (tracing on, this trace sampled), the callback
+    making node, tool and model spans under it (:class:`~shared.tracing.graph.GraphSpans`;
+    ``trace_content`` adds their inputs and outputs). An unsampled run gets no callback: its
+    spans would be dropped anyway, and LangChain's callback dispatch costs on every node."""
     config = run_config(row)
     config["metadata"]["run_id"] = str(row["run_id"])
     config["run_id"] = row["run_id"]
-    if tracing_enabled():
+    if trace.get_current_span().is_recording():
         config["callbacks"] = [GraphSpans(otel_context.get_current(), content=trace_content)]
     return cast(RunnableConfig, config)
 
