@@ -194,10 +194,10 @@ class Executor:
         for run_id, (attempt, _, claimed_at) in list(self._running.items()):
             if claimed_at > started:
                 continue  # claimed after this beat read the table
-            if attempt.ending or attempt.cancel_reason is not None:
-                continue  # stopping already: its outcome or hand-back may be written (not held)
             token_action = held.get(run_id)
             if token_action is None or token_action[0] != attempt.token:
+                if attempt.ending or attempt.cancel_reason is not None:
+                    continue  # stopping already: its outcome or hand-back was written, not held
                 log.warning("run %s: lease lost, stopping this attempt", run_id)
                 self._cancel(run_id, "lost")
             elif token_action[1]:
