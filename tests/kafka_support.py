@@ -16,7 +16,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from cloudevents.core.bindings.kafka import KafkaMessage
 
 from shared.infra.kafka import LocalKafka
-from tests.support import free_port
+from tests.support import free_ports
 
 
 @contextmanager
@@ -24,11 +24,8 @@ def kafka_broker(prefix: str = "kafka") -> Iterator[LocalKafka]:
     """A running single-node Kafka on free ports in a fresh temp folder; stopped and removed on
     exit. The broker also stops by itself if this process dies (``--owner-pid``)."""
     base = Path(tempfile.mkdtemp(prefix=f"lgd-{prefix}-"))
-    port = free_port()
-    controller_port = free_port()
-    while controller_port == port:
-        controller_port = free_port()
-    broker = LocalKafka(base / "kafka", port, controller_port, owner_pid=os.getpid())
+    port = free_ports(2)  # the listener, then its controller's
+    broker = LocalKafka(base / "kafka", port, port + 1, owner_pid=os.getpid())
     try:
         broker.start()
         yield broker

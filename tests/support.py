@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import re
 import shutil
 import signal
@@ -34,6 +35,28 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def free_ports(count: int) -> int:
+    """The first of ``count`` consecutive TCP ports all free on 127.0.0.1 now, for a process
+    that takes a block (``lg-deploy up``: a port per function, then Kafka's two). Chosen below
+    the kernel's ephemeral range (``ip_local_port_range``), where no outgoing connection takes
+    one meanwhile, as one may with ports the kernel hands out (:func:`free_port`)."""
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    for _ in range(100):
+        first = random.randrange(10000, low - count)
+        if all(_bindable(port) for port in range(first, first + count)):
+            return first
+    raise RuntimeError(f"no {count} consecutive free ports below {low}")
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
 
 
 @dataclass
@@ -187,13 +210,16 @@ def dev_server(
 def topology_server(prefix: str, *, config: Path = TEST_GRAPHS) -> Iterator[Server]:
     """``lg-deploy up`` on ``config`` (its own PostgreSQL and Kafka under a fresh
     :func:`postgres_dir`, two executors), ready when intake answers; stopped on exit."""
+    functions = 6  # intake, two executors, cron, webhooks, builder (functions/up.py plan)
+    port = free_ports(functions + 2)  # then Kafka's listener and its controller's
     with postgres_dir(prefix) as base:
         server = start(
             "up",
             config=config,
             data_dir=base / "data",
+            port=port,
             log=base / "server.log",
-            extra=["--kafka-port", str(free_port()), "--executors", "2"],
+            extra=["--kafka-port", str(port + functions), "--executors", "2"],
             env={"LG_DEPLOY_CRON_TICK_SECONDS": "1"},
         )
         try:

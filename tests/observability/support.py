@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.support import Server, free_port, postgres_dir, start
+from tests.support import Server, free_ports, postgres_dir, start
 
 Labels = tuple[tuple[str, str], ...]
 Samples = dict[tuple[str, Labels], float]
@@ -55,12 +55,14 @@ class Up:
 def up_topology(prefix: str, env: dict[str, str]) -> Iterator[Up]:
     """``lg-deploy up`` with one executor (own PostgreSQL and Kafka), ready when every
     function answers ``/ok``; stopped on exit."""
+    port = free_ports(len(UP_FUNCTIONS) + 2)  # then Kafka's listener and its controller's
     with postgres_dir(prefix) as base:
         server = start(
             "up",
             data_dir=base / "data",
+            port=port,
             log=base / "server.log",
-            extra=["--kafka-port", str(free_port()), "--executors", "1"],
+            extra=["--kafka-port", str(port + len(UP_FUNCTIONS)), "--executors", "1"],
             env=env,
         )
         try:
