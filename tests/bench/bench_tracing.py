@@ -2,18 +2,26 @@
 measurable change with it off).
 
 Run from the repository root: ``.venv/bin/python -m tests.bench.bench_tracing [--rounds N]
-[--baseline COMMIT]``. It starts a real Jaeger v2 (``tests/observability/jaeger.py``) and two
-``lg-deploy dev`` servers on ``tests/graphs/langgraph.json``, each on its own embedded
-PostgreSQL: one without any ``OTEL_*`` variable (tracing off) and one exporting every span to
+[--unsampled] [--baseline COMMIT]``. It starts a real Jaeger v2
+(``tests/observability/jaeger.py``), the local OpenAI-compatible model stub of the ecosystem
+tests and two ``lg-deploy dev`` servers on the test graphs ``echo`` and ``ten`` and the
+ecosystem project's ``react_agent`` (:data:`GRAPHS`), each on its own embedded PostgreSQL: one
+without any ``OTEL_*`` variable (tracing off) and one exporting every span to
 Jaeger (``OTEL_EXPORTER_OTLP_ENDPOINT``, default batching, every trace sampled). With
-``--baseline COMMIT`` a third server runs that commit's code (a detached worktree), to compare
-"off" with the code before tracing existed. After a warm-up, each round takes each measurement
+``--unsampled`` one more server traces but samples nothing (``OTEL_TRACES_SAMPLER=always_off``):
+what the instrumentation costs when no span is recorded. With ``--baseline COMMIT`` one more
+server runs that commit's code (a detached worktree), to compare "off" with the code before
+tracing existed. After a warm-up, each round takes each measurement
 of every server in turn (so a busy moment of the machine hits all of them alike; every other
 round backwards); the measurements, through the official ``langgraph_sdk``:
 
 - ``runs.wait`` end-to-end latency at concurrency 1 (``echo``, a fresh thread each), p50 / p99;
 - ``runs.create`` latency on threads made beforehand, p50 / p99;
-- completed runs/s of ``echo`` (1 node) and ``ten`` (10 nodes) with 32 concurrent clients.
+- completed runs/s of ``echo`` (1 node) and ``ten`` (10 nodes) with 32 concurrent clients;
+- ``react_agent`` (``create_react_agent``: the model asks for one tool call, then answers, so
+  3 nodes, 2 model calls over HTTP to the stub, 1 tool call): ``runs.wait`` latency at
+  concurrency 1, p50, and completed runs/s with 32 concurrent clients. The stub answers at
+  once, so this load is bound by the server's CPU as the others are.
 
 It prints the medians of the rounds per server and the change against "off": the median of
 the rounds' own changes (each figure against the same round's "off"), as the machine's pace
@@ -24,6 +32,7 @@ machine and on what else runs on it.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
@@ -43,9 +52,11 @@ from tests.bench.bench_core import (
     concurrent,
     create_latency,
     e2e_latency,
+    timed,
     wait_echo,
     warm_up,
 )
+from tests.ecosystem.conftest import PROJECT, running_llm_stub
 from tests.observability.jaeger import jaeger
 from tests.support import (
     LG_DEPLOY,
@@ -65,7 +76,23 @@ FIGURES = (
     "create p99 (ms)",
     f"echo runs/s, c={CONCURRENCY}",
     f"ten runs/s, c={CONCURRENCY}",
+    "agent runs/wait p50 (ms)",
+    f"agent runs/s, c={CONCURRENCY}",
 )
+
+GRAPHS = {
+    "echo": f"{TEST_GRAPHS.parent / 'graphs.py'}:echo",
+    "ten": f"{TEST_GRAPHS.parent / 'graphs.py'}:ten",
+    "emitter": f"{TEST_GRAPHS.parent / 'graphs.py'}:emitter",
+    "react_agent": f"{PROJECT / 'react_agent.py'}:graph",
+}
+"""The graphs the servers serve (absolute paths, in a ``langgraph.json`` of the bench's own;
+``emitter`` for the warm-up)."""
+
+AGENT_INPUT = {
+    "messages": [{"role": "user", "content": 'CALL get_weather {"city": "Paris"}\nSAY done'}]
+}
+"""A ``react_agent`` input for which the stub calls ``get_weather`` once, then says ``done``."""
 
 
 @dataclass
@@ -88,13 +115,21 @@ class Subject:
         return (statistics.median(mine / theirs for mine, theirs in pairs) - 1) * 100
 
 
+def write_project(folder: Path) -> Path:
+    """A ``langgraph.json`` in ``folder`` serving :data:`GRAPHS`; returns its path."""
+    path = folder / "langgraph.json"
+    dependencies = [str(TEST_GRAPHS.parent), str(PROJECT)]
+    path.write_text(json.dumps({"dependencies": dependencies, "graphs": GRAPHS}))
+    return path
+
+
 @contextmanager
-def dev(name: str, code: Path, env: dict[str, str]) -> Iterator[Server]:
-    """``lg-deploy dev`` of the code at ``code`` on its own embedded PostgreSQL, on the test
-    graphs, with ``env`` added (logs at WARNING); stopped on exit."""
+def dev(name: str, code: Path, env: dict[str, str], config: Path = TEST_GRAPHS) -> Iterator[Server]:
+    """``lg-deploy dev`` of the code at ``code`` on its own embedded PostgreSQL, on the graphs
+    of ``config``, with ``env`` added (logs at WARNING); stopped on exit."""
     with postgres_dir(f"bench-{name}") as base:
         port = free_port()
-        args = [*LG_DEPLOY, "dev", "--config", str(TEST_GRAPHS), "--port", str(port)]
+        args = [*LG_DEPLOY, "dev", "--config", str(config), "--port", str(port)]
         args += ["--data-dir", str(base / "data")]
         full_env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("OTEL_")},
@@ -133,15 +168,30 @@ async def latencies(client: LangGraphClient, subject: Subject, e2e: int, create:
     subject.add(FIGURES[3], samples[int(len(samples) * 0.99) - 1] * 1000)
 
 
+async def wait_agent(client: LangGraphClient) -> None:
+    """One ``react_agent`` run of :data:`AGENT_INPUT` to its end on a fresh (stateless) thread;
+    raises unless it answered ``done``."""
+    result = await client.runs.wait(None, "react_agent", input=AGENT_INPUT)
+    if not isinstance(result, dict) or result["messages"][-1]["content"] != "done":
+        raise RuntimeError(f"react_agent run did not answer: {result!r}")
+
+
+async def agent_latency(client: LangGraphClient, subject: Subject, n: int) -> None:
+    """The agent's latency figure of one round: ``n`` runs one after another, p50."""
+    samples = [(await timed(lambda: wait_agent(client)))[0] for _ in range(n)]
+    subject.add(FIGURES[6], statistics.median(samples) * 1000)
+
+
 async def bench(subjects: list[Subject], rounds: int, scale: int) -> None:
     """Warm every server up, then ``rounds`` rounds. A round takes each measurement (the
-    latencies, ``echo`` runs/s, ``ten`` runs/s) of every server in turn before the next one, so
-    that the figures compared are taken seconds apart; every other round goes through the
-    servers backwards, so that none always follows the same one."""
+    latencies, ``echo`` runs/s, ``ten`` runs/s, the agent's two) of every server in turn
+    before the next one, so that the figures compared are taken seconds apart; every other
+    round goes through the servers backwards, so that none always follows the same one."""
     clients = {subject.name: get_client(url=subject.server.url) for subject in subjects}
     try:
         for client in clients.values():
             await warm_up(client)
+            await concurrent(CONCURRENCY, partial(wait_agent, client))
         for number in range(rounds):
             order = subjects if number % 2 == 0 else subjects[::-1]
             for subject in order:
@@ -151,6 +201,10 @@ async def bench(subjects: list[Subject], rounds: int, scale: int) -> None:
                     client = clients[subject.name]
                     job = partial(wait_echo, client, graph)
                     subject.add(figure, await concurrent(total // scale, job))
+            for subject in order:
+                client = clients[subject.name]
+                await agent_latency(client, subject, 50 // scale)
+                subject.add(FIGURES[7], await concurrent(240 // scale, partial(wait_agent, client)))
             print(f"  round {number + 1} done", flush=True)
     finally:
         for client in clients.values():
@@ -173,35 +227,37 @@ def report(subjects: list[Subject], rounds: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: ``python -m tests.bench.bench_tracing [--rounds N] [--quick]
+    """Entry point: ``python -m tests.bench.bench_tracing [--rounds N] [--quick] [--unsampled]
     [--baseline COMMIT]``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (3)")
     parser.add_argument("--quick", action="store_true", help="a quarter of the requests")
+    parser.add_argument("--unsampled", action="store_true", help="also trace, sampling none")
     parser.add_argument("--baseline", help="also serve this commit's code (tracing absent)")
     args = parser.parse_args(argv)
     with ExitStack() as stack:
         backend = stack.enter_context(jaeger())
+        model = stack.enter_context(running_llm_stub()).env
+        project = write_project(Path(stack.enter_context(tempfile.TemporaryDirectory())))
+        traced = {
+            "OTEL_EXPORTER_OTLP_ENDPOINT": backend.otlp,
+            "OTEL_SERVICE_NAME": "lg-deploy-bench",
+        }
         subjects = [
-            Subject("tracing off", stack.enter_context(dev("off", ROOT, {}))),
-            Subject(
-                "tracing on",
-                stack.enter_context(
-                    dev(
-                        "on",
-                        ROOT,
-                        {
-                            "OTEL_EXPORTER_OTLP_ENDPOINT": backend.otlp,
-                            "OTEL_SERVICE_NAME": "lg-deploy-bench",
-                        },
-                    )
-                ),
-            ),
+            Subject("tracing off", stack.enter_context(dev("off", ROOT, model, project))),
+            Subject("tracing on", stack.enter_context(dev("on", ROOT, model | traced, project))),
         ]
+        if args.unsampled:
+            unsampled = model | traced | {"OTEL_TRACES_SAMPLER": "always_off"}
+            server = stack.enter_context(dev("unsampled", ROOT, unsampled, project))
+            subjects.append(Subject("on, none sampled", server))
         if args.baseline:
             code = stack.enter_context(checkout(args.baseline))
             subjects.append(
-                Subject(f"at {args.baseline[:8]}", stack.enter_context(dev("base", code, {})))
+                Subject(
+                    f"at {args.baseline[:8]}",
+                    stack.enter_context(dev("base", code, model, project)),
+                )
             )
         uvloop.run(bench(subjects, args.rounds, 4 if args.quick else 1))
     report(subjects, args.rounds)

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,13 @@ class LlmStub:
 @pytest.fixture(scope="session")
 def llm_stub() -> Iterator[LlmStub]:
     """The model stub on a free port for the whole session."""
+    with running_llm_stub() as stub:
+        yield stub
+
+
+@contextmanager
+def running_llm_stub() -> Iterator[LlmStub]:
+    """:mod:`tests.ecosystem.llm_stub` on a free port, ready when it answers; stopped on exit."""
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "tests.ecosystem.llm_stub", "--port", str(port)], cwd=ROOT
