@@ -392,3 +392,21 @@ async def test_a_server_span_is_named_after_its_route_or_its_method_alone(
     assert spans["unrouted"].name == "GET"
     assert "http.route" not in spans["unrouted"].tags
     assert spans["unrouted"].tags["http.status_code"] == 404
+
+
+async def test_a_page_on_another_origin_may_read_the_traceresponse_header(
+    traced: Topology,
+) -> None:
+    # CORS lists its own exposed headers and the trace response propagator adds
+    # ``traceresponse`` in a second header of the same name; a browser reads them as one list
+    async with httpx.AsyncClient(base_url=traced.intake.url, timeout=30) as http:
+        response = await http.post("/threads", json={}, headers={"Origin": "https://portal.test"})
+    assert response.status_code == 200
+    assert response.headers["access-control-allow-origin"] == "*"
+    exposed = {
+        name.strip().lower()
+        for header in response.headers.get_list("access-control-expose-headers")
+        for name in header.split(",")
+    }
+    assert {"traceresponse", "content-location", "x-pagination-total"} <= exposed
+    assert response.headers["traceresponse"].startswith("00-")
