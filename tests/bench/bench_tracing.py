@@ -124,7 +124,7 @@ def write_project(folder: Path) -> Path:
 
 
 @contextmanager
-def dev(name: str, code: Path, env: dict[str, str], config: Path = TEST_GRAPHS) -> Iterator[Server]:
+def dev(name: str, code: Path, env: dict[str, str], config: Path) -> Iterator[Server]:
     """``lg-deploy dev`` of the code at ``code`` on its own embedded PostgreSQL, on the graphs
     of ``config``, with ``env`` added (logs at WARNING); stopped on exit."""
     with postgres_dir(f"bench-{name}") as base:
