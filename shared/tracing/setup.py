@@ -110,11 +110,6 @@ def wanted(environ: Mapping[str, str]) -> bool:
     return any(environ.get(name) for name in ENDPOINT_VARIABLES)
 
 
-def enabled() -> bool:
-    """Whether :func:`configure_tracing` turned tracing on in this process."""
-    return _enabled
-
-
 class PresetSpanIds(RandomIdGenerator):
     """Random ids, except that a span started inside :func:`shared.tracing.spans.preset_span_id`
     gets the id preset there (an attempt span: :func:`shared.tracing.spans.attempt_span_id`)."""
