@@ -159,19 +159,26 @@ def executor_id(server: Server, timeout: float = 60.0) -> str:
     raise RuntimeError(f"executor not ready:\n{server.log_text()}")
 
 
-def wait_ready(server: Server, timeout: float = 60.0) -> None:
-    """Poll ``/ok`` until it answers 200; raise with the server log if it dies or times out."""
+def wait_ready(server: Server, timeout: float = 60.0, functions: int = 1) -> None:
+    """Poll ``/ok`` until it answers 200, on the server's port and, for ``lg-deploy up``, on
+    the ports of its other ``functions - 1`` processes (each on the next port); raise with the
+    server log if it dies or a port does not answer in time."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.proc.poll() is not None:
-            raise RuntimeError(f"lg-deploy exited {server.proc.returncode}:\n{server.log_text()}")
-        try:
-            if httpx.get(server.url + "/ok", timeout=1.0).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"lg-deploy not ready in {timeout}s:\n{server.log_text()}")
+    for port in range(server.port, server.port + functions):
+        while not _answers(f"http://127.0.0.1:{port}/ok"):
+            if server.proc.poll() is not None:
+                code = server.proc.returncode
+                raise RuntimeError(f"lg-deploy exited {code}:\n{server.log_text()}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"lg-deploy not ready in {timeout}s:\n{server.log_text()}")
+            time.sleep(0.1)
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=1.0).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 @contextmanager
@@ -209,8 +216,10 @@ def dev_server(
 @contextmanager
 def topology_server(prefix: str, *, config: Path = TEST_GRAPHS) -> Iterator[Server]:
     """``lg-deploy up`` on ``config`` (its own PostgreSQL and Kafka under a fresh
-    :func:`postgres_dir`, two executors), ready when intake answers; stopped on exit."""
-    functions = 6  # intake, two executors, cron, webhooks, builder (functions/up.py plan)
+    :func:`postgres_dir`, two executors), ready when every function answers ``/ok``; stopped
+    on exit."""
+    executors = 2
+    functions = executors + 4  # intake, the executors, cron, webhooks, builder (up.py plan)
     port = free_ports(functions + 2)  # then Kafka's listener and its controller's
     with postgres_dir(prefix) as base:
         server = start(
@@ -219,10 +228,11 @@ def topology_server(prefix: str, *, config: Path = TEST_GRAPHS) -> Iterator[Serv
             data_dir=base / "data",
             port=port,
             log=base / "server.log",
-            extra=["--kafka-port", str(port + functions), "--executors", "2"],
+            extra=["--kafka-port", str(port + functions), "--executors", str(executors)],
             env={"LG_DEPLOY_CRON_TICK_SECONDS": "1"},
         )
         try:
+            wait_ready(server, functions=functions)  # intake answered; the others may not yet
             yield server
         finally:
             server.stop()

@@ -3,7 +3,6 @@ prometheus-client's parser, and the ``lg-deploy up`` topology with every functio
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -11,7 +10,7 @@ from dataclasses import dataclass
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.support import Server, free_ports, postgres_dir, start
+from tests.support import Server, free_ports, postgres_dir, start, wait_ready
 
 Labels = tuple[tuple[str, str], ...]
 Samples = dict[tuple[str, Labels], float]
@@ -66,23 +65,11 @@ def up_topology(prefix: str, env: dict[str, str]) -> Iterator[Up]:
             env=env,
         )
         try:
+            wait_ready(server, timeout=120, functions=len(UP_FUNCTIONS))
             urls = {
                 name: f"http://127.0.0.1:{server.port + offset}"
                 for offset, name in enumerate(UP_FUNCTIONS)
             }
-            deadline = time.monotonic() + 120
-            for url in urls.values():
-                while not _answers(url):
-                    assert server.proc.poll() is None, server.log_text()
-                    assert time.monotonic() < deadline, server.log_text()
-                    time.sleep(0.2)
             yield Up(server, urls)
         finally:
             server.stop()
-
-
-def _answers(url: str) -> bool:
-    try:
-        return httpx.get(url + "/ok", timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
