@@ -37,7 +37,7 @@ import os
 import statistics
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from functools import partial
@@ -124,12 +124,20 @@ def write_project(folder: Path) -> Path:
 
 
 @contextmanager
-def dev(name: str, code: Path, env: dict[str, str], config: Path) -> Iterator[Server]:
+def dev(
+    name: str,
+    code: Path,
+    env: dict[str, str],
+    config: Path,
+    wrapper: Sequence[str] = (),
+    ready_timeout: float = 60.0,
+) -> Iterator[Server]:
     """``lg-deploy dev`` of the code at ``code`` on its own embedded PostgreSQL, on the graphs
-    of ``config``, with ``env`` added (logs at WARNING); stopped on exit."""
+    of ``config``, with ``env`` added (logs at WARNING), its command line prefixed by
+    ``wrapper`` (say, valgrind's), ready within ``ready_timeout`` seconds; stopped on exit."""
     with postgres_dir(f"bench-{name}") as base:
         port = free_port()
-        args = [*LG_DEPLOY, "dev", "--config", str(config), "--port", str(port)]
+        args = [*wrapper, *LG_DEPLOY, "dev", "--config", str(config), "--port", str(port)]
         args += ["--data-dir", str(base / "data")]
         full_env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("OTEL_")},
@@ -139,7 +147,7 @@ def dev(name: str, code: Path, env: dict[str, str], config: Path) -> Iterator[Se
         }
         server = launch(args, cwd=code, env=full_env, log=base / "server.log", port=port)
         try:
-            wait_ready(server)
+            wait_ready(server, ready_timeout)
             yield server
         finally:
             server.stop()
@@ -214,16 +222,52 @@ async def bench(subjects: list[Subject], rounds: int, scale: int) -> None:
 def report(subjects: list[Subject], rounds: int) -> None:
     """The medians per server and the paired change against the first (tracing off)."""
     off = subjects[0]
-    names = [s.name for s in subjects]
     print(f"\nmedians of {rounds} interleaved rounds, {os.cpu_count()} cores")
-    print(f"{'figure':28}" + "".join(f"{n:>22}" for n in names))
-    for figure in FIGURES:
-        cells = []
-        for subject in subjects:
-            value = subject.median(figure)
-            change = subject.change(figure, off)
-            cells.append(f"{value:.1f}" + ("" if subject is off else f" ({change:+.1f} %)"))
-        print(f"{figure:28}" + "".join(f"{c:>22}" for c in cells))
+    rows = {
+        figure: [
+            cell(f"{s.median(figure):.1f}", None if s is off else s.change(figure, off))
+            for s in subjects
+        ]
+        for figure in FIGURES
+    }
+    table("figure", [s.name for s in subjects], rows, 22)
+
+
+def cell(value: str, change: float | None) -> str:
+    """A table cell: ``value``, then `` (+x.y %)`` unless ``change`` is None (the base)."""
+    return value + ("" if change is None else f" ({change:+.1f} %)")
+
+
+def table(first: str, names: Sequence[str], rows: dict[str, list[str]], width: int) -> None:
+    """Print a table: a header of ``first`` and ``names``, then each row's label and cells,
+    the cells right-aligned in ``width`` characters."""
+    print(f"{first:28}" + "".join(f"{n:>{width}}" for n in names))
+    for label, cells in rows.items():
+        print(f"{label:28}" + "".join(f"{c:>{width}}" for c in cells))
+
+
+@dataclass(frozen=True)
+class Setting:
+    """What every bench server shares: the model stub's environment (``model``), the same
+    plus an OTLP export of every span to Jaeger (``traced``), the bench's ``langgraph.json``."""
+
+    model: dict[str, str]
+    traced: dict[str, str]
+    project: Path
+
+
+@contextmanager
+def setting() -> Iterator[Setting]:
+    """Start a real Jaeger v2 and the model stub, write the project; all stopped on exit."""
+    with ExitStack() as stack:
+        backend = stack.enter_context(jaeger())
+        model = stack.enter_context(running_llm_stub()).env
+        project = write_project(Path(stack.enter_context(tempfile.TemporaryDirectory())))
+        export = {
+            "OTEL_EXPORTER_OTLP_ENDPOINT": backend.otlp,
+            "OTEL_SERVICE_NAME": "lg-deploy-bench",
+        }
+        yield Setting(model, model | export, project)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -236,19 +280,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--baseline", help="also serve this commit's code (tracing absent)")
     args = parser.parse_args(argv)
     with ExitStack() as stack:
-        backend = stack.enter_context(jaeger())
-        model = stack.enter_context(running_llm_stub()).env
-        project = write_project(Path(stack.enter_context(tempfile.TemporaryDirectory())))
-        traced = {
-            "OTEL_EXPORTER_OTLP_ENDPOINT": backend.otlp,
-            "OTEL_SERVICE_NAME": "lg-deploy-bench",
-        }
+        shared = stack.enter_context(setting())
+        model, traced, project = shared.model, shared.traced, shared.project
         subjects = [
             Subject("tracing off", stack.enter_context(dev("off", ROOT, model, project))),
-            Subject("tracing on", stack.enter_context(dev("on", ROOT, model | traced, project))),
+            Subject("tracing on", stack.enter_context(dev("on", ROOT, traced, project))),
         ]
         if args.unsampled:
-            unsampled = model | traced | {"OTEL_TRACES_SAMPLER": "always_off"}
+            unsampled = traced | {"OTEL_TRACES_SAMPLER": "always_off"}
             server = stack.enter_context(dev("unsampled", ROOT, unsampled, project))
             subjects.append(Subject("on, none sampled", server))
         if args.baseline:
