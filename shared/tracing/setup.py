@@ -18,7 +18,9 @@ no-op tracer stays, no library is patched, no response header is added). On:
 - the W3C Trace Context propagator (the API default, ``OTEL_PROPAGATORS``) and the
   ``traceresponse`` response propagator (W3C Trace Context Level 2), which the ASGI
   middleware of :func:`instrument_app` adds to every traced response;
-- the instrumentations of httpx (webhooks, model calls of graphs) and aiokafka (the bus hops),
+- the instrumentations of httpx (webhooks, and model calls of graphs whose clients use it),
+  httpx2 (model calls through ``openai`` 3, whose client is built on it; when installed) and
+  aiokafka (the bus hops),
   and with ``LG_DEPLOY_TRACE_STATEMENTS`` those of asyncpg (the API's database) and psycopg (the
   checkpointer and store): a span per SQL statement, some 20 per run, which cost about a third
   of the runs/s when on (``tests/bench/bench_tracing.py``); without them the checkpoint writes
@@ -42,7 +44,7 @@ from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExport
 from opentelemetry.instrumentation.aiokafka import AIOKafkaInstrumentor
 from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
-from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+from opentelemetry.instrumentation.httpx import HTTPX2ClientInstrumentor, HTTPXClientInstrumentor
 from opentelemetry.instrumentation.propagators import (
     TraceResponsePropagator,
     set_global_response_propagator,
@@ -72,11 +74,12 @@ EXCLUDED_URLS = "/ok$,/metrics$"
 
 INSTRUMENTORS: dict[str, Callable[[], Any]] = {
     "httpx": HTTPXClientInstrumentor,
+    "httpx2": HTTPX2ClientInstrumentor,
     "aiokafka": AIOKafkaInstrumentor,
 }
-"""The library instrumentations installed with tracing on, by the names
-``OTEL_PYTHON_DISABLED_INSTRUMENTATIONS`` uses (``fastapi``, the app's own, is
-:func:`instrument_app`'s)."""
+"""The library instrumentations installed with tracing on (each only when its library is
+installed), by the names ``OTEL_PYTHON_DISABLED_INSTRUMENTATIONS`` uses (``fastapi``, the
+app's own, is :func:`instrument_app`'s)."""
 STATEMENT_INSTRUMENTORS: dict[str, Callable[[], Any]] = {
     "asyncpg": AsyncPGInstrumentor,
     "psycopg": PsycopgInstrumentor,
@@ -180,7 +183,7 @@ def configure_tracing(
     chosen = INSTRUMENTORS | (STATEMENT_INSTRUMENTORS if statements else {})
     for name, instrumentor in chosen.items():
         if name not in disabled:
-            instrumentor().instrument()
+            instrumentor().instrument()  # a library not installed: skipped, logged at DEBUG
     _enabled = True
     return True
 

@@ -124,6 +124,11 @@ async def test_a_run_is_one_trace_from_the_request_through_executor_nodes_and_we
     assert tool.parent == nodes[1].span_id
     chats = _named(spans, "chat stub-model", EXECUTOR)
     assert [c.parent for c in chats] == [nodes[0].span_id, nodes[2].span_id]
+    # the model's HTTP requests (openai 3 sends them with httpx2), beside the chat spans
+    model_posts = [s for s in _named(spans, "POST", EXECUTOR) if s.parent == attempt.span_id]
+    assert len(model_posts) == 2
+    assert all(s.tags["span.kind"] == "client" for s in model_posts)
+    assert all(s.tags["http.url"].endswith("/chat/completions") for s in model_posts)
     writes = [e for e in attempt.events if e["event"] == "lgd.checkpoint.write"]
     assert len([e for e in writes if "langgraph.checkpoint_id" in e]) >= 4
     assert any("langgraph.task_id" in e for e in writes)
