@@ -91,10 +91,11 @@ async def test_a_run_is_one_trace_from_the_request_through_executor_nodes_and_we
         jaeger,
         trace_id,
         lambda spans: (
-            bool(_named(spans, "lgd.webhook.deliver"))
+            bool(_named(spans, "lgd.run.attempt", EXECUTOR))  # ends last of the executor's
+            and bool(_named(spans, "lgd.webhook.deliver"))
             and any(s.parent == _named(spans, "lgd.webhook.deliver")[0].span_id for s in spans)
         ),
-        "the webhook delivery and its HTTP span in the run's trace",
+        "the attempt, the webhook delivery and its HTTP span in the run's trace",
     )
     run_tag = {"lgd.run_id": run["run_id"]}
     assert jaeger.trace_ids(EXECUTOR, **run_tag) == [trace_id]
