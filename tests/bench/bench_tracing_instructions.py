@@ -62,7 +62,6 @@ class Counted:
     server: Server
     out: Path
     """callgrind's output file: each dump writes ``<out>.<n>``, n = 1, 2, …"""
-    dumps: int = 0
     per_run: dict[str, float] = field(default_factory=dict)
     """Instructions per run, by load."""
 
@@ -78,12 +77,12 @@ class Counted:
             await warm_up(client)
             await concurrent(CONCURRENCY, partial(wait_agent, client))
             self.control("--instr=on")
-            for load, (divisor, job) in LOADS.items():
+            for dump, (load, (divisor, job)) in enumerate(LOADS.items(), start=1):
+                load_runs = runs // divisor
                 self.control("--zero")
-                await concurrent(runs // divisor, partial(job, client))
+                await concurrent(load_runs, partial(job, client))
                 self.control("--dump")
-                self.dumps += 1
-                self.per_run[load] = self.total(self.dumps) / (runs // divisor)
+                self.per_run[load] = self.total(dump) / load_runs
         finally:
             await client.aclose()
 
@@ -102,8 +101,12 @@ def counted(name: str, code: Path, env: dict[str, str], config: Path) -> Iterato
     slug = "".join(c if c.isalnum() else "-" for c in name)
     with tempfile.TemporaryDirectory(prefix=f"lgd-callgrind-{slug}-") as folder:
         out = Path(folder) / "callgrind.out"
-        wrapper = ["valgrind", "--tool=callgrind", "--instr-atstart=no"]
-        wrapper.append(f"--callgrind-out-file={out}")
+        wrapper = [
+            "valgrind",
+            "--tool=callgrind",
+            "--instr-atstart=no",
+            f"--callgrind-out-file={out}",
+        ]
         with dev(slug, code, env, config, wrapper, ready_timeout=600) as server:
             yield Counted(name, server, out)
 
