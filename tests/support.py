@@ -165,7 +165,7 @@ def wait_ready(server: Server, timeout: float = 60.0, functions: int = 1) -> Non
     server log if it dies or a port does not answer in time."""
     deadline = time.monotonic() + timeout
     for port in range(server.port, server.port + functions):
-        while not _answers(f"http://127.0.0.1:{port}/ok"):
+        while not answers(f"http://127.0.0.1:{port}/ok"):
             if server.proc.poll() is not None:
                 code = server.proc.returncode
                 raise RuntimeError(f"lg-deploy exited {code}:\n{server.log_text()}")
@@ -174,9 +174,11 @@ def wait_ready(server: Server, timeout: float = 60.0, functions: int = 1) -> Non
             time.sleep(0.1)
 
 
-def _answers(url: str) -> bool:
+def answers(url: str, timeout: float = 1.0) -> bool:
+    """Whether a GET of ``url`` answers 200 within ``timeout`` seconds (False on any HTTP
+    error: refused, timed out)."""
     try:
-        return httpx.get(url, timeout=1.0).status_code == 200
+        return httpx.get(url, timeout=timeout).status_code == 200
     except httpx.HTTPError:
         return False
 

@@ -34,7 +34,7 @@ from tests.deploy.tools import ensure_tools
 from tests.infra.scripts import install
 from tests.observability.grafana_schema import dashboard_errors
 from tests.observability.support import Up
-from tests.support import ROOT, free_port
+from tests.support import ROOT, answers, free_port
 
 FOLDER = ROOT / "charts" / "lg-deploy" / "dashboards"
 FILES = sorted(FOLDER.glob("*.json"))
@@ -265,11 +265,8 @@ def wait_until_served(url: str, timeout: float = 60.0) -> None:
     """Poll ``url`` until it answers 200; AssertionError after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        try:
-            if httpx.get(url, timeout=2.0).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
+        if answers(url, timeout=2.0):
+            return
         time.sleep(0.2)
     raise AssertionError(f"{url} not served in {timeout}s")
 
